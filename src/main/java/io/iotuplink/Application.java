@@ -1,0 +1,72 @@
+package io.iotuplink;
+
+import org.apache.camel.main.Main;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code java -jar iot-uplink.jar} entry point: camel-main with the bundle's routes. {@code --local} runs
+ * against an embedded broker with throwaway certificates. Exit code 2 means the configuration is wrong.
+ */
+public final class Application {
+
+    /** Exit code for a configuration that cannot work. */
+    public static final int EXIT_CONFIGURATION = 2;
+
+    private Application() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs until stopped and returns the process exit code. */
+    public static int run(String[] args) {
+        boolean local = false;
+        List<String> camelArgs = new ArrayList<>();
+        for (String arg : args) {
+            switch (arg) {
+                case "--local" -> local = true;
+                case "--help", "-h" -> {
+                    System.out.println(usage());
+                    return 0;
+                }
+                default -> camelArgs.add(arg);
+            }
+        }
+        UplinkBundle bundle = new UplinkBundle(local);
+        Main main = new Main();
+        main.configure().addRoutesBuilder(bundle);
+        int exitCode;
+        try {
+            exitCode = main.run(camelArgs.toArray(new String[0]));
+        } catch (Exception e) {
+            exitCode = 1;
+            if (bundle.configurationFailure() == null) {
+                System.err.println("iot-uplink failed to start: " + e.getMessage());
+            }
+        }
+        ConfigurationException failure = bundle.configurationFailure();
+        if (failure != null) {
+            System.err.println("iot-uplink cannot start: the configuration has "
+                    + (failure.problems().size() == 1 ? "a problem" : failure.problems().size() + " problems") + ":");
+            failure.problems().forEach(p -> System.err.println("  " + p));
+            return EXIT_CONFIGURATION;
+        }
+        return exitCode;
+    }
+
+    private static String usage() {
+        return """
+                Usage: java -jar iot-uplink.jar [--local]
+
+                Publishes device telemetry and events to AWS IoT Core over MQTT 5 with mutual TLS.
+                Configure it with environment variables (AWS_IOT_ENDPOINT, AWS_IOT_CERT_PATH, AWS_IOT_KEY_PATH,
+                AWS_IOT_CA_PATH, AWS_IOT_CLIENT_ID, ...) or application.properties; see the README.
+
+                  --local   start an embedded MQTT 5 broker with throwaway certificates and publish to it
+                            (no AWS account needed)
+                """;
+    }
+}

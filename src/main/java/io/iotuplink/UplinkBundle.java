@@ -1,0 +1,118 @@
+package io.iotuplink;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iotuplink.config.ConfigReader;
+import io.iotuplink.config.UplinkConfig;
+import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.connection.ConnectionSupervisor;
+import io.iotuplink.envelope.EnvelopeWriter;
+import io.iotuplink.envelope.ReadingFactory;
+import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.http.HttpApiRoutes;
+import io.iotuplink.local.LocalBroker;
+import io.iotuplink.mqtt.MqttOptions;
+import io.iotuplink.mqtt.UplinkMqttClient;
+import io.iotuplink.publish.KeepaliveRoute;
+import io.iotuplink.publish.PublishRoutes;
+import io.iotuplink.status.PublishStats;
+import io.iotuplink.status.StatusReport;
+import io.iotuplink.tls.PemTlsContext;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+
+/**
+ * Assembles the bundle inside a Camel context: reads and checks the configuration, builds the TLS context, the
+ * MQTT client and its supervisor, binds them, and adds the core routes. In {@code --local} mode it first starts
+ * the embedded broker with a throwaway PKI.
+ */
+public final class UplinkBundle extends RouteBuilder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UplinkBundle.class);
+    /** The registry name of the MQTT client the {@code paho-mqtt5:} endpoints use. */
+    public static final String CLIENT_BEAN = "uplinkMqttClient";
+
+    private final boolean local;
+    private volatile ConfigurationException configurationFailure;
+
+    public UplinkBundle(boolean local) {
+        this.local = local;
+    }
+
+    /** The configuration problems that stopped the start, or null. */
+    public ConfigurationException configurationFailure() {
+        return configurationFailure;
+    }
+
+    @Override
+    public void configure() throws Exception {
+        CamelContext context = getContext();
+        UplinkConfig config;
+        PemTlsContext tls;
+        try {
+            config = ConfigReader.read(key -> context.getPropertiesComponent().resolveProperty(key), local);
+            if (local) {
+                LocalBroker broker = LocalBroker.prepare(config);
+                context.addService(broker, true, true);
+            }
+            tls = PemTlsContext.load(config.certPath(), config.keyPath(), config.caPath());
+        } catch (ConfigurationException e) {
+            configurationFailure = e;
+            throw e;
+        }
+
+        Clock clock = Clock.systemUTC();
+        ObjectMapper mapper = new ObjectMapper();
+        ConnectionMonitor monitor = new ConnectionMonitor(clock, 50);
+        PublishStats stats = new PublishStats();
+        StatusReport status = new StatusReport(config, monitor, stats, clock);
+        UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
+                config.mqtt().publishTimeout());
+        ConnectionSupervisor supervisor = new ConnectionSupervisor(client,
+                MqttOptions.connect(config.mqtt(), tls.socketFactory()), config.reconnect(), monitor,
+                config.endpoint(), ConfigReader.envName("aws.iot.ca-path") + "=" + config.caPath());
+        ReadingIntake intake = new ReadingIntake(mapper, new ReadingFactory(mapper, clock),
+                new EnvelopeWriter(mapper, config.deviceId()), config.telemetryTopic(), config.eventsTopic());
+
+        bindToRegistry(CLIENT_BEAN, client);
+        bindToRegistry("uplinkConfig", config);
+        bindToRegistry("uplinkConnection", monitor);
+        bindToRegistry("uplinkStatus", status);
+        bindToRegistry("uplinkIntake", intake);
+        context.addService(new SupervisorService(supervisor, config), true, true);
+
+        context.addRoutes(new PublishRoutes(config, intake, stats, clock));
+        context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
+        context.addRoutes(new HttpApiRoutes(intake, status, mapper));
+
+        LOG.info("iot-uplink publishes to {} ({}, {}) as client id '{}', device '{}'{}",
+                config.endpoint(), config.telemetryTopic(), config.eventsTopic(), config.clientId(),
+                config.deviceId(), local ? " [--local: embedded broker, throwaway certificates in "
+                        + config.localPkiDir() + "]" : "");
+    }
+
+    /** Starts the connection with the context and, on stop, disconnects after the routes have drained. */
+    private static final class SupervisorService extends ServiceSupport {
+        private final ConnectionSupervisor supervisor;
+        private final UplinkConfig config;
+
+        SupervisorService(ConnectionSupervisor supervisor, UplinkConfig config) {
+            this.supervisor = supervisor;
+            this.config = config;
+        }
+
+        @Override
+        protected void doStart() {
+            supervisor.start();
+        }
+
+        @Override
+        protected void doStop() {
+            supervisor.stop(config.shutdownTimeout());
+        }
+    }
+}

@@ -1,0 +1,258 @@
+package io.iotuplink.config;
+
+import io.iotuplink.ConfigurationException;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Reads {@link UplinkConfig} from Camel property keys, collecting every problem (one line each, naming the
+ * environment variable) before failing, so a user fixes them all in one go.
+ */
+public final class ConfigReader {
+
+    /** Port of the embedded broker in {@code --local} mode. */
+    public static final String LOCAL_PORT = "uplink.local.port";
+
+    private static final int MAX_CLIENT_ID_BYTES = 128;
+    private static final int MAX_TOPIC_BYTES = 256;
+    private static final int MAX_TOPIC_SLASHES = 7;
+
+    private final Function<String, Optional<String>> properties;
+    private final List<String> problems = new ArrayList<>();
+
+    private ConfigReader(Function<String, Optional<String>> properties) {
+        this.properties = properties;
+    }
+
+    /**
+     * Reads and checks every value (but not the files the paths name: see {@code PemFiles}).
+     *
+     * @param properties looks a Camel property key up (with environment variables overriding)
+     * @param local      whether {@code --local} runs against the embedded broker
+     */
+    public static UplinkConfig read(Function<String, Optional<String>> properties, boolean local) {
+        return new ConfigReader(properties).read(local);
+    }
+
+    /** The environment variable Camel maps a property key to: upper case, {@code .} and {@code -} to {@code _}. */
+    public static String envName(String key) {
+        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private UplinkConfig read(boolean local) {
+        String host;
+        int port;
+        Path dataDir = Path.of(text("uplink.data-dir").orElse("./data"));
+        if (local) {
+            host = "localhost";
+            port = integer(LOCAL_PORT, 8883, 1, 65535);
+        } else {
+            int defaultPort = integer("aws.iot.port", 8883, 1, 65535);
+            String[] endpoint = endpoint(defaultPort);
+            host = endpoint[0];
+            port = endpoint.length > 1 ? Integer.parseInt(endpoint[1]) : defaultPort;
+        }
+        Path localPki = dataDir.resolve("local-pki");
+        Path cert = path("aws.iot.cert-path", local ? localPki.resolve("device.pem.crt") : null,
+                "the device certificate (.pem.crt) downloaded when you created the certificate in AWS IoT");
+        Path key = path("aws.iot.key-path", local ? localPki.resolve("private.pem.key") : null,
+                "the private key (.pem.key) downloaded with the certificate");
+        Path ca = path("aws.iot.ca-path", local ? localPki.resolve("ca.pem") : null,
+                "the Amazon root CA (AmazonRootCA1.pem)");
+
+        Optional<String> clientIdSetting = text("aws.iot.client-id");
+        Optional<String> deviceIdSetting = text("device.id");
+        String deviceId = deviceIdSetting.or(() -> clientIdSetting).orElseGet(ConfigReader::hostName);
+        String clientId = clientIdSetting.orElse(deviceId);
+        checkClientId(clientIdSetting.isPresent() ? "aws.iot.client-id" : "device.id", clientId);
+
+        String prefix = text("uplink.topic-prefix").orElse("bombercat");
+        checkTopicPrefix(prefix);
+
+        MqttSession session = new MqttSession(
+                duration("uplink.mqtt.keep-alive", "30s", Duration.ofSeconds(30), Duration.ofSeconds(1200),
+                        "AWS IoT Core accepts 30s to 1200s"),
+                bool("uplink.mqtt.clean-start", true),
+                duration("uplink.mqtt.session-expiry", "0s", Duration.ZERO, Duration.ofSeconds(0xFFFFFFFFL), null),
+                duration("uplink.mqtt.connect-timeout", "10s", Duration.ofSeconds(1), Duration.ofMinutes(5), null),
+                duration("uplink.mqtt.publish-timeout", "10s", Duration.ofMillis(100), Duration.ofMinutes(5), null));
+
+        UplinkConfig config = new UplinkConfig(local, host, port, cert, key, ca, clientId, deviceId, prefix,
+                duration("uplink.keepalive-interval", "25s", Duration.ZERO, Duration.ofDays(1), null),
+                session, dataDir, Path.of(text("uplink.inbox").orElse("./inbox")),
+                backoff("uplink.publish.retry", 5),
+                backoff("uplink.reconnect", 5),
+                duration("uplink.shutdown-timeout", "10s", Duration.ZERO, Duration.ofMinutes(10), null));
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        return config;
+    }
+
+    private String[] endpoint(int defaultPort) {
+        Optional<String> value = text("aws.iot.endpoint");
+        if (value.isEmpty()) {
+            problems.add("AWS_IOT_ENDPOINT is not set: give your device data endpoint (AWS IoT console > Settings,"
+                    + " like xxxxx-ats.iot.us-east-1.amazonaws.com), or run with --local to use the embedded broker");
+            return new String[] {"invalid.invalid"};
+        }
+        String endpoint = value.get();
+        String[] parts = endpoint.split(":");
+        if (endpoint.contains("/") || parts.length > 2 || parts[0].isEmpty()) {
+            problems.add("AWS_IOT_ENDPOINT=" + endpoint + ": not a host name; write host or host:port"
+                    + " (like xxxxx-ats.iot.us-east-1.amazonaws.com), without a scheme or path");
+            return new String[] {"invalid.invalid"};
+        }
+        if (parts.length == 2) {
+            try {
+                int port = Integer.parseInt(parts[1]);
+                if (port < 1 || port > 65535) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                problems.add("AWS_IOT_ENDPOINT=" + endpoint + ": '" + parts[1] + "' is not a port (1-65535)");
+                return new String[] {parts[0], String.valueOf(defaultPort)};
+            }
+        }
+        return parts;
+    }
+
+    private void checkClientId(String key, String clientId) {
+        String var = envName(key);
+        if (clientId.isEmpty()) {
+            problems.add(var + " is empty: set AWS_IOT_CLIENT_ID to the thing name the policy allows to connect");
+        } else if (clientId.startsWith("$")) {
+            problems.add(var + "=" + clientId + ": a client id may not start with '$' (AWS IoT reserves it)");
+        } else if (clientId.getBytes(StandardCharsets.UTF_8).length > MAX_CLIENT_ID_BYTES) {
+            problems.add(var + "=" + clientId + ": longer than " + MAX_CLIENT_ID_BYTES
+                    + " bytes, the AWS IoT Core limit for a client id");
+        }
+    }
+
+    private void checkTopicPrefix(String prefix) {
+        String var = envName("uplink.topic-prefix");
+        String longest = prefix + "/telemetry";
+        if (prefix.isEmpty() || prefix.startsWith("/") || prefix.endsWith("/") || prefix.contains("//")) {
+            problems.add(var + "=" + prefix + ": not a topic prefix; write levels separated by '/', like bombercat");
+        } else if (prefix.contains("+") || prefix.contains("#")) {
+            problems.add(var + "=" + prefix + ": a topic prefix may not contain the wildcards '+' or '#'");
+        } else if (prefix.startsWith("$")) {
+            problems.add(var + "=" + prefix + ": topics starting with '$' are reserved by AWS IoT");
+        } else if (longest.getBytes(StandardCharsets.UTF_8).length > MAX_TOPIC_BYTES) {
+            problems.add(var + "=" + prefix + ": topics under it would exceed " + MAX_TOPIC_BYTES
+                    + " bytes, the AWS IoT Core limit");
+        } else if ((prefix + "/commands/x").chars().filter(c -> c == '/').count() > MAX_TOPIC_SLASHES) {
+            problems.add(var + "=" + prefix + ": too many levels; AWS IoT Core allows at most " + MAX_TOPIC_SLASHES
+                    + " slashes in a topic and {prefix}/commands/{name} needs two of them");
+        }
+    }
+
+    private Backoff backoff(String prefix, int defaultAttempts) {
+        return new Backoff(
+                bool(prefix + ".enabled", true),
+                integer(prefix + ".max-attempts", defaultAttempts, 0, 1_000_000),
+                duration(prefix + ".initial-delay", "1s", Duration.ZERO, Duration.ofHours(1), null),
+                duration(prefix + ".max-delay", "60s", Duration.ZERO, Duration.ofDays(1), null),
+                decimal(prefix + ".multiplier", 2.0, 1.0, 100.0),
+                decimal(prefix + ".jitter", 0.2, 0.0, 1.0));
+    }
+
+    private Path path(String key, Path localDefault, String what) {
+        Optional<String> value = text(key);
+        if (value.isPresent()) {
+            return Path.of(value.get());
+        }
+        if (localDefault != null) {
+            return localDefault;
+        }
+        problems.add(envName(key) + " is not set: give the path of " + what);
+        return null;
+    }
+
+    private Duration duration(String key, String defaultValue, Duration min, Duration max, String why) {
+        String value = text(key).orElse(defaultValue);
+        Duration d;
+        try {
+            d = Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            problems.add(envName(key) + "=" + value + ": " + e.getMessage());
+            return Durations.parse(defaultValue);
+        }
+        boolean zeroAllowed = min.isZero();
+        if (d.compareTo(max) > 0 || (d.compareTo(min) < 0 && !zeroAllowed)) {
+            problems.add(envName(key) + "=" + value + ": must be between " + Durations.format(min) + " and "
+                    + Durations.format(max) + (why == null ? "" : " (" + why + ")"));
+        }
+        return d;
+    }
+
+    private int integer(String key, int defaultValue, int min, int max) {
+        Optional<String> value = text(key);
+        if (value.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(value.get());
+            if (n < min || n > max) {
+                problems.add(envName(key) + "=" + value.get() + ": must be between " + min + " and " + max);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            problems.add(envName(key) + "=" + value.get() + ": not a whole number");
+            return defaultValue;
+        }
+    }
+
+    private double decimal(String key, double defaultValue, double min, double max) {
+        Optional<String> value = text(key);
+        if (value.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            double n = Double.parseDouble(value.get());
+            if (!(n >= min && n <= max)) {
+                problems.add(envName(key) + "=" + value.get() + ": must be between " + min + " and " + max);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            problems.add(envName(key) + "=" + value.get() + ": not a number");
+            return defaultValue;
+        }
+    }
+
+    private boolean bool(String key, boolean defaultValue) {
+        Optional<String> value = text(key);
+        if (value.isEmpty()) {
+            return defaultValue;
+        }
+        return switch (value.get().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> {
+                problems.add(envName(key) + "=" + value.get() + ": write true or false");
+                yield defaultValue;
+            }
+        };
+    }
+
+    private Optional<String> text(String key) {
+        return properties.apply(key).map(String::trim).filter(v -> !v.isEmpty());
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "iot-uplink";
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.iotuplink.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The validated configuration of one running bundle, built once at start by {@link ConfigReader}. */
+public record UplinkConfig(
+        boolean local,
+        String endpointHost,
+        int port,
+        Path certPath,
+        Path keyPath,
+        Path caPath,
+        String clientId,
+        String deviceId,
+        String topicPrefix,
+        Duration keepaliveInterval,
+        MqttSession mqtt,
+        Path dataDir,
+        Path inbox,
+        Backoff publishRetry,
+        Backoff reconnect,
+        Duration shutdownTimeout) {
+
+    public String telemetryTopic() {
+        return topicPrefix + "/telemetry";
+    }
+
+    public String eventsTopic() {
+        return topicPrefix + "/events";
+    }
+
+    public String commandsFilter() {
+        return topicPrefix + "/commands/#";
+    }
+
+    /** The Paho server URI; always TLS. */
+    public String serverUri() {
+        return "ssl://" + endpointHost + ":" + port;
+    }
+
+    /** {@code host:port}, as the status and the start log show it. */
+    public String endpoint() {
+        return endpointHost + ":" + port;
+    }
+
+    public Path deadLetterDir() {
+        return dataDir.resolve("dead-letter");
+    }
+
+    public Path localPkiDir() {
+        return dataDir.resolve("local-pki");
+    }
+}

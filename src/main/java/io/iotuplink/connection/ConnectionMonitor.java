@@ -1,0 +1,79 @@
+package io.iotuplink.connection;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/** The one owner of the connection state: every transition is recorded in a bounded history and announced. */
+public final class ConnectionMonitor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionMonitor.class);
+
+    private final Clock clock;
+    private final int historySize;
+    private final Deque<ConnectionEvent> history = new ArrayDeque<>();
+    private final List<Consumer<ConnectionEvent>> listeners = new CopyOnWriteArrayList<>();
+    private volatile ConnectionState state = ConnectionState.DISCONNECTED;
+    private volatile int reconnectAttempts;
+
+    public ConnectionMonitor(Clock clock, int historySize) {
+        this.clock = clock;
+        this.historySize = historySize;
+    }
+
+    /** Moves to {@code next}, records it and tells the listeners; {@code error} is null unless it failed. */
+    public void transition(ConnectionState next, String message, String error) {
+        ConnectionEvent event = new ConnectionEvent(clock.instant(), next, message, error);
+        synchronized (history) {
+            state = next;
+            history.addLast(event);
+            while (history.size() > historySize) {
+                history.removeFirst();
+            }
+        }
+        if (error == null) {
+            LOG.info("MQTT {}: {}", next.jsonName(), message);
+        } else {
+            LOG.warn("MQTT {}: {}: {}", next.jsonName(), message, error);
+        }
+        for (Consumer<ConnectionEvent> listener : listeners) {
+            try {
+                listener.accept(event);
+            } catch (RuntimeException e) {
+                LOG.warn("A connection event listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    public void onEvent(Consumer<ConnectionEvent> listener) {
+        listeners.add(listener);
+    }
+
+    public ConnectionState state() {
+        return state;
+    }
+
+    public boolean isConnected() {
+        return state == ConnectionState.CONNECTED;
+    }
+
+    public List<ConnectionEvent> history() {
+        synchronized (history) {
+            return List.copyOf(history);
+        }
+    }
+
+    public int reconnectAttempts() {
+        return reconnectAttempts;
+    }
+
+    void reconnectAttempts(int attempts) {
+        this.reconnectAttempts = attempts;
+    }
+}

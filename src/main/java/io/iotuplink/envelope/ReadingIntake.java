@@ -1,0 +1,95 @@
+package io.iotuplink.envelope;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iotuplink.envelope.InvalidReadingException.Problem;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where every input's records come in: classifies them, stamps them and writes their envelopes, so that a batch
+ * is refused whole (nothing published) when any record in it is bad.
+ */
+public final class ReadingIntake {
+
+    private final ObjectMapper mapper;
+    private final ReadingFactory readings;
+    private final EnvelopeWriter envelopes;
+    private final String telemetryTopic;
+    private final String eventsTopic;
+
+    public ReadingIntake(ObjectMapper mapper, ReadingFactory readings, EnvelopeWriter envelopes,
+            String telemetryTopic, String eventsTopic) {
+        this.mapper = mapper;
+        this.readings = readings;
+        this.envelopes = envelopes;
+        this.telemetryTopic = telemetryTopic;
+        this.eventsTopic = eventsTopic;
+    }
+
+    /** JSON text with one record or an array of them; events and telemetry told apart by the {@code event} member. */
+    public List<PreparedReading> records(String json) {
+        return prepare(readings.fromJson(json));
+    }
+
+    /** One telemetry record ({@code data}), given as JSON text, a map or a JSON tree. */
+    public PreparedReading telemetry(Object body) {
+        return prepare(readings.telemetry(object(body, "telemetry data")));
+    }
+
+    /** One event; {@code metadata} may be null or empty. */
+    public PreparedReading event(String name, Object metadata) {
+        ObjectNode meta = metadata == null || (metadata instanceof String s && s.isBlank())
+                ? mapper.createObjectNode() : object(metadata, "event metadata");
+        return prepare(readings.event(name, meta));
+    }
+
+    /** An event record {@code {"event": name, "metadata": {...}}}. */
+    public PreparedReading eventRecord(Object body) {
+        ObjectNode record = object(body, "event record");
+        if (!record.path("event").isTextual()) {
+            throw new InvalidReadingException(Problem.MALFORMED, "not an event",
+                    "the record has no string \"event\" member; set the header UplinkEventName or send"
+                            + " {\"event\": \"name\", \"metadata\": {...}}");
+        }
+        return prepare(readings.fromRecord(record, "the event record"));
+    }
+
+    private List<PreparedReading> prepare(List<Reading> batch) {
+        List<PreparedReading> prepared = new ArrayList<>(batch.size());
+        for (Reading reading : batch) {
+            prepared.add(prepare(reading));
+        }
+        return prepared;
+    }
+
+    private PreparedReading prepare(Reading reading) {
+        return new PreparedReading(reading, envelopes.write(reading),
+                reading.isEvent() ? eventsTopic : telemetryTopic);
+    }
+
+    private ObjectNode object(Object body, String what) {
+        JsonNode node;
+        if (body instanceof JsonNode json) {
+            node = json;
+        } else if (body instanceof Map<?, ?> map) {
+            node = mapper.valueToTree(map);
+        } else if (body instanceof byte[] bytes) {
+            return object(new String(bytes, java.nio.charset.StandardCharsets.UTF_8), what);
+        } else if (body instanceof String text) {
+            node = readings.parse(text);
+        } else {
+            throw new InvalidReadingException(Problem.MALFORMED, "not a JSON object",
+                    what + " is a " + (body == null ? "null body" : body.getClass().getSimpleName())
+                            + "; send JSON text, a Map or a JsonNode");
+        }
+        if (!node.isObject()) {
+            throw new InvalidReadingException(Problem.MALFORMED, "not a JSON object",
+                    what + " must be a JSON object like {\"temperature\": 25.5}");
+        }
+        return (ObjectNode) node;
+    }
+}

@@ -1,0 +1,34 @@
+package io.iotuplink.local;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the embedded broker lets a device do, like an AWS IoT policy: the topics it may publish to, and the PUBACK
+ * reason code for the ones it may not (0x87 not authorized unless a topic is given another, such as 0x97).
+ */
+public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refusals) {
+
+    public static final int NOT_AUTHORIZED = 0x87;
+
+    /** The seed's policy: publish to {prefix}/telemetry and {prefix}/events, nothing else. */
+    public static BrokerPolicy seed(String topicPrefix) {
+        return new BrokerPolicy(List.of(topicPrefix + "/telemetry", topicPrefix + "/events"), Map.of());
+    }
+
+    /** The same policy, answering {@code topic} with {@code reasonCode} instead. */
+    public BrokerPolicy refusing(String topic, int reasonCode) {
+        Map<String, Integer> more = new java.util.HashMap<>(refusals);
+        more.put(topic, reasonCode);
+        return new BrokerPolicy(publishTopics, Map.copyOf(more));
+    }
+
+    /** 0 when the publish is allowed, else the PUBACK reason code that refuses it. */
+    public int refusalFor(String topic) {
+        Integer code = refusals.get(topic);
+        if (code != null) {
+            return code;
+        }
+        return publishTopics.contains(topic) ? 0 : NOT_AUTHORIZED;
+    }
+}

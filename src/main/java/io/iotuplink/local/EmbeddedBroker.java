@@ -1,0 +1,137 @@
+package io.iotuplink.local;
+
+import com.hivemq.embedded.EmbeddedExtension;
+import com.hivemq.embedded.EmbeddedHiveMQ;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * An MQTT 5 broker inside this JVM (HiveMQ Community Edition embedded) that listens on {@code 127.0.0.1} with TLS
+ * and required client certificates only, and applies a {@link BrokerPolicy} to publishes.
+ */
+public final class EmbeddedBroker implements AutoCloseable {
+
+    private static final long START_TIMEOUT_SECONDS = 60;
+    private static final long STOP_TIMEOUT_SECONDS = 30;
+
+    private final EmbeddedHiveMQ hivemq;
+    private final int port;
+
+    private EmbeddedBroker(EmbeddedHiveMQ hivemq, int port) {
+        this.hivemq = hivemq;
+        this.port = port;
+    }
+
+    /** Where the broker keeps its files, and the TLS stores it serves with. */
+    public record Settings(Path workDir, int port, Path keyStore, Path trustStore, String storePassword,
+            int receiveMaximum) {
+    }
+
+    /**
+     * Starts the broker and waits for it (HiveMQ's start future never completes when a dependency is missing, so
+     * the wait is bounded).
+     */
+    public static EmbeddedBroker start(Settings settings, Supplier<BrokerPolicy> policy,
+            Consumer<ReceivedPublish> received) {
+        try {
+            Path conf = Files.createDirectories(settings.workDir().resolve("conf"));
+            Path data = Files.createDirectories(settings.workDir().resolve("data"));
+            Path extensions = Files.createDirectories(settings.workDir().resolve("extensions"));
+            Files.writeString(conf.resolve("config.xml"), configXml(settings), StandardCharsets.UTF_8);
+            EmbeddedHiveMQ hivemq = EmbeddedHiveMQ.builder()
+                    .withConfigurationFolder(conf)
+                    .withDataFolder(data)
+                    .withExtensionsFolder(extensions)
+                    .withoutLoggingBootstrap()
+                    .withEmbeddedExtension(EmbeddedExtension.builder()
+                            .withId("iot-uplink-policy")
+                            .withName("iot-uplink broker policy")
+                            .withVersion("1")
+                            .withAuthor("iot-uplink")
+                            .withPriority(0)
+                            .withStartPriority(1000)
+                            .withExtensionMain(new UplinkBrokerExtension(policy, received))
+                            .build())
+                    .build();
+            hivemq.start().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return new EmbeddedBroker(hivemq, settings.port());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the embedded MQTT broker did not start within " + START_TIMEOUT_SECONDS
+                    + "s (are the rocksdbjni and xodus jars on the class path?)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the embedded MQTT broker", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the embedded MQTT broker failed to start on port " + settings.port()
+                    + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot prepare the embedded broker's folder " + settings.workDir(), e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Stops the broker, waiting a bounded time; every client is disconnected. */
+    @Override
+    public void close() {
+        try {
+            hivemq.stop().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            hivemq.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            throw new IllegalStateException("the embedded MQTT broker did not stop cleanly: " + e.getMessage(), e);
+        }
+    }
+
+    private static String configXml(Settings s) {
+        return """
+                <?xml version="1.0"?>
+                <hivemq>
+                    <listeners>
+                        <tls-tcp-listener>
+                            <port>%d</port>
+                            <bind-address>127.0.0.1</bind-address>
+                            <tls>
+                                <keystore>
+                                    <path>%s</path>
+                                    <password>%s</password>
+                                    <private-key-password>%s</private-key-password>
+                                </keystore>
+                                <truststore>
+                                    <path>%s</path>
+                                    <password>%s</password>
+                                </truststore>
+                                <client-authentication-mode>REQUIRED</client-authentication-mode>
+                                <protocols>
+                                    <protocol>TLSv1.3</protocol>
+                                    <protocol>TLSv1.2</protocol>
+                                </protocols>
+                            </tls>
+                        </tls-tcp-listener>
+                    </listeners>
+                    <mqtt>
+                        <receive-maximum>
+                            <server-receive-maximum>%d</server-receive-maximum>
+                        </receive-maximum>
+                    </mqtt>
+                    <persistence>
+                        <mode>in-memory</mode>
+                    </persistence>
+                    <anonymous-usage-statistics>
+                        <enabled>false</enabled>
+                    </anonymous-usage-statistics>
+                </hivemq>
+                """.formatted(s.port(), s.keyStore().toAbsolutePath(), s.storePassword(), s.storePassword(),
+                s.trustStore().toAbsolutePath(), s.storePassword(), s.receiveMaximum());
+    }
+}

@@ -1,0 +1,102 @@
+package io.iotuplink.local;
+
+import com.hivemq.extension.sdk.api.ExtensionMain;
+import com.hivemq.extension.sdk.api.auth.PublishAuthorizer;
+import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
+import com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor;
+import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
+import com.hivemq.extension.sdk.api.packets.general.UserProperty;
+import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
+import com.hivemq.extension.sdk.api.packets.publish.PayloadFormatIndicator;
+import com.hivemq.extension.sdk.api.packets.publish.PublishPacket;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStartInput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
+import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
+import com.hivemq.extension.sdk.api.services.Services;
+
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The embedded broker's security, in the place AWS IoT has it: a client must present a certificate the broker's
+ * CA signed, and may publish only where the {@link BrokerPolicy} allows; every accepted publish is handed on.
+ */
+final class UplinkBrokerExtension implements ExtensionMain {
+
+    private final Supplier<BrokerPolicy> policy;
+    private final Consumer<ReceivedPublish> received;
+
+    UplinkBrokerExtension(Supplier<BrokerPolicy> policy, Consumer<ReceivedPublish> received) {
+        this.policy = policy;
+        this.received = received;
+    }
+
+    @Override
+    public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
+        SimpleAuthenticator requireCertificate = (auth, result) -> {
+            boolean hasCertificate = auth.getConnectionInformation().getClientTlsInformation()
+                    .flatMap(tls -> tls.getClientCertificate()).isPresent();
+            if (hasCertificate) {
+                result.authenticateSuccessfully();
+            } else {
+                result.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "a client certificate is required");
+            }
+        };
+        Services.securityRegistry().setAuthenticatorProvider(provider -> requireCertificate);
+
+        PublishAuthorizer authorizer = (publish, result) -> {
+            int refusal = policy.get().refusalFor(publish.getPublishPacket().getTopic());
+            if (refusal == 0) {
+                result.authorizeSuccessfully();
+            } else {
+                result.failAuthorization(ackReason(refusal), "refused by the broker's policy");
+            }
+        };
+        Services.securityRegistry().setAuthorizerProvider(provider -> authorizer);
+
+        PublishInboundInterceptor recorder = (publish, result) ->
+                received.accept(toReceived(publish.getClientInformation().getClientId(), publish.getPublishPacket()));
+        Services.initializerRegistry().setClientInitializer(
+                (initializer, client) -> client.addPublishInboundInterceptor(recorder));
+    }
+
+    @Override
+    public void extensionStop(ExtensionStopInput input, ExtensionStopOutput output) {
+        // nothing to release: the registries go with the broker
+    }
+
+    private static AckReasonCode ackReason(int code) {
+        return switch (code) {
+            case 0x80 -> AckReasonCode.UNSPECIFIED_ERROR;
+            case 0x83 -> AckReasonCode.IMPLEMENTATION_SPECIFIC_ERROR;
+            case 0x90 -> AckReasonCode.TOPIC_NAME_INVALID;
+            case 0x97 -> AckReasonCode.QUOTA_EXCEEDED;
+            case 0x99 -> AckReasonCode.PAYLOAD_FORMAT_INVALID;
+            default -> AckReasonCode.NOT_AUTHORIZED;
+        };
+    }
+
+    private static ReceivedPublish toReceived(String clientId, PublishPacket packet) {
+        byte[] payload = packet.getPayload().map(UplinkBrokerExtension::bytes).orElse(new byte[0]);
+        Map<String, String> user = new LinkedHashMap<>();
+        for (UserProperty property : packet.getUserProperties().asList()) {
+            user.put(property.getName(), property.getValue());
+        }
+        return new ReceivedPublish(clientId, packet.getTopic(), packet.getQos().getQosNumber(), packet.getRetain(),
+                payload, packet.getContentType().orElse(null),
+                packet.getPayloadFormatIndicator().map(p -> p == PayloadFormatIndicator.UTF_8).orElse(null),
+                Map.copyOf(user));
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        ByteBuffer copy = buffer.asReadOnlyBuffer();
+        copy.rewind();
+        byte[] bytes = new byte[copy.remaining()];
+        copy.get(bytes);
+        return bytes;
+    }
+}

@@ -1,0 +1,49 @@
+package io.iotuplink.mqtt;
+
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+import java.time.Duration;
+
+/**
+ * The Paho client the {@code paho-mqtt5:} endpoint publishes through. Unlike a plain {@link MqttClient} it fails a
+ * publish whose PUBACK carries an error reason code (0x87 not authorized, 0x97 quota exceeded, ...), refuses any
+ * QoS but 1 (AWS IoT Core has no QoS 2), and keeps nothing on disk: the bundle's own store does that.
+ */
+public class UplinkMqttClient extends MqttClient {
+
+    private final long publishTimeoutMillis;
+
+    public UplinkMqttClient(String serverUri, String clientId, Duration publishTimeout) throws MqttException {
+        super(serverUri, clientId, new MemoryPersistence());
+        this.publishTimeoutMillis = publishTimeout.toMillis();
+    }
+
+    /** Publishes at QoS 1 and waits for the PUBACK; a refusal throws {@link PublishRefusedException}. */
+    @Override
+    public void publish(String topic, MqttMessage message) throws MqttException {
+        if (message.getQos() != 1) {
+            throw new IllegalArgumentException("QoS " + message.getQos() + " requested for '" + topic
+                    + "': iot-uplink publishes at QoS 1 only (AWS IoT Core has no QoS 2, QoS 0 can lose readings)");
+        }
+        IMqttToken token = aClient.publish(topic, message, null, null);
+        token.waitForCompletion(publishTimeoutMillis);
+        int[] reasonCodes = token.getReasonCodes();
+        if (reasonCodes != null && reasonCodes.length > 0 && reasonCodes[0] >= 0x80) {
+            MqttProperties ack = token.getResponseProperties();
+            throw new PublishRefusedException(topic, reasonCodes[0], ack == null ? null : ack.getReasonString());
+        }
+    }
+
+    @Override
+    public void publish(String topic, byte[] payload, int qos, boolean retained) throws MqttException {
+        MqttMessage message = new MqttMessage(payload);
+        message.setQos(qos);
+        message.setRetained(retained);
+        publish(topic, message);
+    }
+}

@@ -1,0 +1,127 @@
+package io.iotuplink.publish;
+
+import io.iotuplink.config.Backoff;
+import io.iotuplink.config.UplinkConfig;
+import io.iotuplink.envelope.PreparedReading;
+import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.mqtt.PublishRefusedException;
+import io.iotuplink.status.PublishStats;
+import org.apache.camel.Exchange;
+import org.apache.camel.LoggingLevel;
+import org.apache.camel.builder.DeadLetterChannelBuilder;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
+
+import java.time.Clock;
+import java.time.Instant;
+
+/**
+ * The core data path: {@code direct:telemetry} and {@code direct:event} turn a record into an envelope, and
+ * {@code direct:publish} sends it through the {@code paho-mqtt5:} endpoint at QoS 1, retrying with exponential
+ * back-off; a reading that cannot be delivered is written to the dead-letter directory with its reason.
+ */
+public final class PublishRoutes extends RouteBuilder {
+
+    /** Header naming the event on {@code direct:event} when the body holds only the metadata. */
+    public static final String EVENT_NAME = "UplinkEventName";
+    /** Header carrying a reading's {@code message_id} through the publish path. */
+    public static final String MESSAGE_ID = "UplinkMessageId";
+    public static final String READING_KIND = "UplinkReadingKind";
+
+    private final UplinkConfig config;
+    private final ReadingIntake intake;
+    private final PublishStats stats;
+    private final Clock clock;
+
+    public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, Clock clock) {
+        this.config = config;
+        this.intake = intake;
+        this.stats = stats;
+        this.clock = clock;
+    }
+
+    @Override
+    public void configure() {
+        from("direct:telemetry").routeId("uplink-telemetry")
+                .process(e -> e.getMessage().setBody(intake.telemetry(e.getMessage().getBody())))
+                .to("direct:publish");
+
+        from("direct:event").routeId("uplink-event")
+                .process(e -> {
+                    String name = e.getMessage().getHeader(EVENT_NAME, String.class);
+                    Object body = e.getMessage().getBody();
+                    e.getMessage().setBody(name == null ? intake.eventRecord(body) : intake.event(name, body));
+                })
+                .to("direct:publish");
+
+        from("direct:publish").routeId("uplink-publish")
+                .errorHandler(redelivery(config.publishRetry()))
+                .onException(PublishRefusedException.class)
+                    .onWhen(e -> !e.getProperty(Exchange.EXCEPTION_CAUGHT, PublishRefusedException.class).retryable())
+                    .maximumRedeliveries(0)
+                .end()
+                .process(this::toMqttMessage)
+                .to("paho-mqtt5:" + config.telemetryTopic() + "?client=#uplinkMqttClient&qos=1&retained=false")
+                .process(e -> stats.countPublished(clock.millis()))
+                .log(LoggingLevel.DEBUG, "Published ${header." + MESSAGE_ID + "} to ${header."
+                        + PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC + "}");
+
+        from("direct:dead-letter").routeId("uplink-dead-letter")
+                .process(e -> stats.countFailed())
+                .log(LoggingLevel.ERROR, "Reading ${header." + MESSAGE_ID + "} (${header." + READING_KIND
+                        + "}) was not published and is kept in " + config.deadLetterDir()
+                        + "/${header." + MESSAGE_ID + "}.json: ${exception.message}")
+                .process(e -> e.setProperty("reason", reason(e)))
+                .setHeader(Exchange.FILE_NAME, simple("${header." + MESSAGE_ID + "}.json"))
+                .to(deadLetterUri())
+                .setBody(exchangeProperty("reason"))
+                .setHeader(Exchange.FILE_NAME, simple("${header." + MESSAGE_ID + "}.reason"))
+                .to(deadLetterUri());
+    }
+
+    private void toMqttMessage(Exchange exchange) {
+        if (!(exchange.getMessage().getBody() instanceof PreparedReading prepared)) {
+            return; // a redelivery: the message was already prepared
+        }
+        var message = exchange.getMessage();
+        message.setHeader(MESSAGE_ID, prepared.reading().messageId());
+        message.setHeader(READING_KIND, prepared.reading().kind().label());
+        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, prepared.topic());
+        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES,
+                MqttPublishProperties.forReading(prepared.reading().messageId()));
+        message.setBody(prepared.envelope());
+        stats.countAccepted();
+    }
+
+    private String reason(Exchange exchange) {
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        return "message_id: " + exchange.getMessage().getHeader(MESSAGE_ID) + "\n"
+                + "kind: " + exchange.getMessage().getHeader(READING_KIND) + "\n"
+                + "topic: " + exchange.getMessage().getHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC) + "\n"
+                + "failed_at: " + Instant.ofEpochMilli(clock.millis()) + "\n"
+                + "attempts: " + (1 + exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class))
+                + "\n"
+                + "error: " + (cause == null ? "unknown" : cause.getMessage()) + "\n";
+    }
+
+    private String deadLetterUri() {
+        return "file:" + config.deadLetterDir().toAbsolutePath() + "?tempPrefix=.writing-&fileExist=Override";
+    }
+
+    private DeadLetterChannelBuilder redelivery(Backoff retry) {
+        DeadLetterChannelBuilder dlc = deadLetterChannel("direct:dead-letter");
+        dlc.maximumRedeliveries(retry.enabled() ? retry.maxAttempts() : 0)
+                .redeliveryDelay(retry.initialDelay().toMillis())
+                .maximumRedeliveryDelay(retry.maxDelay().toMillis())
+                .retryAttemptedLogLevel(LoggingLevel.WARN)
+                .logExhausted(false)
+                .logStackTrace(false);
+        if (retry.multiplier() > 1.0) {
+            dlc.useExponentialBackOff().backOffMultiplier(retry.multiplier());
+        }
+        if (retry.jitter() > 0) {
+            dlc.useCollisionAvoidance().collisionAvoidancePercent(retry.jitter() * 100);
+        }
+        return dlc;
+    }
+}

@@ -1,0 +1,62 @@
+package io.iotuplink.status;
+
+import io.iotuplink.config.UplinkConfig;
+import io.iotuplink.connection.ConnectionEvent;
+import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.envelope.EnvelopeWriter;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the {@code GET /status} document: the seed's four keys first, then the design's additions. */
+public final class StatusReport {
+
+    private final UplinkConfig config;
+    private final ConnectionMonitor connection;
+    private final PublishStats stats;
+    private final Clock clock;
+    private final long startedMillis;
+
+    public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, Clock clock) {
+        this.config = config;
+        this.connection = connection;
+        this.stats = stats;
+        this.clock = clock;
+        this.startedMillis = clock.millis();
+    }
+
+    /** Seconds since the bundle started, with a millisecond fraction. */
+    public double uptimeSeconds() {
+        return (clock.millis() - startedMillis) / 1000.0;
+    }
+
+    public Map<String, Object> snapshot() {
+        Map<String, Object> status = new LinkedHashMap<>();
+        status.put("connection_status", connection.state().jsonName());
+        status.put("connected", connection.isConnected());
+        status.put("reconnect_attempts", connection.reconnectAttempts());
+        long last = stats.lastPublishMillis();
+        status.put("last_publish_ts", last == 0 ? null : EnvelopeWriter.epochSeconds(last));
+        status.put("device_id", config.deviceId());
+        status.put("client_id", config.clientId());
+        status.put("endpoint", config.endpoint());
+        status.put("uptime", uptimeSeconds());
+        status.put("published", stats.published());
+        status.put("failed", stats.failed());
+        status.put("buffered", stats.pending());
+        List<Map<String, Object>> history = new ArrayList<>();
+        for (ConnectionEvent event : connection.history()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("timestamp", EnvelopeWriter.epochSeconds(event.timestamp().toEpochMilli()));
+            entry.put("state", event.state().jsonName());
+            entry.put("message", event.message());
+            entry.put("error", event.error());
+            history.add(entry);
+        }
+        status.put("history", history);
+        return status;
+    }
+}

@@ -1,0 +1,73 @@
+package io.iotuplink.tls;
+
+import io.iotuplink.ConfigurationException;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.List;
+
+/** The mutual-TLS socket factory built from the device's PEM files: client certificate, key, trusted CAs. */
+public final class PemTlsContext {
+
+    /** TLS 1.2 and newer only; AWS IoT Core refuses older versions anyway. */
+    public static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    private final SSLContext sslContext;
+    private final X509Certificate deviceCertificate;
+
+    private PemTlsContext(SSLContext sslContext, X509Certificate deviceCertificate) {
+        this.sslContext = sslContext;
+        this.deviceCertificate = deviceCertificate;
+    }
+
+    /** Reads and checks the three files; a {@link ConfigurationException} lists every problem. */
+    public static PemTlsContext load(Path certPath, Path keyPath, Path caPath) {
+        PemFiles.Loaded pem = PemFiles.load(certPath, keyPath, caPath);
+        if (!pem.problems().isEmpty()) {
+            throw new ConfigurationException(pem.problems());
+        }
+        return create(pem.chain(), pem.key(), pem.trustAnchors());
+    }
+
+    static PemTlsContext create(List<X509Certificate> chain, java.security.PrivateKey key,
+            List<X509Certificate> trustAnchors) {
+        try {
+            char[] transientPassword = new char[0];
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("device", key, transientPassword, chain.toArray(new Certificate[0]));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, transientPassword);
+
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            for (int i = 0; i < trustAnchors.size(); i++) {
+                trust.setCertificateEntry("ca-" + i, trustAnchors.get(i));
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            return new PemTlsContext(context, chain.get(0));
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new ConfigurationException("cannot build the TLS context from the PEM files: " + e.getMessage());
+        }
+    }
+
+    /** A socket factory whose sockets speak TLS 1.2+ only; Paho adds SNI and hostname verification. */
+    public SSLSocketFactory socketFactory() {
+        return new TlsProtocolsSocketFactory(sslContext.getSocketFactory(), PROTOCOLS);
+    }
+
+    public X509Certificate deviceCertificate() {
+        return deviceCertificate;
+    }
+}
