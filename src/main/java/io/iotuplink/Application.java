@@ -1,6 +1,7 @@
 package io.iotuplink;
 
 import org.apache.camel.main.Main;
+import sun.misc.Signal;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +39,8 @@ public final class Application {
         UplinkBundle bundle = new UplinkBundle(local);
         Main main = new Main();
         main.configure().addRoutesBuilder(bundle);
+        stopGracefullyOn(main, "TERM");
+        stopGracefullyOn(main, "INT");
         int exitCode;
         try {
             exitCode = main.run(camelArgs.toArray(new String[0]));
@@ -55,6 +58,18 @@ public final class Application {
             return EXIT_CONFIGURATION;
         }
         return exitCode;
+    }
+
+    /**
+     * A signal ends {@code main.run()} like a normal completion (routes drained, MQTT disconnected), so the process
+     * exits 0; the JVM's default handler would run the shutdown hooks and exit 143.
+     */
+    private static void stopGracefullyOn(Main main, String signal) {
+        try {
+            Signal.handle(new Signal(signal), s -> main.completed());
+        } catch (IllegalArgumentException e) {
+            // the signal is not available on this platform; camel-main's shutdown hook still stops the routes
+        }
     }
 
     private static String usage() {
