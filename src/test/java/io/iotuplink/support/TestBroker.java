@@ -1,0 +1,147 @@
+package io.iotuplink.support;
+
+import io.iotuplink.local.BrokerPolicy;
+import io.iotuplink.local.EmbeddedBroker;
+import io.iotuplink.local.ReceivedPublish;
+import io.iotuplink.local.ThrowawayPki;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+
+/**
+ * A real MQTT 5 broker for tests: embedded HiveMQ CE on a free port, mutual TLS with a throwaway CA, the seed's
+ * policy for the {@code bombercat} prefix, and a record of every publish it accepted.
+ */
+public final class TestBroker implements AutoCloseable {
+
+    public static final String PREFIX = "bombercat";
+    private static final char[] STORE_PASSWORD = "test-store".toCharArray();
+
+    private final Path dir;
+    private final ThrowawayPki pki;
+    private final AtomicReference<BrokerPolicy> policy = new AtomicReference<>(BrokerPolicy.seed(PREFIX));
+    private final List<ReceivedPublish> received = new CopyOnWriteArrayList<>();
+    private final EmbeddedBroker broker;
+
+    private TestBroker(Path dir, int receiveMaximum) {
+        this.dir = dir;
+        this.pki = ThrowawayPki.create("test CA");
+        Path keyStore = dir.resolve("broker-keystore.p12");
+        Path trustStore = dir.resolve("broker-truststore.p12");
+        pki.issueServer("localhost").writePkcs12(keyStore, pki.caCertificate(), STORE_PASSWORD);
+        pki.writeTrustStore(trustStore, STORE_PASSWORD);
+        pki.writeCa(caFile());
+        this.broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("hivemq"), freePort(), keyStore,
+                trustStore, new String(STORE_PASSWORD), receiveMaximum), policy::get, received::add);
+    }
+
+    /** Starts a broker whose files live in {@code dir}. */
+    public static TestBroker start(Path dir) {
+        return new TestBroker(dir, 100);
+    }
+
+    public int port() {
+        return broker.port();
+    }
+
+    public ThrowawayPki pki() {
+        return pki;
+    }
+
+    /** The CA that signed the broker's and the devices' certificates, as PEM. */
+    public Path caFile() {
+        return dir.resolve("ca.pem");
+    }
+
+    /** Replaces the policy while the broker runs. */
+    public void policy(BrokerPolicy next) {
+        policy.set(next);
+    }
+
+    /** Device files signed by the broker's CA, with the key in the given form. */
+    public DeviceFiles device(String name, KeyForm form) {
+        ThrowawayPki.Issued issued = pki.issueDevice(name,
+                form == KeyForm.EC ? ThrowawayPki.KeyType.EC : ThrowawayPki.KeyType.RSA);
+        Path certificate = dir.resolve(name + "-" + form + ".pem.crt");
+        Path key = dir.resolve(name + "-" + form + ".pem.key");
+        issued.writeCertificate(certificate);
+        if (form == KeyForm.PKCS8) {
+            issued.writePkcs8Key(key);
+        } else {
+            issued.writeTraditionalKey(key);
+        }
+        return new DeviceFiles(certificate, key, caFile());
+    }
+
+    /** The form of a device's private key file. */
+    public enum KeyForm { PKCS1, PKCS8, EC }
+
+    /** A device certificate, its key and the CA to trust. */
+    public record DeviceFiles(Path certificate, Path key, Path ca) {
+    }
+
+    public List<ReceivedPublish> received() {
+        return List.copyOf(received);
+    }
+
+    /** Waits until {@code count} accepted publishes match, and returns them in arrival order. */
+    public List<ReceivedPublish> await(Predicate<ReceivedPublish> match, int count, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<ReceivedPublish> matching = new ArrayList<>();
+        while (System.nanoTime() < deadline) {
+            matching = received.stream().filter(match).toList();
+            if (matching.size() >= count) {
+                return matching;
+            }
+            sleep(20);
+        }
+        throw new AssertionError("expected " + count + " matching publishes within " + timeout + ", the broker got "
+                + matching.size() + " of " + received.size() + ": " + received.stream().map(ReceivedPublish::topic)
+                .toList());
+    }
+
+    public ReceivedPublish awaitOne(String topic) {
+        return await(p -> p.topic().equals(topic), 1, Duration.ofSeconds(20)).get(0);
+    }
+
+    @Override
+    public void close() {
+        broker.close();
+    }
+
+    /** A TCP port nothing listens on right now. */
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** A fresh temporary directory (for code that runs outside JUnit's @TempDir). */
+    public static Path tempDir(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
