@@ -49,17 +49,23 @@ final class UplinkBrokerExtension implements ExtensionMain {
         Services.securityRegistry().setAuthenticatorProvider(provider -> requireCertificate);
 
         PublishAuthorizer authorizer = (publish, result) -> {
-            int refusal = policy.get().refusalFor(publish.getPublishPacket().getTopic());
-            if (refusal == 0) {
-                result.authorizeSuccessfully();
+            if (policy.get().refusalFor(publish.getPublishPacket().getTopic()) == BrokerPolicy.NOT_AUTHORIZED) {
+                result.failAuthorization(AckReasonCode.NOT_AUTHORIZED, "not allowed by the broker's policy");
             } else {
-                result.failAuthorization(ackReason(refusal), "refused by the broker's policy");
+                result.authorizeSuccessfully();
             }
         };
         Services.securityRegistry().setAuthorizerProvider(provider -> authorizer);
 
-        PublishInboundInterceptor recorder = (publish, result) ->
-                received.accept(toReceived(publish.getClientInformation().getClientId(), publish.getPublishPacket()));
+        // other refusals (quota exceeded...) come from the interceptor: a failed authorization may disconnect
+        PublishInboundInterceptor recorder = (publish, result) -> {
+            int refusal = policy.get().refusalFor(publish.getPublishPacket().getTopic());
+            if (refusal != 0) {
+                result.preventPublishDelivery(ackReason(refusal), "refused by the broker's policy");
+                return;
+            }
+            received.accept(toReceived(publish.getClientInformation().getClientId(), publish.getPublishPacket()));
+        };
         Services.initializerRegistry().setClientInitializer(
                 (initializer, client) -> client.addPublishInboundInterceptor(recorder));
     }

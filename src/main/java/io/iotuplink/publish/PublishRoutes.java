@@ -27,6 +27,7 @@ public final class PublishRoutes extends RouteBuilder {
     /** Header carrying a reading's {@code message_id} through the publish path. */
     public static final String MESSAGE_ID = "UplinkMessageId";
     public static final String READING_KIND = "UplinkReadingKind";
+    private static final String REDELIVERIES = "uplinkRedeliveries";
 
     private final UplinkConfig config;
     private final ReadingIntake intake;
@@ -99,7 +100,7 @@ public final class PublishRoutes extends RouteBuilder {
                 + "kind: " + exchange.getMessage().getHeader(READING_KIND) + "\n"
                 + "topic: " + exchange.getMessage().getHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC) + "\n"
                 + "failed_at: " + Instant.ofEpochMilli(clock.millis()) + "\n"
-                + "attempts: " + (1 + exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class))
+                + "attempts: " + (1 + exchange.getProperty(REDELIVERIES, 0, Integer.class))
                 + "\n"
                 + "error: " + (cause == null ? "unknown" : cause.getMessage()) + "\n";
     }
@@ -113,6 +114,7 @@ public final class PublishRoutes extends RouteBuilder {
         dlc.maximumRedeliveries(retry.enabled() ? retry.maxAttempts() : 0)
                 .redeliveryDelay(retry.initialDelay().toMillis())
                 .maximumRedeliveryDelay(retry.maxDelay().toMillis())
+                .onRedelivery(e -> e.setProperty(REDELIVERIES, e.getProperty(REDELIVERIES, 0, Integer.class) + 1))
                 .retryAttemptedLogLevel(LoggingLevel.WARN)
                 .logExhausted(false)
                 .logStackTrace(false);

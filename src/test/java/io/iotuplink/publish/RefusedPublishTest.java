@@ -1,0 +1,118 @@
+package io.iotuplink.publish;
+
+import io.iotuplink.local.BrokerPolicy;
+import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A publish the broker refuses fails its exchange: counted as failed, kept as a dead letter, never "published". */
+class RefusedPublishTest {
+
+    @TempDir
+    static Path dir;
+    static TestBroker broker;
+    static RunningBundle bundle;
+    static Path deadLetters;
+
+    @BeforeAll
+    static void start() {
+        broker = TestBroker.start(dir.resolve("broker"));
+        Map<String, String> properties = RunningBundle.properties(broker,
+                broker.device("bombercat-test-001", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+        properties.put("uplink.publish.retry.max-attempts", "3");
+        deadLetters = dir.resolve("data").resolve("dead-letter");
+        bundle = RunningBundle.start(properties).awaitConnected();
+    }
+
+    @AfterEach
+    void seedPolicy() {
+        broker.policy(BrokerPolicy.seed(TestBroker.PREFIX));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (bundle != null) {
+            bundle.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    void notAuthorizedFailsTheExchangeWithoutRetryAndKeepsTheReading() throws IOException {
+        broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).refusing("bombercat/telemetry", 0x87));
+        long publishedBefore = bundle.status().get("published").asLong();
+        long failedBefore = bundle.status().get("failed").asLong();
+
+        String id = acceptedId(bundle.http("POST", "/telemetry", "application/json", "{\"refused\": 1}").body());
+
+        Path envelope = deadLetters.resolve(id + ".json");
+        Path reason = deadLetters.resolve(id + ".reason");
+        RunningBundle.await(() -> Files.exists(reason), Duration.ofSeconds(10), "the dead letter " + reason);
+        assertTrue(Files.readString(envelope).contains("\"data\":{\"refused\":1}"), Files.readString(envelope));
+        String why = Files.readString(reason);
+        assertTrue(why.contains("PUBACK 0x87 not authorized"), why);
+        assertTrue(why.contains("attempts: 1\n"), "not authorized is not retried: " + why);
+        assertEquals(failedBefore + 1, bundle.status().get("failed").asLong());
+        assertEquals(publishedBefore, bundle.status().get("published").asLong());
+        assertTrue(broker.received().stream().noneMatch(p -> p.payloadText().contains("refused")));
+    }
+
+    @Test
+    void quotaExceededIsRetriedThenDeadLettered() throws IOException {
+        broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).refusing("bombercat/events", 0x97));
+
+        String id = acceptedId(bundle.http("POST", "/events/over_quota", "application/json", "{}").body());
+
+        Path reason = deadLetters.resolve(id + ".reason");
+        RunningBundle.await(() -> Files.exists(reason), Duration.ofSeconds(20), "the dead letter " + reason);
+        String why = Files.readString(reason);
+        assertTrue(why.contains("PUBACK 0x97 quota exceeded"), why);
+        assertTrue(why.contains("attempts: 4\n"), "1 try and 3 retries: " + why);
+        assertTrue(why.contains("topic: bombercat/events\n"), why);
+    }
+
+    @Test
+    void aRetryAfterTheRefusalEndsDeliversTheReading() {
+        broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).refusing("bombercat/telemetry", 0x97));
+        Thread lift = new Thread(() -> {
+            TestBrokerPause.pause(300);
+            broker.policy(BrokerPolicy.seed(TestBroker.PREFIX));
+        });
+        lift.start();
+
+        String id = acceptedId(bundle.http("POST", "/telemetry", "application/json", "{\"late\": true}").body());
+
+        assertEquals(id, broker.awaitOne("bombercat/telemetry").userProperties().get("message_id"),
+                "the retry carries the same message_id");
+        assertTrue(Files.notExists(deadLetters.resolve(id + ".json")));
+    }
+
+    private static String acceptedId(String answer) {
+        return RunningBundle.json(answer).get("message_ids").get(0).asText();
+    }
+
+    private static final class TestBrokerPause {
+        static void pause(long millis) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
