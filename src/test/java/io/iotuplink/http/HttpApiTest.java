@@ -1,0 +1,169 @@
+package io.iotuplink.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HttpApiTest {
+
+    @TempDir
+    static Path dir;
+    static TestBroker broker;
+    static RunningBundle bundle;
+
+    @BeforeAll
+    static void start() {
+        broker = TestBroker.start(dir.resolve("broker"));
+        bundle = RunningBundle.start(RunningBundle.properties(broker,
+                broker.device("bombercat-test-001", TestBroker.KeyForm.PKCS1), dir.resolve("data"))).awaitConnected();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (bundle != null) {
+            bundle.close();
+        }
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @Test
+    void postTelemetryAnswers202WithTheMessageIdOnTheWire() {
+        HttpResponse<String> response = bundle.http("POST", "/telemetry", "application/json",
+                "{\"temperature\": 21.5, \"http\": 1}");
+
+        assertEquals(202, response.statusCode(), response.body());
+        JsonNode answer = RunningBundle.json(response.body());
+        assertEquals(1, answer.get("accepted").asInt());
+        String id = answer.get("message_ids").get(0).asText();
+        assertEquals(id, broker.await(p -> p.payloadText().contains("\"http\":1"), 1, Duration.ofSeconds(20)).get(0)
+                .userProperties().get("message_id"));
+    }
+
+    @Test
+    void anArrayOfRecordsBecomesOneReadingEach() {
+        HttpResponse<String> response = bundle.http("POST", "/telemetry", "application/json",
+                "[{\"batch\": \"a\"}, {\"batch\": \"b\"}, {\"event\": \"door_open\", \"metadata\": {\"batch\": \"c\"}}]");
+
+        assertEquals(202, response.statusCode(), response.body());
+        assertEquals(3, RunningBundle.json(response.body()).get("accepted").asInt());
+        broker.await(p -> p.payloadText().contains("\"batch\":\"a\"") && p.topic().equals("bombercat/telemetry"), 1,
+                Duration.ofSeconds(20));
+        broker.await(p -> p.payloadText().contains("\"batch\":\"b\""), 1, Duration.ofSeconds(20));
+        broker.await(p -> p.payloadText().contains("\"event\":\"door_open\"") && p.topic().equals("bombercat/events"),
+                1, Duration.ofSeconds(20));
+    }
+
+    @Test
+    void postEventUsesThePathAsTheEventName() {
+        HttpResponse<String> response = bundle.http("POST", "/events/temperature_alert", "application/json",
+                "{\"severity\": \"warning\", \"http\": 2}");
+
+        assertEquals(202, response.statusCode(), response.body());
+        String payload = broker.await(p -> p.payloadText().contains("\"http\":2"), 1, Duration.ofSeconds(20)).get(0)
+                .payloadText();
+        assertTrue(payload.contains("\"event\":\"temperature_alert\",\"metadata\":{\"severity\":\"warning\",\"http\":2}"),
+                payload);
+    }
+
+    @Test
+    void anEventWithAnEmptyBodyHasEmptyMetadata() {
+        HttpResponse<String> response = bundle.http("POST", "/events/button_pressed", "application/json", "");
+
+        assertEquals(202, response.statusCode(), response.body());
+        broker.await(p -> p.payloadText().endsWith("\"event\":\"button_pressed\",\"metadata\":{}}"), 1,
+                Duration.ofSeconds(20));
+    }
+
+    @Test
+    void malformedJsonIs400NamingWhereItBroke() {
+        HttpResponse<String> response = bundle.http("POST", "/telemetry", "application/json", "{\"t\": 1,");
+
+        assertEquals(400, response.statusCode());
+        JsonNode error = RunningBundle.json(response.body());
+        assertEquals("malformed JSON", error.get("error").asText());
+        assertTrue(error.get("detail").asText().contains("line 1"), response.body());
+    }
+
+    @Test
+    void aRecordThatIsNotAnObjectIs400() {
+        HttpResponse<String> response = bundle.http("POST", "/telemetry", "application/json", "[{\"ok\": 1}, 42]");
+
+        assertEquals(400, response.statusCode());
+        JsonNode error = RunningBundle.json(response.body());
+        assertEquals("not a JSON object", error.get("error").asText());
+        assertTrue(error.get("detail").asText().contains("record 1 of the array is a number"), response.body());
+        assertTrue(broker.received().stream().noneMatch(p -> p.payloadText().contains("\"ok\":1")),
+                "a refused batch publishes nothing");
+    }
+
+    @Test
+    void anInvalidEventNameIs400() {
+        HttpResponse<String> response = bundle.http("POST", "/events/" + "x".repeat(65), "application/json", "{}");
+
+        assertEquals(400, response.statusCode());
+        assertEquals("invalid event name", RunningBundle.json(response.body()).get("error").asText());
+    }
+
+    @Test
+    void aReadingOver128KbIs413AndNotTruncated() {
+        String big = "{\"blob\": \"" + "x".repeat(128 * 1024) + "\"}";
+
+        HttpResponse<String> response = bundle.http("POST", "/telemetry", "application/json", big);
+
+        assertEquals(413, response.statusCode());
+        JsonNode error = RunningBundle.json(response.body());
+        assertEquals("reading too large", error.get("error").asText());
+        assertTrue(error.get("detail").asText().contains("at most 131072"), response.body());
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIs415() {
+        HttpResponse<String> response = bundle.http("POST", "/telemetry", "text/plain", "temperature=21");
+
+        assertEquals(415, response.statusCode());
+        assertTrue(RunningBundle.json(response.body()).get("detail").asText().contains("application/json"));
+    }
+
+    @Test
+    void statusKeepsTheSeedKeysFirstAndAddsTheRest() {
+        bundle.http("POST", "/telemetry", "application/json", "{\"status\": 1}");
+        broker.await(p -> p.payloadText().contains("\"status\":1"), 1, Duration.ofSeconds(20));
+
+        HttpResponse<String> response = bundle.http("GET", "/status", null, null);
+
+        assertEquals(200, response.statusCode());
+        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        JsonNode status = RunningBundle.json(response.body());
+        List<String> keys = new ArrayList<>();
+        status.fieldNames().forEachRemaining(keys::add);
+        assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
+                "client_id", "endpoint", "uptime", "published", "failed", "buffered", "history"), keys);
+        assertEquals("connected", status.get("connection_status").asText());
+        assertTrue(status.get("connected").asBoolean());
+        assertEquals(0, status.get("reconnect_attempts").asInt());
+        assertTrue(status.get("last_publish_ts").asDouble() > 1.7e9);
+        assertEquals("bombercat-001", status.get("device_id").asText());
+        assertEquals("bombercat-test-001", status.get("client_id").asText());
+        assertEquals("localhost:" + broker.port(), status.get("endpoint").asText());
+        assertTrue(status.get("published").asLong() >= 1);
+        assertEquals(0, status.get("failed").asLong());
+        JsonNode last = status.get("history").get(status.get("history").size() - 1);
+        assertEquals("connected", last.get("state").asText());
+        assertTrue(last.get("error").isNull());
+    }
+}
