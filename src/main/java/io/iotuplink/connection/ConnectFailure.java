@@ -36,6 +36,7 @@ final class ConnectFailure {
                 default -> new ConnectionException(refused, failure);
             };
         }
+        // the most specific cause wins: a certificate problem sits below the SSLHandshakeException that carries it
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof CertPathBuilderException || t instanceof CertPathValidatorException) {
                 return new ConnectionException("TLS handshake with " + endpoint + " failed: the server's certificate"
@@ -45,6 +46,8 @@ final class ConnectFailure {
                 return new ConnectionException("TLS handshake with " + endpoint + " failed: the server's certificate"
                         + " does not name this host (" + t.getMessage() + "); check AWS_IOT_ENDPOINT", failure);
             }
+        }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SSLHandshakeException) {
                 String alert = String.valueOf(t.getMessage());
                 String hint = alert.contains("certificate") || alert.contains("handshake_failure")

@@ -26,7 +26,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.KeyFactory;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -105,7 +109,7 @@ public final class ThrowawayPki {
 
         /** PKCS#1 ({@code BEGIN RSA PRIVATE KEY}, as the AWS console downloads) or SEC1 ({@code BEGIN EC PRIVATE KEY}). */
         public void writeTraditionalKey(Path file) {
-            writePem(file, keys.getPrivate(), true);
+            writePem(file, withCurveParameters(keys.getPrivate()), true);
         }
 
         /** PKCS#8 ({@code BEGIN PRIVATE KEY}). */
@@ -140,6 +144,22 @@ public final class ThrowawayPki {
             writeStore(file, store, password);
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot write the trust store " + file, e);
+        }
+    }
+
+    /**
+     * The JDK encodes an EC key's curve only outside the SEC1 structure, so its "EC PRIVATE KEY" would lack it;
+     * re-encoding through BouncyCastle keeps it inside, as openssl (and AWS) write it.
+     */
+    private static PrivateKey withCurveParameters(PrivateKey key) {
+        if (!key.getAlgorithm().equals("EC")) {
+            return key;
+        }
+        try {
+            return KeyFactory.getInstance("EC", new BouncyCastleProvider())
+                    .generatePrivate(new PKCS8EncodedKeySpec(key.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot re-encode the EC key", e);
         }
     }
 
