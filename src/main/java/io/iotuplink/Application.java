@@ -19,7 +19,14 @@ public final class Application {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int exitCode = run(args);
+        if (exitCode == EXIT_CONFIGURATION) {
+            // Camel never started, so there is nothing for shutdown hooks to do but to log a misleading "SIGTERM"
+            System.out.flush();
+            System.err.flush();
+            Runtime.getRuntime().halt(exitCode);
+        }
+        System.exit(exitCode);
     }
 
     /** Runs until stopped and returns the process exit code. */

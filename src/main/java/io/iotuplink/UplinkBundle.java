@@ -16,6 +16,7 @@ import io.iotuplink.publish.KeepaliveRoute;
 import io.iotuplink.publish.PublishRoutes;
 import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.StatusReport;
+import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
@@ -24,6 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Assembles the bundle inside a Camel context: reads and checks the configuration, builds the TLS context, the
@@ -54,12 +57,22 @@ public final class UplinkBundle extends RouteBuilder {
         UplinkConfig config;
         PemTlsContext tls;
         try {
-            config = ConfigReader.read(key -> context.getPropertiesComponent().resolveProperty(key), local);
-            if (local) {
-                LocalBroker broker = LocalBroker.prepare(config);
-                context.addService(broker, true, true);
+            ConfigReader.Result read = ConfigReader.read(
+                    key -> context.getPropertiesComponent().resolveProperty(key), local);
+            config = read.config();
+            List<String> problems = new ArrayList<>(read.problems());
+            if (local && !problems.isEmpty()) {
+                throw new ConfigurationException(problems);
             }
-            tls = PemTlsContext.load(config.certPath(), config.keyPath(), config.caPath());
+            if (local) {
+                context.addService(LocalBroker.prepare(config), true, true);
+            }
+            PemFiles.Loaded pem = PemFiles.load(config.certPath(), config.keyPath(), config.caPath());
+            problems.addAll(pem.problems());
+            if (!problems.isEmpty()) {
+                throw new ConfigurationException(problems);
+            }
+            tls = PemTlsContext.create(pem);
         } catch (ConfigurationException e) {
             configurationFailure = e;
             throw e;

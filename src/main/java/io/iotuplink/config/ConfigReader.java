@@ -38,9 +38,24 @@ public final class ConfigReader {
      *
      * @param properties looks a Camel property key up (with environment variables overriding)
      * @param local      whether {@code --local} runs against the embedded broker
+     * @return the configuration, as complete as the values allow, and the problems found
      */
-    public static UplinkConfig read(Function<String, Optional<String>> properties, boolean local) {
-        return new ConfigReader(properties).read(local);
+    public static Result read(Function<String, Optional<String>> properties, boolean local) {
+        ConfigReader reader = new ConfigReader(properties);
+        UplinkConfig config = reader.read(local);
+        return new Result(config, List.copyOf(reader.problems));
+    }
+
+    /** A configuration and what is wrong with it; a path left unset is null. */
+    public record Result(UplinkConfig config, List<String> problems) {
+
+        /** The configuration, or a {@link ConfigurationException} listing every problem. */
+        public UplinkConfig orThrow() {
+            if (!problems.isEmpty()) {
+                throw new ConfigurationException(problems);
+            }
+            return config;
+        }
     }
 
     /** The environment variable Camel maps a property key to: upper case, {@code .} and {@code -} to {@code _}. */
@@ -86,16 +101,12 @@ public final class ConfigReader {
                 duration("uplink.mqtt.connect-timeout", "10s", Duration.ofSeconds(1), Duration.ofMinutes(5), null),
                 duration("uplink.mqtt.publish-timeout", "10s", Duration.ofMillis(100), Duration.ofMinutes(5), null));
 
-        UplinkConfig config = new UplinkConfig(local, host, port, cert, key, ca, clientId, deviceId, prefix,
+        return new UplinkConfig(local, host, port, cert, key, ca, clientId, deviceId, prefix,
                 duration("uplink.keepalive-interval", "25s", Duration.ZERO, Duration.ofDays(1), null),
                 session, dataDir, Path.of(text("uplink.inbox").orElse("./inbox")),
                 backoff("uplink.publish.retry", 5),
                 backoff("uplink.reconnect", 5),
                 duration("uplink.shutdown-timeout", "10s", Duration.ZERO, Duration.ofMinutes(10), null));
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
-        return config;
     }
 
     private String[] endpoint(int defaultPort) {

@@ -6,7 +6,6 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
@@ -27,12 +26,8 @@ public final class PemTlsContext {
         this.deviceCertificate = deviceCertificate;
     }
 
-    /** Reads and checks the three files; a {@link ConfigurationException} lists every problem. */
-    public static PemTlsContext load(Path certPath, Path keyPath, Path caPath) {
-        PemFiles.Loaded pem = PemFiles.load(certPath, keyPath, caPath);
-        if (!pem.problems().isEmpty()) {
-            throw new ConfigurationException(pem.problems());
-        }
+    /** The context for files {@link PemFiles#load} read without problems. */
+    public static PemTlsContext create(PemFiles.Loaded pem) {
         return create(pem.chain(), pem.key(), pem.trustAnchors());
     }
 

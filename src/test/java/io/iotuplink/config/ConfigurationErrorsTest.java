@@ -1,0 +1,143 @@
+package io.iotuplink.config;
+
+import io.iotuplink.support.BundleProcess;
+import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad configuration stops the start with exit code 2 and one line per problem, naming the variable and the file. */
+class ConfigurationErrorsTest {
+
+    @TempDir
+    static Path dir;
+    static TestBroker.DeviceFiles device;
+    static TestBroker.DeviceFiles otherDevice;
+
+    @BeforeAll
+    static void pki() {
+        var pki = io.iotuplink.local.ThrowawayPki.create("config test CA");
+        pki.writeCa(dir.resolve("ca.pem"));
+        device = write(pki.issueDevice("bombercat-1", io.iotuplink.local.ThrowawayPki.KeyType.RSA), "one");
+        otherDevice = write(pki.issueDevice("bombercat-2", io.iotuplink.local.ThrowawayPki.KeyType.RSA), "two");
+    }
+
+    private static TestBroker.DeviceFiles write(io.iotuplink.local.ThrowawayPki.Issued issued, String name) {
+        issued.writeCertificate(dir.resolve(name + ".pem.crt"));
+        issued.writeTraditionalKey(dir.resolve(name + ".pem.key"));
+        return new TestBroker.DeviceFiles(dir.resolve(name + ".pem.crt"), dir.resolve(name + ".pem.key"),
+                dir.resolve("ca.pem"));
+    }
+
+    private static Map<String, String> valid() {
+        Map<String, String> env = new HashMap<>();
+        env.put("AWS_IOT_ENDPOINT", "localhost:" + TestBroker.freePort());
+        env.put("AWS_IOT_CERT_PATH", device.certificate().toString());
+        env.put("AWS_IOT_KEY_PATH", device.key().toString());
+        env.put("AWS_IOT_CA_PATH", device.ca().toString());
+        env.put("AWS_IOT_CLIENT_ID", "bombercat-1");
+        env.put("UPLINK_DATA_DIR", dir.resolve("data").toString());
+        env.put("CAMEL_SERVER_PORT", String.valueOf(TestBroker.freePort()));
+        return env;
+    }
+
+    private static String refusedStart(Map<String, String> env) {
+        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run"), env)) {
+            int exit = bundle.waitForExit(Duration.ofSeconds(60));
+            assertEquals(2, exit, bundle.output());
+            return bundle.output();
+        }
+    }
+
+    @Test
+    void nothingConfiguredNamesEveryRequiredVariable() {
+        Map<String, String> env = new HashMap<>();
+        env.put("CAMEL_SERVER_PORT", String.valueOf(TestBroker.freePort()));
+
+        String output = refusedStart(env);
+
+        assertTrue(output.contains("AWS_IOT_ENDPOINT is not set"), output);
+        assertTrue(output.contains("AWS_IOT_CERT_PATH is not set"), output);
+        assertTrue(output.contains("AWS_IOT_KEY_PATH is not set"), output);
+        assertTrue(output.contains("AWS_IOT_CA_PATH is not set"), output);
+        assertTrue(output.contains("--local"), "points a newcomer at --local: " + output);
+    }
+
+    @Test
+    void missingFilesAreNamedWithTheirPath() {
+        Map<String, String> env = valid();
+        env.put("AWS_IOT_CERT_PATH", "/certs/missing.pem.crt");
+        env.put("AWS_IOT_KEY_PATH", "/certs/private.pem.key");
+
+        String output = refusedStart(env);
+
+        assertTrue(output.contains("AWS_IOT_CERT_PATH=/certs/missing.pem.crt: file not found"), output);
+        assertTrue(output.contains("AWS_IOT_KEY_PATH=/certs/private.pem.key: file not found"), output);
+    }
+
+    @Test
+    void aFileThatIsNotAPemCertificateIsNamedAndTheKeyNeverPrinted() throws IOException {
+        Map<String, String> env = valid();
+        // the private key given where the certificate belongs: its content must not be echoed
+        env.put("AWS_IOT_CERT_PATH", device.key().toString());
+
+        String output = refusedStart(env);
+
+        assertTrue(output.contains("AWS_IOT_CERT_PATH=" + device.key() + ": not a PEM certificate"), output);
+        for (String line : Files.readAllLines(device.key())) {
+            if (!line.startsWith("-----")) {
+                assertFalse(output.contains(line), "key material printed: " + line);
+            }
+        }
+    }
+
+    @Test
+    void garbageWhereTheKeyBelongsIsNotAPemPrivateKey() throws IOException {
+        Path garbage = Files.writeString(dir.resolve("garbage.pem.key"), "hello, I am not a key\n");
+        Map<String, String> env = valid();
+        env.put("AWS_IOT_KEY_PATH", garbage.toString());
+
+        String output = refusedStart(env);
+
+        assertTrue(output.contains("AWS_IOT_KEY_PATH=" + garbage + ": not a PEM private key"), output);
+    }
+
+    @Test
+    void aKeyOfAnotherCertificateDoesNotMatch() {
+        Map<String, String> env = valid();
+        env.put("AWS_IOT_KEY_PATH", otherDevice.key().toString());
+
+        String output = refusedStart(env);
+
+        assertTrue(output.contains("AWS_IOT_KEY_PATH=" + otherDevice.key() + ": key does not match the certificate in"
+                + " AWS_IOT_CERT_PATH=" + device.certificate()), output);
+    }
+
+    @Test
+    void badValuesAreEachNamed() {
+        Map<String, String> env = valid();
+        env.put("AWS_IOT_ENDPOINT", "ssl://example.com:8883");
+        env.put("UPLINK_KEEPALIVE_INTERVAL", "often");
+        env.put("UPLINK_MQTT_KEEP_ALIVE", "10s");
+        env.put("UPLINK_TOPIC_PREFIX", "bomber#cat");
+
+        String output = refusedStart(env);
+
+        assertTrue(output.contains("AWS_IOT_ENDPOINT=ssl://example.com:8883: not a host name"), output);
+        assertTrue(output.contains("UPLINK_KEEPALIVE_INTERVAL=often: 'often' is not a duration"), output);
+        assertTrue(output.contains("UPLINK_MQTT_KEEP_ALIVE=10s: must be between 30s and 20m"), output);
+        assertTrue(output.contains("UPLINK_TOPIC_PREFIX=bomber#cat"), output);
+        assertTrue(output.contains("4 problems"), output);
+    }
+}

@@ -1,0 +1,90 @@
+package io.iotuplink.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The application run as a user runs it: a separate JVM, configured by environment variables, with its exit code. */
+public final class BundleProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path output;
+
+    private BundleProcess(Process process, Path output) {
+        this.process = process;
+        this.output = output;
+    }
+
+    /** Starts {@code io.iotuplink.Application} with only {@code env} (plus PATH and HOME) as its environment. */
+    public static BundleProcess start(Path workDir, Map<String, String> env, String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), "io.iotuplink.Application"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+        builder.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME"));
+        builder.environment().putAll(env);
+        Path output = workDir.resolve("bundle-" + System.nanoTime() + ".log");
+        builder.redirectErrorStream(true).redirectOutput(output.toFile());
+        try {
+            Files.createDirectories(workDir);
+            return new BundleProcess(builder.start(), output);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits for the process to end by itself and returns its exit code. */
+    public int waitForExit(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("the bundle did not exit within " + timeout + "; it printed:\n" + output());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        return process.exitValue();
+    }
+
+    /** Sends SIGTERM, as {@code kill}, systemd and Kubernetes do. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Everything the process printed so far (stdout and stderr). */
+    public String output() {
+        try {
+            return Files.readString(output, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits until the output contains {@code text}. */
+    public void awaitOutput(String text, Duration timeout) {
+        RunningBundle.await(() -> output().contains(text) || !process.isAlive(), timeout, "'" + text + "' in the output");
+        if (!output().contains(text)) {
+            throw new AssertionError("the bundle exited (" + process.exitValue() + ") before printing '" + text
+                    + "':\n" + output());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+        }
+    }
+}
