@@ -1,0 +1,61 @@
+package io.iotuplink.publish;
+
+import io.iotuplink.local.ReceivedPublish;
+import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KeepaliveTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void keepaliveEventsCarryTheGrowingUptimeAndAlive() {
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+            Map<String, String> properties = RunningBundle.properties(broker,
+                    broker.device("bombercat-test-001", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+            properties.put("uplink.keepalive-interval", "500ms");
+            try (RunningBundle bundle = RunningBundle.start(properties)) {
+                List<ReceivedPublish> keepalives = broker.await(p -> p.payloadText().contains("\"keepalive\""), 3,
+                        Duration.ofSeconds(20));
+
+                double previous = -1;
+                for (ReceivedPublish keepalive : keepalives.subList(0, 3)) {
+                    assertEquals("bombercat/events", keepalive.topic());
+                    assertTrue(keepalive.payloadText().matches("\\{\"timestamp\":\\d+\\.\\d{3},\"device_id\":"
+                            + "\"bombercat-001\",\"event\":\"keepalive\",\"metadata\":\\{\"uptime\":[0-9.]+,"
+                            + "\"status\":\"alive\"}}"), keepalive.payloadText());
+                    double uptime = RunningBundle.json(keepalive.payloadText()).get("metadata").get("uptime")
+                            .asDouble();
+                    assertTrue(uptime > previous, "uptime grows: " + uptime + " after " + previous);
+                    previous = uptime;
+                }
+            }
+        }
+    }
+
+    @Test
+    void anIntervalOfZeroTurnsKeepaliveOff() {
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+            Map<String, String> properties = RunningBundle.properties(broker,
+                    broker.device("bombercat-test-001", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+            properties.put("uplink.keepalive-interval", "0");
+            try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
+                assertTrue(bundle.context().getRoute("uplink-keepalive") == null);
+                bundle.producer().sendBody("direct:telemetry", "{\"marker\": true}");
+                broker.await(p -> p.payloadText().contains("marker"), 1, Duration.ofSeconds(20));
+                assertTrue(broker.received().stream().noneMatch(p -> p.payloadText().contains("keepalive")));
+            }
+        }
+    }
+}
