@@ -166,4 +166,15 @@ class HttpApiTest {
         assertEquals("connected", last.get("state").asText());
         assertTrue(last.get("error").isNull());
     }
+
+    @Test
+    void healthAndPrometheusMetricsShareTheApiPort() {
+        HttpResponse<String> health = bundle.http("GET", "/observe/health", null, null);
+        HttpResponse<String> metrics = bundle.http("GET", "/observe/metrics", null, null);
+
+        assertEquals(200, health.statusCode(), health.body());
+        assertEquals("UP", RunningBundle.json(health.body()).get("status").asText());
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.body().contains("app_info{camel_context="), metrics.body());
+    }
 }
