@@ -24,8 +24,11 @@ public final class BundleProcess implements AutoCloseable {
 
     /** Starts {@code io.iotuplink.Application} with only {@code env} (plus PATH and HOME) as its environment. */
     public static BundleProcess start(Path workDir, Map<String, String> env, String... args) {
+        // the production logging configuration, not the test one the class path also holds
+        String logback = BundleProcess.class.getClassLoader().getResource("logback.xml").toExternalForm();
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), "io.iotuplink.Application"));
+                .toString(), "-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
+                "io.iotuplink.Application"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
         builder.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME"));
