@@ -32,21 +32,26 @@ public final class TestBroker implements AutoCloseable {
     private final List<ReceivedPublish> received = new CopyOnWriteArrayList<>();
     private final EmbeddedBroker broker;
 
-    private TestBroker(Path dir, int receiveMaximum) {
+    private TestBroker(Path dir, int port, int receiveMaximum, ThrowawayPki pki) {
         this.dir = dir;
-        this.pki = ThrowawayPki.create("test CA");
+        this.pki = pki;
         Path keyStore = dir.resolve("broker-keystore.p12");
         Path trustStore = dir.resolve("broker-truststore.p12");
         pki.issueServer("localhost").writePkcs12(keyStore, pki.caCertificate(), STORE_PASSWORD);
         pki.writeTrustStore(trustStore, STORE_PASSWORD);
         pki.writeCa(caFile());
-        this.broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("hivemq"), freePort(), keyStore,
+        this.broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("hivemq"), port, keyStore,
                 trustStore, new String(STORE_PASSWORD), receiveMaximum), policy::get, received::add);
     }
 
     /** Starts a broker whose files live in {@code dir}. */
     public static TestBroker start(Path dir) {
-        return new TestBroker(dir, 100);
+        return new TestBroker(dir, freePort(), 100, ThrowawayPki.create("test CA"));
+    }
+
+    /** Starts a broker like {@code earlier} (same port, same CA), after it was stopped. */
+    public static TestBroker restart(TestBroker earlier, Path dir) {
+        return new TestBroker(dir, earlier.port(), 100, earlier.pki);
     }
 
     public int port() {

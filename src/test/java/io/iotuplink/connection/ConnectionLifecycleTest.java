@@ -1,0 +1,75 @@
+package io.iotuplink.connection;
+
+import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What camel-paho-mqtt5 alone gets wrong: the first connect is retried, and a stop leaves no Paho thread behind. */
+class ConnectionLifecycleTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theFirstConnectIsRetriedUntilTheBrokerIsUp() {
+        TestBroker first = TestBroker.start(dir.resolve("broker-1"));
+        TestBroker.DeviceFiles device = first.device("bombercat-late", TestBroker.KeyForm.PKCS1);
+        first.close();
+
+        Map<String, String> properties = RunningBundle.properties(first, device, dir.resolve("data"));
+        properties.put("uplink.reconnect.max-attempts", "20");
+        properties.put("uplink.reconnect.max-delay", "2s");
+        try (RunningBundle bundle = RunningBundle.start(properties)) {
+            RunningBundle.await(() -> bundle.connection().reconnectAttempts() >= 1, Duration.ofSeconds(20),
+                    "a failed first attempt");
+            assertEquals("reconnecting", bundle.status().get("connection_status").asText());
+
+            try (TestBroker broker = TestBroker.restart(first, dir.resolve("broker-2"))) {
+                bundle.awaitConnected();
+                bundle.producer().sendBody("direct:telemetry", "{\"late\": true}");
+                broker.await(p -> p.payloadText().contains("\"late\":true"), 1, Duration.ofSeconds(20));
+
+                List<ConnectionEvent> history = bundle.connection().history();
+                assertEquals(ConnectionState.CONNECTING, history.get(0).state());
+                assertEquals(ConnectionState.CONNECTED, history.get(history.size() - 1).state());
+                assertTrue(history.stream().anyMatch(e -> e.state() == ConnectionState.RECONNECTING
+                        && e.error().contains("nothing accepts connections at localhost:" + broker.port())),
+                        history.toString());
+            }
+        }
+    }
+
+    @Test
+    void stoppingTheBundleLeavesNoPahoThreadBehind() {
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+            String clientId = "bombercat-threads";
+            Map<String, String> properties = RunningBundle.properties(broker,
+                    broker.device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+            properties.put("aws.iot.client-id", clientId);
+            RunningBundle bundle = RunningBundle.start(properties).awaitConnected();
+            assertTrue(pahoThreads(clientId) > 0, "Paho names its threads after the client id");
+            ConnectionMonitor connection = bundle.connection();
+
+            bundle.close();
+
+            RunningBundle.await(() -> pahoThreads(clientId) == 0, Duration.ofSeconds(10), "Paho threads to end");
+            List<ConnectionEvent> history = connection.history();
+            assertEquals(ConnectionState.DISCONNECTING, history.get(history.size() - 2).state());
+            assertEquals(ConnectionState.DISCONNECTED, history.get(history.size() - 1).state());
+        }
+    }
+
+    private static long pahoThreads(String clientId) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("MQTT") && t.getName().contains(clientId)).count();
+    }
+}
