@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -38,8 +37,7 @@ public final class EmbeddedBroker implements AutoCloseable {
      * Starts the broker and waits for it (HiveMQ's start future never completes when a dependency is missing, so
      * the wait is bounded).
      */
-    public static EmbeddedBroker start(Settings settings, Supplier<BrokerPolicy> policy,
-            Consumer<ReceivedPublish> received) {
+    public static EmbeddedBroker start(Settings settings, Supplier<BrokerPolicy> policy, BrokerEvents events) {
         try {
             Path conf = Files.createDirectories(settings.workDir().resolve("conf"));
             Path data = Files.createDirectories(settings.workDir().resolve("data"));
@@ -57,7 +55,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                             .withAuthor("iot-uplink")
                             .withPriority(0)
                             .withStartPriority(1000)
-                            .withExtensionMain(new UplinkBrokerExtension(policy, received))
+                            .withExtensionMain(new UplinkBrokerExtension(policy, events))
                             .build())
                     .build();
             hivemq.start().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);

@@ -38,7 +38,18 @@ public final class LocalBroker extends ServiceSupport {
     protected void doStart() {
         broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(config.dataDir().resolve("local-broker"),
                         config.port(), pki.brokerKeyStore(), pki.brokerTrustStore(), pki.storePassword(), 100),
-                () -> BrokerPolicy.seed(config.topicPrefix()), LocalBroker::log);
+                () -> BrokerPolicy.seed(config.topicPrefix()), new BrokerEvents() {
+                    @Override
+                    public void connected(ReceivedConnect connect) {
+                        LOG.info("broker accepted {} ({}, certificate {}, keep-alive {}s)", connect.clientId(),
+                                connect.tlsProtocol(), connect.certificateSubject(), connect.keepAliveSeconds());
+                    }
+
+                    @Override
+                    public void received(ReceivedPublish publish) {
+                        log(publish);
+                    }
+                });
         LOG.info("Embedded MQTT 5 broker listening on {} (TLS, client certificates from {})", config.endpoint(),
                 pki.caCertificate());
     }

@@ -4,7 +4,9 @@ import com.hivemq.extension.sdk.api.ExtensionMain;
 import com.hivemq.extension.sdk.api.auth.PublishAuthorizer;
 import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
 import com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor;
+import com.hivemq.extension.sdk.api.client.parameter.ClientTlsInformation;
 import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
+import com.hivemq.extension.sdk.api.packets.connect.ConnectPacket;
 import com.hivemq.extension.sdk.api.packets.general.UserProperty;
 import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
 import com.hivemq.extension.sdk.api.packets.publish.PayloadFormatIndicator;
@@ -18,33 +20,40 @@ import com.hivemq.extension.sdk.api.services.Services;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.security.cert.X509Certificate;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
  * The embedded broker's security, in the place AWS IoT has it: a client must present a certificate the broker's
- * CA signed, and may publish only where the {@link BrokerPolicy} allows; every accepted publish is handed on.
+ * CA signed, and may publish only where the {@link BrokerPolicy} allows; accepted connections and publishes are
+ * reported to {@link BrokerEvents}.
  */
 final class UplinkBrokerExtension implements ExtensionMain {
 
     private final Supplier<BrokerPolicy> policy;
-    private final Consumer<ReceivedPublish> received;
+    private final BrokerEvents events;
 
-    UplinkBrokerExtension(Supplier<BrokerPolicy> policy, Consumer<ReceivedPublish> received) {
+    UplinkBrokerExtension(Supplier<BrokerPolicy> policy, BrokerEvents events) {
         this.policy = policy;
-        this.received = received;
+        this.events = events;
     }
 
     @Override
     public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
         SimpleAuthenticator requireCertificate = (auth, result) -> {
-            boolean hasCertificate = auth.getConnectionInformation().getClientTlsInformation()
-                    .flatMap(tls -> tls.getClientCertificate()).isPresent();
-            if (hasCertificate) {
-                result.authenticateSuccessfully();
-            } else {
+            Optional<ClientTlsInformation> tls = auth.getConnectionInformation().getClientTlsInformation();
+            Optional<X509Certificate> certificate = tls.flatMap(ClientTlsInformation::getClientCertificate);
+            if (certificate.isEmpty()) {
                 result.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "a client certificate is required");
+                return;
             }
+            ConnectPacket connect = auth.getConnectPacket();
+            events.connected(new ReceivedConnect(connect.getClientId(), connect.getKeepAlive(),
+                    connect.getCleanStart(), connect.getSessionExpiryInterval(),
+                    tls.get().getHostname().orElse(null), tls.get().getProtocol(),
+                    certificate.get().getSubjectX500Principal().getName()));
+            result.authenticateSuccessfully();
         };
         Services.securityRegistry().setAuthenticatorProvider(provider -> requireCertificate);
 
@@ -64,7 +73,7 @@ final class UplinkBrokerExtension implements ExtensionMain {
                 result.preventPublishDelivery(ackReason(refusal), "refused by the broker's policy");
                 return;
             }
-            received.accept(toReceived(publish.getClientInformation().getClientId(), publish.getPublishPacket()));
+            events.received(toReceived(publish.getClientInformation().getClientId(), publish.getPublishPacket()));
         };
         Services.initializerRegistry().setClientInitializer(
                 (initializer, client) -> client.addPublishInboundInterceptor(recorder));

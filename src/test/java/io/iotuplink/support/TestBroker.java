@@ -1,6 +1,8 @@
 package io.iotuplink.support;
 
+import io.iotuplink.local.BrokerEvents;
 import io.iotuplink.local.BrokerPolicy;
+import io.iotuplink.local.ReceivedConnect;
 import io.iotuplink.local.EmbeddedBroker;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.local.ThrowawayPki;
@@ -30,6 +32,7 @@ public final class TestBroker implements AutoCloseable {
     private final ThrowawayPki pki;
     private final AtomicReference<BrokerPolicy> policy = new AtomicReference<>(BrokerPolicy.seed(PREFIX));
     private final List<ReceivedPublish> received = new CopyOnWriteArrayList<>();
+    private final List<ReceivedConnect> connects = new CopyOnWriteArrayList<>();
     private final EmbeddedBroker broker;
 
     private TestBroker(Path dir, int port, int receiveMaximum, ThrowawayPki pki) {
@@ -41,7 +44,17 @@ public final class TestBroker implements AutoCloseable {
         pki.writeTrustStore(trustStore, STORE_PASSWORD);
         pki.writeCa(caFile());
         this.broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("hivemq"), port, keyStore,
-                trustStore, new String(STORE_PASSWORD), receiveMaximum), policy::get, received::add);
+                trustStore, new String(STORE_PASSWORD), receiveMaximum), policy::get, new BrokerEvents() {
+                    @Override
+                    public void connected(ReceivedConnect connect) {
+                        connects.add(connect);
+                    }
+
+                    @Override
+                    public void received(ReceivedPublish publish) {
+                        received.add(publish);
+                    }
+                });
     }
 
     /** Starts a broker whose files live in {@code dir}. */
@@ -92,6 +105,11 @@ public final class TestBroker implements AutoCloseable {
 
     /** A device certificate, its key and the CA to trust. */
     public record DeviceFiles(Path certificate, Path key, Path ca) {
+    }
+
+    /** Every CONNECT the broker accepted, in order. */
+    public List<ReceivedConnect> connects() {
+        return List.copyOf(connects);
     }
 
     public List<ReceivedPublish> received() {

@@ -2,6 +2,7 @@ package io.iotuplink.tls;
 
 import io.iotuplink.connection.ConnectionEvent;
 import io.iotuplink.connection.ConnectionState;
+import io.iotuplink.local.ReceivedConnect;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.junit.jupiter.api.AfterAll;
@@ -47,6 +48,29 @@ class MutualTlsTest {
             bundle.producer().sendBody("direct:telemetry", "{\"key_form\": \"" + form + "\"}");
 
             broker.await(p -> p.payloadText().contains("\"key_form\":\"" + form + "\""), 1, Duration.ofSeconds(20));
+        }
+    }
+
+    @Test
+    void theConnectCarriesSniTls12PlusAndTheSessionSettings() {
+        TestBroker.DeviceFiles device = broker.device("bombercat-session", TestBroker.KeyForm.PKCS1);
+        Map<String, String> properties = RunningBundle.properties(broker, device, dir.resolve("data-session"));
+        properties.put("aws.iot.client-id", "bombercat-session");
+        properties.put("uplink.mqtt.keep-alive", "45s");
+        properties.put("uplink.mqtt.clean-start", "false");
+        properties.put("uplink.mqtt.session-expiry", "1h");
+
+        try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
+            ReceivedConnect connect = broker.connects().stream()
+                    .filter(c -> c.clientId().equals("bombercat-session")).findFirst().orElseThrow();
+
+            assertEquals("localhost", connect.sniHostName());
+            assertTrue(connect.tlsProtocol().equals("TLSv1.3") || connect.tlsProtocol().equals("TLSv1.2"),
+                    connect.tlsProtocol());
+            assertEquals("CN=bombercat-session", connect.certificateSubject());
+            assertEquals(45, connect.keepAliveSeconds());
+            assertFalse(connect.cleanStart());
+            assertEquals(3600, connect.sessionExpirySeconds());
         }
     }
 
