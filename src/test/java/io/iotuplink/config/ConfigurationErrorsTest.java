@@ -1,6 +1,7 @@
 package io.iotuplink.config;
 
 import io.iotuplink.support.BundleProcess;
+import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,15 +42,8 @@ class ConfigurationErrorsTest {
     }
 
     private static Map<String, String> valid() {
-        Map<String, String> env = new HashMap<>();
-        env.put("AWS_IOT_ENDPOINT", "localhost:" + TestBroker.freePort());
-        env.put("AWS_IOT_CERT_PATH", device.certificate().toString());
-        env.put("AWS_IOT_KEY_PATH", device.key().toString());
-        env.put("AWS_IOT_CA_PATH", device.ca().toString());
-        env.put("AWS_IOT_CLIENT_ID", "bombercat-1");
-        env.put("UPLINK_DATA_DIR", dir.resolve("data").toString());
-        env.put("CAMEL_SERVER_PORT", String.valueOf(TestBroker.freePort()));
-        return env;
+        return BundleProcess.environment(RunningBundle.properties("localhost:" + TestBroker.freePort(), device,
+                dir.resolve("data")));
     }
 
     private static String refusedStart(Map<String, String> env) {

@@ -13,7 +13,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -32,18 +31,12 @@ class GracefulStopTest {
         try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
             broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).refusing("bombercat/telemetry", 0x97));
             TestBroker.DeviceFiles device = broker.device("bombercat-stop", TestBroker.KeyForm.PKCS1);
-            int httpPort = TestBroker.freePort();
-            Map<String, String> env = new HashMap<>();
-            env.put("AWS_IOT_ENDPOINT", "localhost:" + broker.port());
-            env.put("AWS_IOT_CERT_PATH", device.certificate().toString());
-            env.put("AWS_IOT_KEY_PATH", device.key().toString());
-            env.put("AWS_IOT_CA_PATH", device.ca().toString());
-            env.put("AWS_IOT_CLIENT_ID", "bombercat-stop");
-            env.put("UPLINK_KEEPALIVE_INTERVAL", "0");
+            Map<String, String> env = BundleProcess.environment(
+                    RunningBundle.properties(broker, device, dir.resolve("data")));
+            int httpPort = Integer.parseInt(env.get("CAMEL_SERVER_PORT"));
             env.put("UPLINK_PUBLISH_RETRY_INITIAL_DELAY", "300ms");
             env.put("UPLINK_PUBLISH_RETRY_MULTIPLIER", "1");
             env.put("UPLINK_PUBLISH_RETRY_MAX_ATTEMPTS", "50");
-            env.put("CAMEL_SERVER_PORT", String.valueOf(httpPort));
 
             try (BundleProcess bundle = BundleProcess.start(dir.resolve("bundle"), env)) {
                 bundle.awaitOutput("MQTT connected", Duration.ofSeconds(60));

@@ -16,7 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -41,18 +40,8 @@ class MosquittoEndToEndTest {
                 "topic write bombercat/events",
                 "user observer",
                 "topic read bombercat/#"))) {
-            TestBroker.DeviceFiles device = mosquitto.device("bombercat-e2e");
-            int httpPort = TestBroker.freePort();
-            Map<String, String> env = new HashMap<>();
-            env.put("AWS_IOT_ENDPOINT", "localhost:" + mosquitto.port());
-            env.put("AWS_IOT_CERT_PATH", device.certificate().toString());
-            env.put("AWS_IOT_KEY_PATH", device.key().toString());
-            env.put("AWS_IOT_CA_PATH", device.ca().toString());
-            env.put("AWS_IOT_CLIENT_ID", "bombercat-e2e");
-            env.put("DEVICE_ID", "bombercat-001");
-            env.put("UPLINK_KEEPALIVE_INTERVAL", "0");
-            env.put("UPLINK_PUBLISH_RETRY_INITIAL_DELAY", "100ms");
-            env.put("CAMEL_SERVER_PORT", String.valueOf(httpPort));
+            Map<String, String> env = environment(mosquitto, dir.resolve("data"));
+            int httpPort = Integer.parseInt(env.get("CAMEL_SERVER_PORT"));
 
             try (Subscriber observer = new Subscriber(mosquitto.port(), mosquitto.device("observer"), "observer",
                     "bombercat/#");
@@ -92,19 +81,10 @@ class MosquittoEndToEndTest {
                 "user bombercat-e2e",
                 "topic write bombercat/telemetry",
                 "topic write bombercat/events"))) {
-            TestBroker.DeviceFiles device = mosquitto.device("bombercat-e2e");
-            int httpPort = TestBroker.freePort();
             Path data = dir.resolve("data");
-            Map<String, String> env = new HashMap<>();
-            env.put("AWS_IOT_ENDPOINT", "localhost:" + mosquitto.port());
-            env.put("AWS_IOT_CERT_PATH", device.certificate().toString());
-            env.put("AWS_IOT_KEY_PATH", device.key().toString());
-            env.put("AWS_IOT_CA_PATH", device.ca().toString());
-            env.put("AWS_IOT_CLIENT_ID", "bombercat-e2e");
+            Map<String, String> env = environment(mosquitto, data);
             env.put("UPLINK_TOPIC_PREFIX", "elsewhere");
-            env.put("UPLINK_KEEPALIVE_INTERVAL", "0");
-            env.put("UPLINK_DATA_DIR", data.toString());
-            env.put("CAMEL_SERVER_PORT", String.valueOf(httpPort));
+            int httpPort = Integer.parseInt(env.get("CAMEL_SERVER_PORT"));
 
             try (BundleProcess bundle = BundleProcess.start(dir.resolve("bundle"), env)) {
                 bundle.awaitOutput("MQTT connected", Duration.ofSeconds(60));
@@ -118,6 +98,12 @@ class MosquittoEndToEndTest {
                         .contains("\"data\":{\"refused\":true}"));
             }
         }
+    }
+
+    /** The device {@code bombercat-e2e}: mosquitto takes the certificate's CN as the user its ACL names. */
+    private static Map<String, String> environment(Mosquitto mosquitto, Path data) {
+        return BundleProcess.environment(RunningBundle.properties("localhost:" + mosquitto.port(),
+                mosquitto.device("bombercat-e2e"), data));
     }
 
     private static HttpResponse<String> post(int port, String path, String json) throws Exception {

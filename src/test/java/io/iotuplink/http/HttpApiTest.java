@@ -1,15 +1,14 @@
 package io.iotuplink.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.iotuplink.support.BrokerAndBundle;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,26 +18,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HttpApiTest {
 
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final BrokerAndBundle uplink = new BrokerAndBundle();
     static TestBroker broker;
     static RunningBundle bundle;
 
     @BeforeAll
-    static void start() {
-        broker = TestBroker.start(dir.resolve("broker"));
-        bundle = RunningBundle.start(RunningBundle.properties(broker,
-                broker.device("bombercat-test-001", TestBroker.KeyForm.PKCS1), dir.resolve("data"))).awaitConnected();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bundle != null) {
-            bundle.close();
-        }
-        if (broker != null) {
-            broker.close();
-        }
+    static void fixtures() {
+        broker = uplink.broker();
+        bundle = uplink.bundle();
     }
 
     @Test

@@ -1,14 +1,13 @@
 package io.iotuplink.publish;
 
 import io.iotuplink.local.ReceivedPublish;
+import io.iotuplink.support.BrokerAndBundle;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,26 +19,15 @@ class PublishingTest {
 
     private static final String UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final BrokerAndBundle uplink = new BrokerAndBundle();
     static TestBroker broker;
     static RunningBundle bundle;
 
     @BeforeAll
-    static void start() {
-        broker = TestBroker.start(dir.resolve("broker"));
-        bundle = RunningBundle.start(RunningBundle.properties(broker,
-                broker.device("bombercat-test-001", TestBroker.KeyForm.PKCS1), dir.resolve("data"))).awaitConnected();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bundle != null) {
-            bundle.close();
-        }
-        if (broker != null) {
-            broker.close();
-        }
+    static void fixtures() {
+        broker = uplink.broker();
+        bundle = uplink.bundle();
     }
 
     @Test

@@ -1,19 +1,18 @@
 package io.iotuplink.publish;
 
 import io.iotuplink.local.BrokerPolicy;
+import io.iotuplink.support.BrokerAndBundle;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,35 +20,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A publish the broker refuses fails its exchange: counted as failed, kept as a dead letter, never "published". */
 class RefusedPublishTest {
 
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final BrokerAndBundle uplink = new BrokerAndBundle(
+            properties -> properties.put("uplink.publish.retry.max-attempts", "3"));
     static TestBroker broker;
     static RunningBundle bundle;
     static Path deadLetters;
 
     @BeforeAll
-    static void start() {
-        broker = TestBroker.start(dir.resolve("broker"));
-        Map<String, String> properties = RunningBundle.properties(broker,
-                broker.device("bombercat-test-001", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
-        properties.put("uplink.publish.retry.max-attempts", "3");
-        deadLetters = dir.resolve("data").resolve("dead-letter");
-        bundle = RunningBundle.start(properties).awaitConnected();
+    static void fixtures() {
+        broker = uplink.broker();
+        bundle = uplink.bundle();
+        deadLetters = uplink.dataDir().resolve("dead-letter");
     }
 
     @AfterEach
     void seedPolicy() {
         broker.policy(BrokerPolicy.seed(TestBroker.PREFIX));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bundle != null) {
-            bundle.close();
-        }
-        if (broker != null) {
-            broker.close();
-        }
     }
 
     @Test

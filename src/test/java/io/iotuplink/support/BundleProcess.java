@@ -1,5 +1,6 @@
 package io.iotuplink.support;
 
+import io.iotuplink.config.ConfigReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -7,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +43,13 @@ public final class BundleProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The environment variables a user would set for these properties ({@code aws.iot.cert-path} → {@code AWS_IOT_CERT_PATH}). */
+    public static Map<String, String> environment(Map<String, String> properties) {
+        Map<String, String> env = new HashMap<>();
+        properties.forEach((key, value) -> env.put(ConfigReader.envName(key), value));
+        return env;
     }
 
     /** Waits for the process to end by itself and returns its exit code. */

@@ -38,8 +38,13 @@ public final class RunningBundle implements AutoCloseable {
 
     /** Properties for a device of {@code broker}, with fast retries; override any before {@link #start}. */
     public static Map<String, String> properties(TestBroker broker, TestBroker.DeviceFiles device, Path dataDir) {
+        return properties("localhost:" + broker.port(), device, dataDir);
+    }
+
+    /** Properties for a device of the broker at {@code endpoint} ({@code host:port}). */
+    public static Map<String, String> properties(String endpoint, TestBroker.DeviceFiles device, Path dataDir) {
         Map<String, String> p = new LinkedHashMap<>();
-        p.put("aws.iot.endpoint", "localhost:" + broker.port());
+        p.put("aws.iot.endpoint", endpoint);
         p.put("aws.iot.cert-path", device.certificate().toString());
         p.put("aws.iot.key-path", device.key().toString());
         p.put("aws.iot.ca-path", device.ca().toString());

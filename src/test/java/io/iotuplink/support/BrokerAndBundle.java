@@ -1,0 +1,76 @@
+package io.iotuplink.support;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * A JUnit extension that starts a {@link TestBroker} and a connected {@link RunningBundle} for a whole test class,
+ * and stops both after it: {@code @RegisterExtension static BrokerAndBundle uplink = new BrokerAndBundle();}.
+ */
+public final class BrokerAndBundle implements BeforeAllCallback, AfterAllCallback {
+
+    /** The client id of the bundle's device. */
+    public static final String CLIENT_ID = "bombercat-test-001";
+
+    private final Consumer<Map<String, String>> tuning;
+    private Path dir;
+    private TestBroker broker;
+    private RunningBundle bundle;
+
+    public BrokerAndBundle() {
+        this(properties -> { });
+    }
+
+    /** With properties changed from {@link RunningBundle#properties}' defaults before the bundle starts. */
+    public BrokerAndBundle(Consumer<Map<String, String>> tuning) {
+        this.tuning = tuning;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+        dir = Files.createTempDirectory("iot-uplink-test");
+        broker = TestBroker.start(dir.resolve("broker"));
+        Map<String, String> properties = RunningBundle.properties(broker,
+                broker.device(CLIENT_ID, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+        tuning.accept(properties);
+        bundle = RunningBundle.start(properties).awaitConnected();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws IOException {
+        try {
+            if (bundle != null) {
+                bundle.close();
+            }
+        } finally {
+            if (broker != null) {
+                broker.close();
+            }
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
+    }
+
+    public TestBroker broker() {
+        return broker;
+    }
+
+    public RunningBundle bundle() {
+        return bundle;
+    }
+
+    /** The bundle's data dir (dead letters live below it). */
+    public Path dataDir() {
+        return dir.resolve("data");
+    }
+}
