@@ -8,7 +8,10 @@ import io.iotuplink.connection.ConnectionSupervisor;
 import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.extension.RoutesDirectory;
 import io.iotuplink.http.HttpApiRoutes;
+import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.inputs.file.InboxFiles;
 import io.iotuplink.local.LocalBroker;
 import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.mqtt.UplinkMqttClient;
@@ -96,11 +99,20 @@ public final class UplinkBundle extends RouteBuilder {
         bindToRegistry("uplinkConnection", monitor);
         bindToRegistry("uplinkStatus", status);
         bindToRegistry("uplinkIntake", intake);
+        InputCounters inputs = new InputCounters();
+        bindToRegistry("uplinkInputs", inputs);
+        bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs));
         context.addService(new SupervisorService(supervisor, config), true, true);
 
         context.addRoutes(new PublishRoutes(config, intake, stats, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, mapper));
+        try {
+            RoutesDirectory.load(context, config.routesDir());
+        } catch (ConfigurationException e) {
+            configurationFailure = e;
+            throw e;
+        }
 
         LOG.info("iot-uplink publishes to {} ({}, {}) as client id '{}', device '{}'{}",
                 config.endpoint(), config.telemetryTopic(), config.eventsTopic(), config.clientId(),

@@ -104,6 +104,7 @@ public final class ConfigReader {
         return new UplinkConfig(local, host, port, cert, key, ca, clientId, deviceId, prefix,
                 duration("uplink.keepalive-interval", "25s", Duration.ZERO, Duration.ofDays(1), null),
                 session, dataDir, Path.of(text("uplink.inbox").orElse("./inbox")),
+                Path.of(text("uplink.routes-dir").orElse("./routes.d")),
                 backoff("uplink.publish.retry", 5),
                 backoff("uplink.reconnect", 5),
                 duration("uplink.shutdown-timeout", "10s", Duration.ZERO, Duration.ofMinutes(10), null));

@@ -18,6 +18,7 @@ public record UplinkConfig(
         MqttSession mqtt,
         Path dataDir,
         Path inbox,
+        Path routesDir,
         Backoff publishRetry,
         Backoff reconnect,
         Duration shutdownTimeout) {

@@ -35,6 +35,42 @@ public final class ReadingIntake {
         return prepare(readings.fromJson(json));
     }
 
+    /** One record given as one line of JSON (NDJSON); an array is refused. */
+    public PreparedReading record(String line) {
+        JsonNode node = readings.parse(line);
+        if (!node.isObject()) {
+            throw new InvalidReadingException(Problem.MALFORMED, "not a JSON object",
+                    "each line must be one JSON object like {\"temperature\": 25.5}");
+        }
+        return prepare(readings.fromRecord(node, "the line"));
+    }
+
+    /**
+     * One record or an array of records, each judged on its own: a bad element is handed to {@code rejected}
+     * (with its index and JSON text) and the others are kept. Malformed JSON refuses the whole text.
+     */
+    public List<PreparedReading> recordsEach(String json, RejectedRecord rejected) {
+        JsonNode root = readings.parse(json);
+        if (!root.isArray()) {
+            return List.of(prepare(readings.fromRecord(root, "the file")));
+        }
+        List<PreparedReading> prepared = new ArrayList<>(root.size());
+        for (int i = 0; i < root.size(); i++) {
+            try {
+                prepared.add(prepare(readings.fromRecord(root.get(i), "record " + i + " of the array")));
+            } catch (InvalidReadingException e) {
+                rejected.rejected(i, root.get(i).toString(), e);
+            }
+        }
+        return prepared;
+    }
+
+    /** Told about each record {@link #recordsEach} refuses. */
+    @FunctionalInterface
+    public interface RejectedRecord {
+        void rejected(int index, String json, InvalidReadingException problem);
+    }
+
     /** One telemetry record ({@code data}), given as JSON text, a map or a JSON tree. */
     public PreparedReading telemetry(Object body) {
         return prepare(readings.telemetry(object(body, "telemetry data")));
