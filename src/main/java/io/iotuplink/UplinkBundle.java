@@ -11,6 +11,7 @@ import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.extension.RoutesDirectory;
 import io.iotuplink.http.HttpApiRoutes;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.inputs.command.CommandRoutes;
 import io.iotuplink.inputs.file.InboxFiles;
 import io.iotuplink.local.LocalBroker;
 import io.iotuplink.mqtt.MqttOptions;
@@ -22,12 +23,16 @@ import io.iotuplink.status.StatusReport;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -102,11 +107,23 @@ public final class UplinkBundle extends RouteBuilder {
         InputCounters inputs = new InputCounters();
         bindToRegistry("uplinkInputs", inputs);
         bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs));
+        ProducerTemplate commands = context.createProducerTemplate();
+        supervisor.subscribe(config.commandsFilter(), (topic, message) -> {
+            byte[] correlation = message.getProperties() == null ? null
+                    : message.getProperties().getCorrelationData();
+            Map<String, Object> headers = new HashMap<>();
+            headers.put(CommandRoutes.TOPIC, topic);
+            if (correlation != null) {
+                headers.put(CommandRoutes.CORRELATION_DATA, new String(correlation, StandardCharsets.UTF_8));
+            }
+            commands.sendBodyAndHeaders(CommandRoutes.QUEUE, message.getPayload(), headers);
+        });
         context.addService(new SupervisorService(supervisor, config), true, true);
 
         context.addRoutes(new PublishRoutes(config, intake, stats, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, mapper));
+        context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
         try {
             RoutesDirectory.load(context, config.routesDir());
         } catch (ConfigurationException e) {

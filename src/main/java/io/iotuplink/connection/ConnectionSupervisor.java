@@ -5,17 +5,21 @@ import io.iotuplink.config.Backoff;
 import io.iotuplink.config.Durations;
 import io.iotuplink.mqtt.ReasonCodes;
 import io.iotuplink.mqtt.UplinkMqttClient;
+import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -47,6 +51,8 @@ public final class ConnectionSupervisor implements MqttCallback {
     private volatile long lastAttemptNanos;
     private int failedAttempts;
     private ScheduledFuture<?> pending;
+    private final List<MqttSubscription> subscriptions = new CopyOnWriteArrayList<>();
+    private final List<IMqttMessageListener> listeners = new CopyOnWriteArrayList<>();
 
     public ConnectionSupervisor(UplinkMqttClient client, MqttConnectionOptions options, Backoff policy,
             ConnectionMonitor monitor, String endpoint, String caSetting) {
@@ -57,6 +63,15 @@ public final class ConnectionSupervisor implements MqttCallback {
         this.endpoint = endpoint;
         this.caSetting = caSetting;
         client.setCallback(this);
+    }
+
+    /**
+     * Subscribes {@code filter} at QoS 1 on every connection from now on (a clean start forgets subscriptions).
+     * The listener runs on Paho's callback thread: it must hand the message on, never publish and wait there.
+     */
+    public void subscribe(String filter, IMqttMessageListener listener) {
+        subscriptions.add(new MqttSubscription(filter, 1));
+        listeners.add(listener);
     }
 
     /** Starts connecting in the background; publishes made before the connection is up are retried. */
@@ -124,6 +139,7 @@ public final class ConnectionSupervisor implements MqttCallback {
         lastAttemptNanos = System.nanoTime();
         try {
             client.connect(options);
+            subscribeAll();
             synchronized (this) {
                 failedAttempts = 0;
             }
@@ -132,6 +148,26 @@ public final class ConnectionSupervisor implements MqttCallback {
                     null);
         } catch (MqttException | RuntimeException e) {
             failed(ConnectFailure.classify(e, endpoint, client.getClientId(), caSetting));
+        }
+    }
+
+    private void subscribeAll() {
+        if (subscriptions.isEmpty()) {
+            return;
+        }
+        try {
+            IMqttToken token = client.subscribe(subscriptions.toArray(new MqttSubscription[0]),
+                    listeners.toArray(new IMqttMessageListener[0]));
+            int[] codes = token.getReasonCodes();
+            for (int i = 0; codes != null && i < codes.length && i < subscriptions.size(); i++) {
+                if (codes[i] >= 0x80) {
+                    LOG.warn("The broker refused the subscription to {}: SUBACK {} (does the policy allow"
+                            + " iot:Subscribe on it?)", subscriptions.get(i).getTopic(), ReasonCodes.describe(codes[i]));
+                }
+            }
+        } catch (MqttException e) {
+            LOG.warn("Cannot subscribe to {}: {}", subscriptions.stream().map(MqttSubscription::getTopic).toList(),
+                    e.getMessage());
         }
     }
 

@@ -4,16 +4,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the embedded broker lets a device do, like an AWS IoT policy: the topics it may publish to, and the PUBACK
+ * What the embedded broker lets clients do, like an AWS IoT policy: the topics (or {@code prefix/#} filters) they
+ * may publish to, and the PUBACK
  * reason code for the ones it may not (0x87 not authorized unless a topic is given another, such as 0x97).
  */
 public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refusals) {
 
     public static final int NOT_AUTHORIZED = 0x87;
 
-    /** The seed's policy: publish to {prefix}/telemetry and {prefix}/events, nothing else. */
+    /**
+     * The seed's policy: a device publishes to {prefix}/telemetry and {prefix}/events, nothing else; the cloud side
+     * (any other client of this broker) sends commands to {prefix}/commands/...
+     */
     public static BrokerPolicy seed(String topicPrefix) {
-        return new BrokerPolicy(List.of(topicPrefix + "/telemetry", topicPrefix + "/events"), Map.of());
+        return new BrokerPolicy(List.of(topicPrefix + "/telemetry", topicPrefix + "/events",
+                topicPrefix + "/commands/#"), Map.of());
     }
 
     /** The same policy, answering {@code topic} with {@code reasonCode} instead. */
@@ -29,6 +34,12 @@ public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refu
         if (code != null) {
             return code;
         }
-        return publishTopics.contains(topic) ? 0 : NOT_AUTHORIZED;
+        for (String allowed : publishTopics) {
+            if (allowed.equals(topic)
+                    || allowed.endsWith("/#") && topic.startsWith(allowed.substring(0, allowed.length() - 1))) {
+                return 0;
+            }
+        }
+        return NOT_AUTHORIZED;
     }
 }

@@ -3,7 +3,7 @@ package io.iotuplink.e2e;
 import io.iotuplink.support.BundleProcess;
 import io.iotuplink.support.Mosquitto;
 import io.iotuplink.support.RunningBundle;
-import io.iotuplink.support.Subscriber;
+import io.iotuplink.support.PeerClient;
 import io.iotuplink.support.TestBroker;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 import org.junit.jupiter.api.Test;
@@ -43,13 +43,13 @@ class MosquittoEndToEndTest {
             Map<String, String> env = environment(mosquitto, dir.resolve("data"));
             int httpPort = Integer.parseInt(env.get("CAMEL_SERVER_PORT"));
 
-            try (Subscriber observer = new Subscriber(mosquitto.port(), mosquitto.device("observer"), "observer",
+            try (PeerClient observer = new PeerClient(mosquitto.port(), mosquitto.device("observer"), "observer",
                     "bombercat/#");
                  BundleProcess bundle = BundleProcess.start(dir.resolve("bundle"), env)) {
                 bundle.awaitOutput("MQTT connected", Duration.ofSeconds(60));
 
                 String id = acceptedId(post(httpPort, "/telemetry", "{\"temperature\": 25.5}"));
-                Subscriber.Received telemetry = observer.await(r -> r.topic().equals("bombercat/telemetry"),
+                PeerClient.Received telemetry = observer.await(r -> r.topic().equals("bombercat/telemetry"),
                         Duration.ofSeconds(20));
 
                 assertTrue(telemetry.text().matches("\\{\"timestamp\":\\d+\\.\\d{3},\"device_id\":\"bombercat-001\","
@@ -62,7 +62,7 @@ class MosquittoEndToEndTest {
                         .contains(new UserProperty("message_id", id)));
 
                 String eventId = acceptedId(post(httpPort, "/events/temperature_alert", "{\"severity\": \"warning\"}"));
-                Subscriber.Received event = observer.await(r -> r.topic().equals("bombercat/events"),
+                PeerClient.Received event = observer.await(r -> r.topic().equals("bombercat/events"),
                         Duration.ofSeconds(20));
                 assertTrue(event.text().endsWith("\"event\":\"temperature_alert\",\"metadata\":{\"severity\":\"warning\"}}"),
                         event.text());

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 
-/** A separate MQTT 5 client that subscribes over mutual TLS and keeps what it receives, as a cloud consumer would. */
-public final class Subscriber implements AutoCloseable {
+/** A separate MQTT 5 client over mutual TLS, as the cloud side uses: subscribes and keeps what it gets, publishes. */
+public final class PeerClient implements AutoCloseable {
 
     /** A message as the subscriber got it, with its topic. */
     public record Received(String topic, MqttMessage message) {
@@ -29,17 +29,37 @@ public final class Subscriber implements AutoCloseable {
     private final MqttClient client;
     private final List<Received> received = new CopyOnWriteArrayList<>();
 
-    public Subscriber(int port, TestBroker.DeviceFiles files, String clientId, String filter) {
+    /** Connects; {@code filter} may be null for a client that only publishes. */
+    public PeerClient(int port, TestBroker.DeviceFiles files, String clientId, String filter) {
         try {
             client = new MqttClient("ssl://localhost:" + port, clientId, new MemoryPersistence());
             client.connect(MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true, Duration.ZERO,
                     Duration.ofSeconds(10), Duration.ofSeconds(10)), PemTlsContext.create(
                     PemFiles.load(files.certificate(), files.key(), files.ca())).socketFactory()));
-            IMqttMessageListener listener = (topic, message) -> received.add(new Received(topic, message));
-            client.subscribe(new MqttSubscription[] {new MqttSubscription(filter, 1)},
-                    new IMqttMessageListener[] {listener});
+            if (filter != null) {
+                IMqttMessageListener listener = (topic, message) -> received.add(new Received(topic, message));
+                client.subscribe(new MqttSubscription[] {new MqttSubscription(filter, 1)},
+                        new IMqttMessageListener[] {listener});
+            }
         } catch (MqttException e) {
             throw new AssertionError("the subscriber could not connect: " + e, e);
+        }
+    }
+
+    /** Publishes at QoS 1, with MQTT 5 correlation data when given. */
+    public void publish(String topic, String payload, String correlationData) {
+        MqttMessage message = new MqttMessage(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        message.setQos(1);
+        if (correlationData != null) {
+            org.eclipse.paho.mqttv5.common.packet.MqttProperties properties =
+                    new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
+            properties.setCorrelationData(correlationData.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            message.setProperties(properties);
+        }
+        try {
+            client.publish(topic, message);
+        } catch (MqttException e) {
+            throw new AssertionError("publish to " + topic + " failed: " + e, e);
         }
     }
 

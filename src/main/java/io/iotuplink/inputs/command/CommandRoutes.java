@@ -1,0 +1,143 @@
+package io.iotuplink.inputs.command;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iotuplink.envelope.InvalidReadingException;
+import io.iotuplink.envelope.ReadingFactory;
+import io.iotuplink.publish.PublishRoutes;
+import io.iotuplink.status.StatusReport;
+import org.apache.camel.Exchange;
+import org.apache.camel.Route;
+import org.apache.camel.builder.RouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Answers commands sent to {@code {prefix}/commands/{name}}: built-in {@code ping} and {@code status}, any
+ * {@code direct:command-{name}} route a user adds, and {@code unknown} for the rest. The answer is the event
+ * {@code command_result} with {@code {"command", "status", "result", "correlation_id"}}.
+ */
+public final class CommandRoutes extends RouteBuilder {
+
+    /** Where the MQTT subscription hands each command (a queue, so Paho's callback thread never waits). */
+    public static final String QUEUE = "seda:uplink-commands";
+    public static final String TOPIC = "UplinkCommandTopic";
+    public static final String CORRELATION_DATA = "UplinkCommandCorrelationData";
+
+    private static final Logger LOG = LoggerFactory.getLogger(CommandRoutes.class);
+
+    private final String commandsPrefix;
+    private final StatusReport status;
+    private final ObjectMapper mapper;
+
+    public CommandRoutes(String topicPrefix, StatusReport status, ObjectMapper mapper) {
+        this.commandsPrefix = topicPrefix + "/commands/";
+        this.status = status;
+        this.mapper = mapper;
+    }
+
+    @Override
+    public void configure() {
+        from(QUEUE).routeId("uplink-commands")
+                .process(this::answer)
+                .setHeader(PublishRoutes.EVENT_NAME, constant("command_result"))
+                .to("direct:event");
+    }
+
+    private void answer(Exchange exchange) {
+        String topic = exchange.getMessage().getHeader(TOPIC, String.class);
+        String name = topic.substring(commandsPrefix.length());
+        byte[] payload = exchange.getMessage().getBody(byte[].class);
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        metadata.put("command", name);
+        ObjectNode arguments;
+        try {
+            arguments = arguments(payload);
+        } catch (InvalidReadingException e) {
+            answer(metadata, "error", Map.of("error", e.getMessage()), null, exchange);
+            return;
+        }
+        Object correlationId = arguments.hasNonNull("correlation_id") ? mapper.convertValue(
+                arguments.get("correlation_id"), Object.class) : exchange.getMessage().getHeader(CORRELATION_DATA);
+        switch (name) {
+            case "ping" -> answer(metadata, "ok", Map.of("pong", true), correlationId, exchange);
+            case "status" -> answer(metadata, "ok", status.snapshot(), correlationId, exchange);
+            default -> {
+                String uri = "direct:command-" + name;
+                if (!ReadingFactory.EVENT_NAME.matcher(name).matches() || !hasRoute(uri)) {
+                    LOG.info("Unknown command '{}' on {}", name, topic);
+                    answer(metadata, "unknown", Map.of(), correlationId, exchange);
+                    return;
+                }
+                try {
+                    Object result = exchange.getContext().createProducerTemplate().requestBody(uri, arguments);
+                    answer(metadata, "ok", asObject(result), correlationId, exchange);
+                } catch (RuntimeException e) {
+                    Throwable cause = e.getCause() == null ? e : e.getCause();
+                    LOG.warn("Command '{}' failed: {}", name, cause.getMessage());
+                    answer(metadata, "error", Map.of("error", String.valueOf(cause.getMessage())), correlationId,
+                            exchange);
+                }
+            }
+        }
+    }
+
+    private static void answer(Map<String, Object> metadata, String outcome, Object result, Object correlationId,
+            Exchange exchange) {
+        metadata.put("status", outcome);
+        metadata.put("result", result);
+        metadata.put("correlation_id", correlationId);
+        exchange.getMessage().setBody(metadata);
+    }
+
+    private boolean hasRoute(String uri) {
+        String normalized = uri.replace("direct:", "direct://");
+        for (Route route : getContext().getRoutes()) {
+            if (route.getEndpoint().getEndpointUri().equals(normalized)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private ObjectNode arguments(byte[] payload) {
+        if (payload == null || payload.length == 0) {
+            return mapper.createObjectNode();
+        }
+        try {
+            JsonNode node = mapper.readTree(new String(payload, StandardCharsets.UTF_8));
+            if (node == null || node.isMissingNode() || node.isNull()) {
+                return mapper.createObjectNode();
+            }
+            if (!node.isObject()) {
+                throw new InvalidReadingException(InvalidReadingException.Problem.MALFORMED, "not a JSON object",
+                        "a command's payload must be a JSON object");
+            }
+            return (ObjectNode) node;
+        } catch (java.io.IOException e) {
+            throw new InvalidReadingException(InvalidReadingException.Problem.MALFORMED, "malformed JSON",
+                    "the command's payload is not JSON");
+        }
+    }
+
+    private Object asObject(Object result) {
+        if (result == null) {
+            return Map.of();
+        }
+        if (result instanceof String text) {
+            try {
+                JsonNode node = mapper.readTree(text);
+                return node != null && node.isObject() ? node : Map.of("value", text);
+            } catch (java.io.IOException e) {
+                return Map.of("value", text);
+            }
+        }
+        JsonNode node = mapper.valueToTree(result);
+        return node.isObject() ? node : Map.of("value", node);
+    }
+}
