@@ -10,7 +10,9 @@ import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.extension.RoutesDirectory;
 import io.iotuplink.http.HttpApiRoutes;
+import io.iotuplink.inputs.HostHealth;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.inputs.LineRecords;
 import io.iotuplink.inputs.command.CommandRoutes;
 import io.iotuplink.inputs.file.InboxFiles;
 import io.iotuplink.local.LocalBroker;
@@ -107,6 +109,15 @@ public final class UplinkBundle extends RouteBuilder {
         InputCounters inputs = new InputCounters();
         bindToRegistry("uplinkInputs", inputs);
         bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs));
+        bindToRegistry("uplinkLineRecords", new LineRecords(intake, inputs));
+        bindToRegistry("uplinkHostHealth", new HostHealth(config.dataDir()));
+        // the YAML input routes switch themselves on from these
+        context.getPropertiesComponent().addOverrideProperty("uplink.serial.enabled",
+                String.valueOf(!config.serialPort().isBlank()));
+        context.getPropertiesComponent().addOverrideProperty("uplink.sample.enabled",
+                String.valueOf(!config.sampleInterval().isZero()));
+        context.getPropertiesComponent().addOverrideProperty("uplink.sample.period-ms",
+                String.valueOf(Math.max(1, config.sampleInterval().toMillis())));
         ProducerTemplate commands = context.createProducerTemplate();
         supervisor.subscribe(config.commandsFilter(), (topic, message) -> {
             byte[] correlation = message.getProperties() == null ? null

@@ -105,6 +105,9 @@ public final class ConfigReader {
                 duration("uplink.keepalive-interval", "25s", Duration.ZERO, Duration.ofDays(1), null),
                 session, dataDir, Path.of(text("uplink.inbox").orElse("./inbox")),
                 Path.of(text("uplink.routes-dir").orElse("./routes.d")),
+                text("uplink.serial.port").orElse(""),
+                integer("uplink.serial.baud", 115200, 50, 4_000_000),
+                duration("uplink.sample-interval", local ? "10s" : "0", Duration.ZERO, Duration.ofDays(1), null),
                 backoff("uplink.publish.retry", 5),
                 backoff("uplink.reconnect", 5),
                 duration("uplink.shutdown-timeout", "10s", Duration.ZERO, Duration.ofMinutes(10), null));

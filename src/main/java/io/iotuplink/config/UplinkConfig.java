@@ -19,6 +19,9 @@ public record UplinkConfig(
         Path dataDir,
         Path inbox,
         Path routesDir,
+        String serialPort,
+        int serialBaud,
+        Duration sampleInterval,
         Backoff publishRetry,
         Backoff reconnect,
         Duration shutdownTimeout) {
