@@ -92,7 +92,8 @@ public final class UplinkBundle extends RouteBuilder {
         ObjectMapper mapper = new ObjectMapper();
         ConnectionMonitor monitor = new ConnectionMonitor(clock, 50);
         PublishStats stats = new PublishStats();
-        StatusReport status = new StatusReport(config, monitor, stats, clock);
+        InputCounters inputs = new InputCounters();
+        StatusReport status = new StatusReport(config, monitor, stats, inputs, clock);
         UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
                 config.mqtt().publishTimeout());
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client,
@@ -106,7 +107,6 @@ public final class UplinkBundle extends RouteBuilder {
         bindToRegistry("uplinkConnection", monitor);
         bindToRegistry("uplinkStatus", status);
         bindToRegistry("uplinkIntake", intake);
-        InputCounters inputs = new InputCounters();
         bindToRegistry("uplinkInputs", inputs);
         bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs));
         bindToRegistry("uplinkLineRecords", new LineRecords(intake, inputs));
@@ -131,9 +131,9 @@ public final class UplinkBundle extends RouteBuilder {
         });
         context.addService(new SupervisorService(supervisor, config), true, true);
 
-        context.addRoutes(new PublishRoutes(config, intake, stats, clock));
+        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
-        context.addRoutes(new HttpApiRoutes(intake, status, mapper));
+        context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
         try {
             RoutesDirectory.load(context, config.routesDir());

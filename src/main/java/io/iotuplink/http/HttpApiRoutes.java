@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.status.StatusReport;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -23,13 +24,17 @@ public final class HttpApiRoutes extends RouteBuilder {
 
     private static final String READINGS = "uplinkReadings";
 
+    private static final String INPUT = "http";
+
     private final ReadingIntake intake;
     private final StatusReport status;
+    private final InputCounters inputs;
     private final ObjectMapper mapper;
 
-    public HttpApiRoutes(ReadingIntake intake, StatusReport status, ObjectMapper mapper) {
+    public HttpApiRoutes(ReadingIntake intake, StatusReport status, InputCounters inputs, ObjectMapper mapper) {
         this.intake = intake;
         this.status = status;
+        this.inputs = inputs;
         this.mapper = mapper;
     }
 
@@ -39,9 +44,11 @@ public final class HttpApiRoutes extends RouteBuilder {
                 .process(e -> {
                     InvalidReadingException error = e.getProperty(Exchange.EXCEPTION_CAUGHT,
                             InvalidReadingException.class);
+                    inputs.refused(INPUT, 1);
                     respond(e, error.problem().httpStatus(), error(error.summary(), error.detail()));
                 });
         onException(UnsupportedContentTypeException.class).handled(true)
+                .process(e -> inputs.refused(INPUT, 1))
                 .process(e -> respond(e, 415, error("unsupported content type",
                         e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
 
@@ -66,6 +73,7 @@ public final class HttpApiRoutes extends RouteBuilder {
                 .end()
                 .process(e -> {
                     List<?> readings = e.getProperty(READINGS, List.class);
+                    inputs.accepted(INPUT, readings.size());
                     Map<String, Object> answer = new LinkedHashMap<>();
                     answer.put("accepted", readings.size());
                     answer.put("message_ids", readings.stream()

@@ -1,5 +1,6 @@
 package io.iotuplink.publish;
 
+import io.iotuplink.inputs.ReadingRoutesHeaders;
 import io.iotuplink.status.StatusReport;
 import org.apache.camel.builder.RouteBuilder;
 
@@ -30,6 +31,7 @@ public final class KeepaliveRoute extends RouteBuilder {
                     metadata.put("status", "alive");
                     e.getMessage().setBody(metadata);
                     e.getMessage().setHeader(PublishRoutes.EVENT_NAME, "keepalive");
+                    e.getMessage().setHeader(ReadingRoutesHeaders.INPUT, "keepalive");
                 })
                 .to("direct:event");
     }

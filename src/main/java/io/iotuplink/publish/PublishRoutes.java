@@ -2,8 +2,11 @@ package io.iotuplink.publish;
 
 import io.iotuplink.config.Backoff;
 import io.iotuplink.config.UplinkConfig;
+import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.inputs.ReadingRoutesHeaders;
 import io.iotuplink.mqtt.PublishRefusedException;
 import io.iotuplink.status.PublishStats;
 import org.apache.camel.Exchange;
@@ -32,27 +35,30 @@ public final class PublishRoutes extends RouteBuilder {
     private final UplinkConfig config;
     private final ReadingIntake intake;
     private final PublishStats stats;
+    private final InputCounters inputs;
     private final Clock clock;
 
-    public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, Clock clock) {
+    public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, InputCounters inputs,
+            Clock clock) {
         this.config = config;
         this.intake = intake;
         this.stats = stats;
+        this.inputs = inputs;
         this.clock = clock;
     }
 
     @Override
     public void configure() {
         from("direct:telemetry").routeId("uplink-telemetry")
-                .process(e -> e.getMessage().setBody(intake.telemetry(e.getMessage().getBody())))
+                .process(e -> counted(e, () -> intake.telemetry(e.getMessage().getBody())))
                 .to("direct:publish");
 
         from("direct:event").routeId("uplink-event")
-                .process(e -> {
+                .process(e -> counted(e, () -> {
                     String name = e.getMessage().getHeader(EVENT_NAME, String.class);
                     Object body = e.getMessage().getBody();
-                    e.getMessage().setBody(name == null ? intake.eventRecord(body) : intake.event(name, body));
-                })
+                    return name == null ? intake.eventRecord(body) : intake.event(name, body);
+                }))
                 .to("direct:publish");
 
         from("direct:publish").routeId("uplink-publish")
@@ -78,6 +84,18 @@ public final class PublishRoutes extends RouteBuilder {
                 .setBody(exchangeProperty("reason"))
                 .setHeader(Exchange.FILE_NAME, simple("${header." + MESSAGE_ID + "}.reason"))
                 .to(deadLetterUri());
+    }
+
+    /** Prepares the reading, counting it under the input that sent it ({@code routes} when none says). */
+    private void counted(Exchange exchange, java.util.function.Supplier<PreparedReading> prepare) {
+        String input = exchange.getMessage().getHeader(ReadingRoutesHeaders.INPUT, "routes", String.class);
+        try {
+            exchange.getMessage().setBody(prepare.get());
+            inputs.accepted(input, 1);
+        } catch (InvalidReadingException e) {
+            inputs.refused(input, 1);
+            throw e;
+        }
     }
 
     private void toMqttMessage(Exchange exchange) {

@@ -4,6 +4,7 @@ import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionEvent;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.envelope.EnvelopeWriter;
+import io.iotuplink.inputs.InputCounters;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -17,13 +18,16 @@ public final class StatusReport {
     private final UplinkConfig config;
     private final ConnectionMonitor connection;
     private final PublishStats stats;
+    private final InputCounters inputs;
     private final Clock clock;
     private final long startedMillis;
 
-    public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, Clock clock) {
+    public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
+            Clock clock) {
         this.config = config;
         this.connection = connection;
         this.stats = stats;
+        this.inputs = inputs;
         this.clock = clock;
         this.startedMillis = clock.millis();
     }
@@ -47,6 +51,7 @@ public final class StatusReport {
         status.put("published", stats.published());
         status.put("failed", stats.failed());
         status.put("buffered", stats.pending());
+        status.put("inputs", inputs.snapshot());
         List<Map<String, Object>> history = new ArrayList<>();
         for (ConnectionEvent event : connection.history()) {
             Map<String, Object> entry = new LinkedHashMap<>();

@@ -140,7 +140,7 @@ class HttpApiTest {
         List<String> keys = new ArrayList<>();
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
-                "client_id", "endpoint", "uptime", "published", "failed", "buffered", "history"), keys);
+                "client_id", "endpoint", "uptime", "published", "failed", "buffered", "inputs", "history"), keys);
         assertEquals("connected", status.get("connection_status").asText());
         assertTrue(status.get("connected").asBoolean());
         assertEquals(0, status.get("reconnect_attempts").asInt());
@@ -157,6 +157,9 @@ class HttpApiTest {
 
     @Test
     void healthAndPrometheusMetricsShareTheApiPort() {
+        // a polling consumer (the file inbox) reports DOWN until its first poll
+        RunningBundle.await(() -> bundle.http("GET", "/observe/health", null, null).statusCode() == 200,
+                Duration.ofSeconds(10), "health UP");
         HttpResponse<String> health = bundle.http("GET", "/observe/health", null, null);
         HttpResponse<String> metrics = bundle.http("GET", "/observe/metrics", null, null);
 

@@ -51,6 +51,8 @@ public final class RunningBundle implements AutoCloseable {
         p.put("aws.iot.client-id", "bombercat-test-001");
         p.put("device.id", "bombercat-001");
         p.put("uplink.data-dir", dataDir.toString());
+        p.put("uplink.inbox", dataDir.resolveSibling(dataDir.getFileName() + "-inbox").toString());
+        p.put("uplink.routes-dir", dataDir.resolveSibling(dataDir.getFileName() + "-routes.d").toString());
         p.put("uplink.keepalive-interval", "0");
         p.put("uplink.publish.retry.initial-delay", "100ms");
         p.put("uplink.publish.retry.max-delay", "500ms");

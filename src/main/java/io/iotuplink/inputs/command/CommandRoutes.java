@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.ReadingFactory;
+import io.iotuplink.inputs.ReadingRoutesHeaders;
 import io.iotuplink.publish.PublishRoutes;
 import io.iotuplink.status.StatusReport;
 import org.apache.camel.Exchange;
@@ -46,6 +47,7 @@ public final class CommandRoutes extends RouteBuilder {
         from(QUEUE).routeId("uplink-commands")
                 .process(this::answer)
                 .setHeader(PublishRoutes.EVENT_NAME, constant("command_result"))
+                .setHeader(ReadingRoutesHeaders.INPUT, constant("command"))
                 .to("direct:event");
     }
 

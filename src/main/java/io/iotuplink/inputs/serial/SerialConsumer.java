@@ -56,8 +56,9 @@ public class SerialConsumer extends DefaultConsumer {
             port.closePort();
         }
         if (reader != null) {
-            reader.interrupt();
-            reader.join(5_000);
+            // no interrupt: a line being published finishes (camel waits for in-flight exchanges), and the
+            // reader sees the port closed or the flag within one read timeout or reconnect delay
+            reader.join(getEndpoint().getReconnectDelay() + 5_000);
         }
         super.doStop();
     }
