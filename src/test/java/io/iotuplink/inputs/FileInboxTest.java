@@ -1,0 +1,113 @@
+package io.iotuplink.inputs;
+
+import io.iotuplink.support.BrokerAndBundle;
+import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Files dropped into the inbox, written the atomic way (another name, then a rename). */
+class FileInboxTest {
+
+    @RegisterExtension
+    static final BrokerAndBundle uplink = new BrokerAndBundle();
+    static TestBroker broker;
+    static Path inbox;
+
+    @BeforeAll
+    static void fixtures() {
+        broker = uplink.broker();
+        inbox = uplink.dataDir().resolveSibling("data-inbox");
+    }
+
+    private static Path drop(String name, String content) throws IOException {
+        Files.createDirectories(inbox);
+        Path partial = inbox.resolve("." + name + ".part");
+        Files.writeString(partial, content);
+        return Files.move(partial, inbox.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void awaitGone(Path file) {
+        RunningBundle.await(() -> !Files.exists(file), Duration.ofSeconds(20), file + " to be consumed");
+    }
+
+    @Test
+    void aJsonFileWithOneRecordIsPublishedAndRemoved() throws IOException {
+        Path file = drop("one.json", "{\"temperature\": 19.5, \"file\": \"one\"}");
+
+        broker.await(p -> p.payloadText().endsWith("\"data\":{\"temperature\":19.5,\"file\":\"one\"}}"), 1,
+                Duration.ofSeconds(20));
+        awaitGone(file);
+        assertFalse(Files.exists(inbox.resolve(".error").resolve("one.json")));
+    }
+
+    @Test
+    void aJsonArrayIsOneReadingPerRecordEventsIncluded() throws IOException {
+        drop("array.json", "[{\"file\": \"array-a\"}, {\"event\": \"door_open\", \"metadata\": {\"file\": \"array-b\"}}]");
+
+        assertEquals("bombercat/telemetry", broker.await(p -> p.payloadText().contains("array-a"), 1,
+                Duration.ofSeconds(20)).get(0).topic());
+        String event = broker.await(p -> p.payloadText().contains("array-b"), 1, Duration.ofSeconds(20)).get(0)
+                .payloadText();
+        assertTrue(event.contains("\"event\":\"door_open\",\"metadata\":{\"file\":\"array-b\"}"), event);
+    }
+
+    @Test
+    void anEventFileIsPublishedOnTheEventsTopic() throws IOException {
+        drop("alert.json", "{\"event\": \"temperature_alert\", \"metadata\": {\"severity\": \"warning\", \"f\": 1}}");
+
+        assertEquals("bombercat/events", broker.await(p -> p.payloadText().contains("\"f\":1"), 1,
+                Duration.ofSeconds(20)).get(0).topic());
+    }
+
+    @Test
+    void anNdjsonBadLineIsSetAsideWithItsLineNumberAndTheGoodLinesGoOut() throws IOException {
+        Path file = drop("lines.ndjson", "{\"nd\": 1}\r\n{\"nd\": 2\n\n{\"nd\": 3}\n[1, 2]\n");
+
+        broker.await(p -> p.payloadText().contains("\"nd\":1"), 1, Duration.ofSeconds(20));
+        broker.await(p -> p.payloadText().contains("\"nd\":3"), 1, Duration.ofSeconds(20));
+        awaitGone(file);
+        Path errors = inbox.resolve(".error");
+        assertEquals("{\"nd\": 2\n[1, 2]\n", Files.readString(errors.resolve("lines.ndjson")));
+        String reason = Files.readString(errors.resolve("lines.ndjson.reason"));
+        assertTrue(reason.contains("line 2: malformed JSON"), reason);
+        assertTrue(reason.contains("line 5: not a JSON object"), reason);
+        assertTrue(broker.received().stream().noneMatch(p -> p.payloadText().contains("\"nd\":2")));
+    }
+
+    @Test
+    void aMalformedFileIsMovedWholeToErrorWithTheReason() throws IOException {
+        Path file = drop("broken.json", "{\"temperature\": ");
+
+        Path kept = inbox.resolve(".error").resolve("broken.json");
+        RunningBundle.await(() -> Files.exists(kept.resolveSibling("broken.json.reason")), Duration.ofSeconds(20),
+                "the reason file");
+        awaitGone(file);
+        assertEquals("{\"temperature\": ", Files.readString(kept));
+        String reason = Files.readString(kept.resolveSibling("broken.json.reason"));
+        assertTrue(reason.contains("the whole file is kept here"), reason);
+        assertTrue(reason.contains("the file: malformed JSON"), reason);
+    }
+
+    @Test
+    void filesStillBeingWrittenUnderAnotherNameAreLeftAlone() throws IOException {
+        Files.createDirectories(inbox);
+        Path partial = Files.writeString(inbox.resolve("later.json.tmp"), "{\"partial\": tr");
+        drop("marker.json", "{\"marker\": \"after-partial\"}");
+
+        broker.await(p -> p.payloadText().contains("after-partial"), 1, Duration.ofSeconds(20));
+        assertTrue(Files.exists(partial), "a .tmp file is not an inbox file");
+        assertFalse(Files.exists(inbox.resolve(".error").resolve("later.json.tmp")));
+    }
+}
