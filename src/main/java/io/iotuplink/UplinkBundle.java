@@ -27,6 +27,8 @@ import io.iotuplink.tls.PemTlsContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.Model;
+import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +36,8 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
@@ -111,13 +115,9 @@ public final class UplinkBundle extends RouteBuilder {
         bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs));
         bindToRegistry("uplinkLineRecords", new LineRecords(intake, inputs));
         bindToRegistry("uplinkHostHealth", new HostHealth(config.dataDir()));
-        // the YAML input routes switch themselves on from these
-        context.getPropertiesComponent().addOverrideProperty("uplink.serial.enabled",
-                String.valueOf(!config.serialPort().isBlank()));
-        context.getPropertiesComponent().addOverrideProperty("uplink.sample.enabled",
-                String.valueOf(!config.sampleInterval().isZero()));
         context.getPropertiesComponent().addOverrideProperty("uplink.sample.period-ms",
                 String.valueOf(Math.max(1, config.sampleInterval().toMillis())));
+        switchOff(context, disabledInputs(config));
         ProducerTemplate commands = context.createProducerTemplate();
         supervisor.subscribe(config.commandsFilter(), (topic, message) -> {
             byte[] correlation = message.getProperties() == null ? null
@@ -146,6 +146,34 @@ public final class UplinkBundle extends RouteBuilder {
                 config.endpoint(), config.telemetryTopic(), config.eventsTopic(), config.clientId(),
                 config.deviceId(), local ? " [--local: embedded broker, throwaway certificates in "
                         + config.localPkiDir() + "]" : "");
+    }
+
+    /** The built-in input routes the configuration leaves off: serial without a port, sampling at interval 0. */
+    private static Set<String> disabledInputs(UplinkConfig config) {
+        Set<String> off = new HashSet<>();
+        if (config.serialPort().isBlank()) {
+            off.add("uplink-serial");
+        }
+        if (config.sampleInterval().isZero()) {
+            off.add("uplink-host-sample");
+        }
+        return off;
+    }
+
+    /** Keeps those routes (they show as stopped) but does not start them, whenever their YAML is loaded. */
+    private static void switchOff(CamelContext context, Set<String> routeIds) {
+        Model model = context.getCamelContextExtension().getContextPlugin(Model.class);
+        for (RouteDefinition route : model.getRouteDefinitions()) {
+            if (routeIds.contains(route.getRouteId())) {
+                route.setAutoStartup("false");
+            }
+        }
+        model.setRouteFilter(route -> {
+            if (routeIds.contains(route.getRouteId())) {
+                route.setAutoStartup("false");
+            }
+            return true;
+        });
     }
 
     /** Starts the connection with the context and, on stop, disconnects after the routes have drained. */
