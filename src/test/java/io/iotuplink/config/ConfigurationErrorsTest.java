@@ -134,4 +134,17 @@ class ConfigurationErrorsTest {
         assertTrue(output.contains("UPLINK_TOPIC_PREFIX=bomber#cat"), output);
         assertTrue(output.contains("4 problems"), output);
     }
+
+    @Test
+    void aBrokenRouteFileInTheRoutesDirectoryIsNamed() throws IOException {
+        Path routes = Files.createDirectories(dir.resolve("broken-routes"));
+        Files.writeString(routes.resolve("mine.camel.yaml"), "- route:\n    from:\n      uri: timer:x\n      stepz: []\n");
+        Map<String, String> env = valid();
+        env.put("UPLINK_ROUTES_DIR", routes.toString());
+
+        String output = refusedStart(env);
+
+        assertTrue(output.contains("UPLINK_ROUTES_DIR=" + routes + ": mine.camel.yaml is not a valid Camel YAML route"
+                + " file"), output);
+    }
 }
