@@ -17,7 +17,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,22 +34,36 @@ class YamlRoutesTest {
 
     @TestFactory
     Stream<DynamicTest> everyRouteFileIsValid() throws IOException {
+        Stream<Path> files = Files.list(ROUTES).filter(f -> f.toString().endsWith(".camel.yaml")).sorted();
+        return files.map(file -> DynamicTest.dynamicTest(file.getFileName().toString(),
+                () -> assertValid(file.toString(), Files.readString(file))));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> theReadmesRouteExamplesAreValid() throws IOException {
+        Matcher blocks = Pattern.compile("```yaml\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(
+                Path.of("README.md")));
+        List<String> examples = new ArrayList<>();
+        while (blocks.find()) {
+            examples.add(blocks.group(1));
+        }
+        assertTrue(!examples.isEmpty(), "the README shows a route example");
+        return examples.stream().map(example -> DynamicTest.dynamicTest("README example " + examples.indexOf(example),
+                () -> assertValid("README.md", example)));
+    }
+
+    private static void assertValid(String where, String text) throws Exception {
         JsonSchema schema;
         try (InputStream in = DefaultCamelContext.class.getClassLoader()
                 .getResourceAsStream("schema/camelYamlDsl.json")) {
             schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(in);
         }
-        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
-        Stream<Path> files = Files.list(ROUTES).filter(f -> f.toString().endsWith(".camel.yaml")).sorted();
-        return files.map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
-            JsonNode routes = yaml.readTree(file.toFile());
-            Set<ValidationMessage> problems = schema.validate(routes);
-            assertEquals(Set.of(), problems, file + " against the YAML DSL schema");
-            try (DefaultCamelContext context = new DefaultCamelContext()) {
-                PluginHelper.getRoutesLoader(context).loadRoutes(
-                        ResourceHelper.resolveResource(context, "file:" + file.toAbsolutePath()));
-                assertTrue(context.getRouteDefinitions().size() >= 1, file + " defines a route");
-            }
-        }));
+        JsonNode routes = new ObjectMapper(new YAMLFactory()).readTree(text);
+        Set<ValidationMessage> problems = schema.validate(routes);
+        assertEquals(Set.of(), problems, where + " against the YAML DSL schema");
+        try (DefaultCamelContext context = new DefaultCamelContext()) {
+            PluginHelper.getRoutesLoader(context).loadRoutes(ResourceHelper.fromString("example.camel.yaml", text));
+            assertTrue(context.getRouteDefinitions().size() >= 1, where + " defines a route");
+        }
     }
 }
