@@ -25,7 +25,6 @@ import io.iotuplink.status.StatusReport;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import org.apache.camel.CamelContext;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.Model;
 import org.apache.camel.model.RouteDefinition;
@@ -33,12 +32,9 @@ import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -68,29 +64,21 @@ public final class UplinkBundle extends RouteBuilder {
     @Override
     public void configure() throws Exception {
         CamelContext context = getContext();
-        UplinkConfig config;
-        PemTlsContext tls;
-        try {
-            ConfigReader.Result read = ConfigReader.read(
-                    key -> context.getPropertiesComponent().resolveProperty(key), local);
-            config = read.config();
-            List<String> problems = new ArrayList<>(read.problems());
-            if (local && !problems.isEmpty()) {
-                throw new ConfigurationException(problems);
-            }
-            if (local) {
-                context.addService(LocalBroker.prepare(config), true, true);
-            }
-            PemFiles.Loaded pem = PemFiles.load(config.certPath(), config.keyPath(), config.caPath());
-            problems.addAll(pem.problems());
-            if (!problems.isEmpty()) {
-                throw new ConfigurationException(problems);
-            }
-            tls = PemTlsContext.create(pem);
-        } catch (ConfigurationException e) {
-            configurationFailure = e;
-            throw e;
+        ConfigReader.Result read = ConfigReader.read(
+                key -> context.getPropertiesComponent().resolveProperty(key), local);
+        UplinkConfig config = read.config();
+        List<String> problems = new ArrayList<>(read.problems());
+        PemFiles.Loaded pem = null;
+        // in --local mode the PEM files are the throwaway PKI's, made once the values are known to be good
+        if (local && problems.isEmpty()) {
+            context.addService(LocalBroker.prepare(config), true, true);
         }
+        if (!local || problems.isEmpty()) {
+            pem = PemFiles.load(config.certPath(), config.keyPath(), config.caPath());
+            problems.addAll(pem.problems());
+        }
+        failOnProblems(problems);
+        PemTlsContext tls = PemTlsContext.create(pem);
 
         Clock clock = Clock.systemUTC();
         ObjectMapper mapper = new ObjectMapper();
@@ -118,17 +106,7 @@ public final class UplinkBundle extends RouteBuilder {
         context.getPropertiesComponent().addOverrideProperty("uplink.sample.period-ms",
                 String.valueOf(Math.max(1, config.sampleInterval().toMillis())));
         switchOff(context, disabledInputs(config));
-        ProducerTemplate commands = context.createProducerTemplate();
-        supervisor.subscribe(config.commandsFilter(), (topic, message) -> {
-            byte[] correlation = message.getProperties() == null ? null
-                    : message.getProperties().getCorrelationData();
-            Map<String, Object> headers = new HashMap<>();
-            headers.put(CommandRoutes.TOPIC, topic);
-            if (correlation != null) {
-                headers.put(CommandRoutes.CORRELATION_DATA, new String(correlation, StandardCharsets.UTF_8));
-            }
-            commands.sendBodyAndHeaders(CommandRoutes.QUEUE, message.getPayload(), headers);
-        });
+        supervisor.subscribe(config.commandsFilter(), CommandRoutes.queueing(context.createProducerTemplate()));
         context.addService(new SupervisorService(supervisor, config), true, true);
 
         context.addRoutes(new PublishRoutes(config, intake, stats, inputs, clock));
@@ -138,14 +116,21 @@ public final class UplinkBundle extends RouteBuilder {
         try {
             RoutesDirectory.load(context, config.routesDir());
         } catch (ConfigurationException e) {
-            configurationFailure = e;
-            throw e;
+            failOnProblems(e.problems());
         }
 
         LOG.info("iot-uplink publishes to {} ({}, {}) as client id '{}', device '{}'{}",
                 config.endpoint(), config.telemetryTopic(), config.eventsTopic(), config.clientId(),
                 config.deviceId(), local ? " [--local: embedded broker, throwaway certificates in "
                         + config.localPkiDir() + "]" : "");
+    }
+
+    /** Stops the start, remembering the problems for {@link Application}'s exit code 2. */
+    private void failOnProblems(List<String> problems) {
+        if (!problems.isEmpty()) {
+            configurationFailure = new ConfigurationException(problems);
+            throw configurationFailure;
+        }
     }
 
     /** The built-in input routes the configuration leaves off: serial without a port, sampling at interval 0. */

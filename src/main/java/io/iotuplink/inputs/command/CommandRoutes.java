@@ -9,12 +9,15 @@ import io.iotuplink.inputs.ReadingRoutesHeaders;
 import io.iotuplink.publish.PublishRoutes;
 import io.iotuplink.status.StatusReport;
 import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;
 import org.apache.camel.builder.RouteBuilder;
+import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -40,6 +43,23 @@ public final class CommandRoutes extends RouteBuilder {
         this.commandsPrefix = topicPrefix + "/commands/";
         this.status = status;
         this.mapper = mapper;
+    }
+
+    /**
+     * The listener for the commands subscription: it only queues the message (Paho's callback thread must never
+     * wait for a publish), with its topic and MQTT 5 correlation data.
+     */
+    public static IMqttMessageListener queueing(ProducerTemplate producer) {
+        return (topic, message) -> {
+            byte[] correlation = message.getProperties() == null ? null
+                    : message.getProperties().getCorrelationData();
+            Map<String, Object> headers = new HashMap<>();
+            headers.put(TOPIC, topic);
+            if (correlation != null) {
+                headers.put(CORRELATION_DATA, new String(correlation, StandardCharsets.UTF_8));
+            }
+            producer.sendBodyAndHeaders(QUEUE, message.getPayload(), headers);
+        };
     }
 
     @Override
