@@ -18,6 +18,9 @@ import io.iotuplink.inputs.file.InboxFiles;
 import io.iotuplink.local.LocalBroker;
 import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.mqtt.UplinkMqttClient;
+import io.iotuplink.outbox.OutboxDrain;
+import io.iotuplink.outbox.OutboxStore;
+import io.iotuplink.outbox.WhenFull;
 import io.iotuplink.publish.KeepaliveRoute;
 import io.iotuplink.publish.PublishRoutes;
 import io.iotuplink.status.PublishStats;
@@ -85,7 +88,10 @@ public final class UplinkBundle extends RouteBuilder {
         ConnectionMonitor monitor = new ConnectionMonitor(clock, 50);
         PublishStats stats = new PublishStats();
         InputCounters inputs = new InputCounters();
-        StatusReport status = new StatusReport(config, monitor, stats, inputs, clock);
+        OutboxStore outbox = OutboxStore.open(config.dataDir().resolve("outbox.db"), config.outbox().maxReadings(),
+                config.outbox().maxBytes(), WhenFull.parse(config.outbox().whenFull()));
+        context.addService(new OutboxService(outbox), true, true);
+        StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, clock);
         UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
                 config.mqtt().publishTimeout());
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client,
@@ -109,7 +115,8 @@ public final class UplinkBundle extends RouteBuilder {
         supervisor.subscribe(config.commandsFilter(), CommandRoutes.queueing(context.createProducerTemplate()));
         context.addService(new SupervisorService(supervisor, config), true, true);
 
-        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, clock));
+        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox,
+                new OutboxDrain(outbox, monitor, context.createProducerTemplate()), clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
@@ -159,6 +166,20 @@ public final class UplinkBundle extends RouteBuilder {
             }
             return true;
         });
+    }
+
+    /** Closes the outbox database after everything that writes to it has stopped. */
+    private static final class OutboxService extends ServiceSupport {
+        private final OutboxStore outbox;
+
+        OutboxService(OutboxStore outbox) {
+            this.outbox = outbox;
+        }
+
+        @Override
+        protected void doStop() {
+            outbox.close();
+        }
     }
 
     /** Starts the connection with the context and, on stop, disconnects after the routes have drained. */

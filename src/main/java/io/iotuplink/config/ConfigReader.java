@@ -109,6 +109,9 @@ public final class ConfigReader {
                 integer("uplink.serial.baud", 115200, 50, 4_000_000),
                 duration("uplink.sample-interval", local ? "10s" : "0", Duration.ZERO, Duration.ofDays(1), null),
                 backoff("uplink.publish.retry", 5),
+                new OutboxLimits(integer("uplink.outbox.max-readings", 100_000, 1, Integer.MAX_VALUE),
+                        byteSize("uplink.outbox.max-bytes", 64L << 20),
+                        choice("uplink.outbox.when-full", "reject", "reject", "drop-oldest")),
                 backoff("uplink.reconnect", 5),
                 duration("uplink.shutdown-timeout", "10s", Duration.ZERO, Duration.ofMinutes(10), null));
     }
@@ -208,6 +211,37 @@ public final class ConfigReader {
                     + Durations.format(max) + (why == null ? "" : " (" + why + ")"));
         }
         return d;
+    }
+
+    /** A size in bytes: {@code 1048576}, {@code 512KB}, {@code 64MB}, {@code 1GB} (powers of 1024). */
+    private long byteSize(String key, long defaultValue) {
+        Optional<String> value = text(key);
+        if (value.isEmpty()) {
+            return defaultValue;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(KB|MB|GB|KIB|MIB|GIB|B)?")
+                .matcher(value.get().toUpperCase(Locale.ROOT));
+        if (!m.matches()) {
+            problems.add(envName(key) + "=" + value.get() + ": not a size (write 1048576, 512KB, 64MB or 1GB)");
+            return defaultValue;
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "B" : m.group(2).replace("I", "");
+        return switch (unit) {
+            case "KB" -> n << 10;
+            case "MB" -> n << 20;
+            case "GB" -> n << 30;
+            default -> n;
+        };
+    }
+
+    private String choice(String key, String defaultValue, String... allowed) {
+        String value = text(key).orElse(defaultValue).toLowerCase(Locale.ROOT);
+        if (!List.of(allowed).contains(value)) {
+            problems.add(envName(key) + "=" + value + ": write one of " + String.join(", ", allowed));
+            return defaultValue;
+        }
+        return value;
     }
 
     private int integer(String key, int defaultValue, int min, int max) {

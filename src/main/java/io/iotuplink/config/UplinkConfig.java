@@ -23,6 +23,7 @@ public record UplinkConfig(
         int serialBaud,
         Duration sampleInterval,
         Backoff publishRetry,
+        OutboxLimits outbox,
         Backoff reconnect,
         Duration shutdownTimeout) {
 

@@ -5,6 +5,7 @@ import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.outbox.OutboxFullException;
 import io.iotuplink.status.StatusReport;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -47,6 +48,10 @@ public final class HttpApiRoutes extends RouteBuilder {
                     inputs.refused(INPUT, 1);
                     respond(e, error.problem().httpStatus(), error(error.summary(), error.detail()));
                 });
+        onException(OutboxFullException.class).handled(true)
+                .process(e -> inputs.refused(INPUT, 1))
+                .process(e -> respond(e, 503, error("outbox full",
+                        e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
         onException(UnsupportedContentTypeException.class).handled(true)
                 .process(e -> inputs.refused(INPUT, 1))
                 .process(e -> respond(e, 415, error("unsupported content type",
@@ -68,9 +73,8 @@ public final class HttpApiRoutes extends RouteBuilder {
                 .to("direct:uplink-http-publish");
 
         from("direct:uplink-http-publish").routeId("uplink-http-publish")
-                .split(exchangeProperty(READINGS))
-                    .to("direct:publish")
-                .end()
+                .setBody(exchangeProperty(READINGS))
+                .to("direct:publish")
                 .process(e -> {
                     List<?> readings = e.getProperty(READINGS, List.class);
                     inputs.accepted(INPUT, readings.size());

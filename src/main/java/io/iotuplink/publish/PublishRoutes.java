@@ -8,6 +8,9 @@ import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.ReadingRoutesHeaders;
 import io.iotuplink.mqtt.PublishRefusedException;
+import io.iotuplink.outbox.OutboxDrain;
+import io.iotuplink.outbox.OutboxStore;
+import io.iotuplink.outbox.StoredReading;
 import io.iotuplink.status.PublishStats;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
@@ -17,11 +20,14 @@ import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 
 /**
- * The core data path: {@code direct:telemetry} and {@code direct:event} turn a record into an envelope, and
- * {@code direct:publish} sends it through the {@code paho-mqtt5:} endpoint at QoS 1, retrying with exponential
- * back-off; a reading that cannot be delivered is written to the dead-letter directory with its reason.
+ * The core data path: {@code direct:telemetry} and {@code direct:event} turn a record into an envelope,
+ * {@code direct:publish} commits it to the outbox (the input's acknowledgement), and the outbox is drained oldest
+ * first through {@code direct:mqtt-publish} and the {@code paho-mqtt5:} endpoint at QoS 1, retrying with
+ * exponential back-off; a reading the broker keeps refusing is written to the dead-letter directory with its
+ * reason, one that only lacked a connection stays in the outbox.
  */
 public final class PublishRoutes extends RouteBuilder {
 
@@ -31,19 +37,24 @@ public final class PublishRoutes extends RouteBuilder {
     public static final String MESSAGE_ID = "UplinkMessageId";
     public static final String READING_KIND = "UplinkReadingKind";
     private static final String REDELIVERIES = "uplinkRedeliveries";
+    private static final long DRAIN_PERIOD_MS = 100;
 
     private final UplinkConfig config;
     private final ReadingIntake intake;
     private final PublishStats stats;
     private final InputCounters inputs;
+    private final OutboxStore outbox;
+    private final OutboxDrain drain;
     private final Clock clock;
 
     public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, InputCounters inputs,
-            Clock clock) {
+            OutboxStore outbox, OutboxDrain drain, Clock clock) {
         this.config = config;
         this.intake = intake;
         this.stats = stats;
         this.inputs = inputs;
+        this.outbox = outbox;
+        this.drain = drain;
         this.clock = clock;
     }
 
@@ -61,7 +72,13 @@ public final class PublishRoutes extends RouteBuilder {
                 }))
                 .to("direct:publish");
 
-        from("direct:publish").routeId("uplink-publish")
+        from("direct:publish").routeId("uplink-accept")
+                .process(e -> outbox.append(batch(e.getMessage().getBody())));
+
+        from("timer:uplink-outbox?delay=0&period=" + DRAIN_PERIOD_MS).routeId("uplink-outbox")
+                .process(drain::drain);
+
+        from("direct:mqtt-publish").routeId("uplink-publish")
                 .errorHandler(redelivery(config.publishRetry()))
                 .onException(PublishRefusedException.class)
                     .onWhen(e -> !e.getProperty(Exchange.EXCEPTION_CAUGHT, PublishRefusedException.class).retryable())
@@ -70,10 +87,19 @@ public final class PublishRoutes extends RouteBuilder {
                 .process(this::toMqttMessage)
                 .to("paho-mqtt5:" + config.telemetryTopic() + "?client=#uplinkMqttClient&qos=1&retained=false")
                 .process(e -> stats.countPublished(clock.millis()))
+                .setProperty(OutboxDrain.OUTCOME, constant(OutboxDrain.PUBLISHED))
                 .log(LoggingLevel.DEBUG, "Published ${header." + MESSAGE_ID + "} to ${header."
                         + PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC + "}");
 
         from("direct:dead-letter").routeId("uplink-dead-letter")
+                .choice()
+                    .when(this::stillDeliverable)
+                        .setProperty(OutboxDrain.OUTCOME, constant(OutboxDrain.KEPT))
+                        .log(LoggingLevel.WARN, "Reading ${header." + MESSAGE_ID + "} stays in the outbox until the"
+                                + " connection is back: ${exception.message}")
+                        .stop()
+                .end()
+                .setProperty(OutboxDrain.OUTCOME, constant(OutboxDrain.DEAD_LETTERED))
                 .process(e -> stats.countFailed())
                 .log(LoggingLevel.ERROR, "Reading ${header." + MESSAGE_ID + "} (${header." + READING_KIND
                         + "}) was not published and is kept in " + config.deadLetterDir()
@@ -98,18 +124,41 @@ public final class PublishRoutes extends RouteBuilder {
         }
     }
 
+    /** One reading or a list of them, as the inputs hand them over. */
+    private static List<PreparedReading> batch(Object body) {
+        if (body instanceof PreparedReading one) {
+            return List.of(one);
+        }
+        if (body instanceof List<?> list && list.stream().allMatch(PreparedReading.class::isInstance)) {
+            return list.stream().map(PreparedReading.class::cast).toList();
+        }
+        throw new IllegalArgumentException("direct:publish takes prepared readings (from direct:telemetry,"
+                + " direct:event or the inbox), not " + (body == null ? "null" : body.getClass().getSimpleName()));
+    }
+
+    /**
+     * A failure that is not the broker's verdict on the reading (the connection dropped, no PUBACK in time, the
+     * bundle stopping) leaves the reading in the outbox; a refusal after every retry makes it a dead letter.
+     */
+    private boolean stillDeliverable(Exchange exchange) {
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        if (cause instanceof PublishRefusedException refused) {
+            return refused.retryable() && exchange.getContext().isStopping();
+        }
+        return !(cause instanceof IllegalArgumentException);
+    }
+
     private void toMqttMessage(Exchange exchange) {
-        if (!(exchange.getMessage().getBody() instanceof PreparedReading prepared)) {
+        if (!(exchange.getMessage().getBody() instanceof StoredReading stored)) {
             return; // a redelivery: the message was already prepared
         }
         var message = exchange.getMessage();
-        message.setHeader(MESSAGE_ID, prepared.reading().messageId());
-        message.setHeader(READING_KIND, prepared.reading().kind().label());
-        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, prepared.topic());
+        message.setHeader(MESSAGE_ID, stored.messageId());
+        message.setHeader(READING_KIND, stored.kind());
+        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, stored.topic());
         message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES,
-                MqttPublishProperties.forReading(prepared.reading().messageId()));
-        message.setBody(prepared.envelope());
-        stats.countAccepted();
+                MqttPublishProperties.forReading(stored.messageId()));
+        message.setBody(stored.envelope());
     }
 
     private String reason(Exchange exchange) {

@@ -5,6 +5,7 @@ import io.iotuplink.connection.ConnectionEvent;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.outbox.OutboxStore;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -19,15 +20,17 @@ public final class StatusReport {
     private final ConnectionMonitor connection;
     private final PublishStats stats;
     private final InputCounters inputs;
+    private final OutboxStore outbox;
     private final Clock clock;
     private final long startedMillis;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
-            Clock clock) {
+            OutboxStore outbox, Clock clock) {
         this.config = config;
         this.connection = connection;
         this.stats = stats;
         this.inputs = inputs;
+        this.outbox = outbox;
         this.clock = clock;
         this.startedMillis = clock.millis();
     }
@@ -50,7 +53,9 @@ public final class StatusReport {
         status.put("uptime", uptimeSeconds());
         status.put("published", stats.published());
         status.put("failed", stats.failed());
-        status.put("buffered", stats.pending());
+        status.put("buffered", outbox.depth());
+        status.put("buffered_bytes", outbox.bytes());
+        status.put("dropped", outbox.dropped());
         status.put("inputs", inputs.snapshot());
         List<Map<String, Object>> history = new ArrayList<>();
         for (ConnectionEvent event : connection.history()) {

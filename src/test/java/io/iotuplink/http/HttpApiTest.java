@@ -140,7 +140,8 @@ class HttpApiTest {
         List<String> keys = new ArrayList<>();
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
-                "client_id", "endpoint", "uptime", "published", "failed", "buffered", "inputs", "history"), keys);
+                "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
+                "inputs", "history"), keys);
         assertEquals("connected", status.get("connection_status").asText());
         assertTrue(status.get("connected").asBoolean());
         assertEquals(0, status.get("reconnect_attempts").asInt());

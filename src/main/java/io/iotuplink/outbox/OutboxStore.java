@@ -1,0 +1,221 @@
+package io.iotuplink.outbox;
+
+import io.iotuplink.envelope.PreparedReading;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The durable outbox: an SQLite database ({@code {data-dir}/outbox.db}, inspect it with {@code sqlite3}) where
+ * every accepted reading is committed before its input is acknowledged, and from which it is removed only
+ * after its PUBACK. Bounded in readings and bytes, with an explicit policy when full.
+ */
+public final class OutboxStore implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OutboxStore.class);
+
+    private final Connection db;
+    private final long maxReadings;
+    private final long maxBytes;
+    private final WhenFull whenFull;
+    private final AtomicLong dropped = new AtomicLong();
+    private long depth;
+    private long bytes;
+
+    private OutboxStore(Connection db, long maxReadings, long maxBytes, WhenFull whenFull) throws SQLException {
+        this.db = db;
+        this.maxReadings = maxReadings;
+        this.maxBytes = maxBytes;
+        this.whenFull = whenFull;
+        try (Statement s = db.createStatement();
+             ResultSet r = s.executeQuery("SELECT COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM readings")) {
+            depth = r.getLong(1);
+            bytes = r.getLong(2);
+        }
+    }
+
+    /** Opens (or creates) the outbox in {@code file}. */
+    public static OutboxStore open(Path file, long maxReadings, long maxBytes, WhenFull whenFull) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement s = db.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                // FULL: a commit is on disk before the input is acknowledged, even across a power cut
+                s.execute("PRAGMA synchronous=FULL");
+                s.execute("CREATE TABLE IF NOT EXISTS readings ("
+                        + " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                        + " message_id TEXT NOT NULL UNIQUE,"
+                        + " kind TEXT NOT NULL,"
+                        + " topic TEXT NOT NULL,"
+                        + " accepted_at INTEGER NOT NULL,"
+                        + " envelope BLOB NOT NULL)");
+            }
+            OutboxStore store = new OutboxStore(db, maxReadings, maxBytes, whenFull);
+            if (store.depth > 0) {
+                LOG.info("Outbox {} holds {} reading(s) from before; they go out first", file, store.depth);
+            }
+            return store;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open the outbox " + file + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the directory of the outbox " + file, e);
+        }
+    }
+
+    /**
+     * Stores the readings in one transaction: all of them are durable when this returns, or none is.
+     *
+     * @throws OutboxFullException when there is no room and the policy is {@link WhenFull#REJECT}
+     */
+    public synchronized void append(List<PreparedReading> batch) {
+        long batchBytes = batch.stream().mapToLong(r -> r.envelope().length).sum();
+        if (batch.size() > maxReadings || batchBytes > maxBytes) {
+            throw new OutboxFullException("the outbox holds at most " + maxReadings + " readings and " + maxBytes
+                    + " bytes; this batch alone has " + batch.size() + " readings of " + batchBytes + " bytes");
+        }
+        boolean full = depth + batch.size() > maxReadings || bytes + batchBytes > maxBytes;
+        if (full && whenFull == WhenFull.REJECT) {
+            throw new OutboxFullException("the outbox is full (" + depth + " readings, " + bytes + " bytes; limits "
+                    + maxReadings + " and " + maxBytes + "): try again once the connection is back");
+        }
+        try {
+            db.setAutoCommit(false);
+            long droppedNow = full ? dropOldest(depth + batch.size() - maxReadings, bytes + batchBytes - maxBytes)
+                    : 0;
+            try (PreparedStatement insert = db.prepareStatement("INSERT INTO readings"
+                    + " (message_id, kind, topic, accepted_at, envelope) VALUES (?, ?, ?, ?, ?)")) {
+                for (PreparedReading r : batch) {
+                    insert.setString(1, r.reading().messageId());
+                    insert.setString(2, r.reading().kind().label());
+                    insert.setString(3, r.topic());
+                    insert.setLong(4, r.reading().acceptedAtMillis());
+                    insert.setBytes(5, r.envelope());
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+            }
+            db.commit();
+            depth += batch.size();
+            bytes += batchBytes;
+            if (droppedNow > 0) {
+                dropped.addAndGet(droppedNow);
+                LOG.warn("Outbox full: dropped the {} oldest reading(s) to make room (uplink.outbox.when-full="
+                        + "drop-oldest)", droppedNow);
+            }
+        } catch (SQLException e) {
+            rollback();
+            throw new IllegalStateException("cannot store readings in the outbox: " + e.getMessage(), e);
+        } finally {
+            autoCommit();
+        }
+    }
+
+    /** Deletes the oldest readings until {@code readings} and {@code excessBytes} are made up; returns how many. */
+    private long dropOldest(long readings, long excessBytes) throws SQLException {
+        long count = 0;
+        long freed = 0;
+        List<Long> seqs = new ArrayList<>();
+        try (PreparedStatement select = db.prepareStatement(
+                "SELECT seq, LENGTH(envelope) FROM readings ORDER BY seq");
+             ResultSet r = select.executeQuery()) {
+            while ((count < readings || freed < excessBytes) && r.next()) {
+                seqs.add(r.getLong(1));
+                freed += r.getLong(2);
+                count++;
+            }
+        }
+        try (PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq = ?")) {
+            for (long seq : seqs) {
+                delete.setLong(1, seq);
+                delete.addBatch();
+            }
+            delete.executeBatch();
+        }
+        depth -= count;
+        bytes -= freed;
+        return count;
+    }
+
+    /** Up to {@code limit} readings, oldest first. */
+    public synchronized List<StoredReading> oldest(int limit) {
+        List<StoredReading> readings = new ArrayList<>();
+        try (PreparedStatement select = db.prepareStatement("SELECT seq, message_id, kind, topic, accepted_at,"
+                + " envelope FROM readings ORDER BY seq LIMIT ?")) {
+            select.setInt(1, limit);
+            try (ResultSet r = select.executeQuery()) {
+                while (r.next()) {
+                    readings.add(new StoredReading(r.getLong(1), r.getString(2), r.getString(3), r.getString(4),
+                            r.getLong(5), r.getBytes(6)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the outbox: " + e.getMessage(), e);
+        }
+        return readings;
+    }
+
+    /** Removes a reading once it is acknowledged (or kept as a dead letter). */
+    public synchronized void remove(StoredReading reading) {
+        try (PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq = ?")) {
+            delete.setLong(1, reading.seq());
+            if (delete.executeUpdate() == 1) {
+                depth--;
+                bytes -= reading.envelope().length;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot remove a reading from the outbox: " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized long depth() {
+        return depth;
+    }
+
+    public synchronized long bytes() {
+        return bytes;
+    }
+
+    /** Readings dropped to make room since the start. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    private void rollback() {
+        try {
+            db.rollback();
+        } catch (SQLException e) {
+            LOG.debug("rollback: {}", e.toString());
+        }
+    }
+
+    private void autoCommit() {
+        try {
+            db.setAutoCommit(true);
+        } catch (SQLException e) {
+            LOG.debug("autocommit: {}", e.toString());
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            db.close();
+        } catch (SQLException e) {
+            LOG.debug("closing the outbox: {}", e.toString());
+        }
+    }
+}
