@@ -71,6 +71,11 @@ public final class BundleProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** SIGKILL: no shutdown hook, no graceful anything, as a power cut or the OOM killer. */
+    public void kill() {
+        process.destroyForcibly();
+    }
+
     public long pid() {
         return process.pid();
     }

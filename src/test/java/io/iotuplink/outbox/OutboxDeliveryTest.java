@@ -1,0 +1,115 @@
+package io.iotuplink.outbox;
+
+import io.iotuplink.local.ReceivedPublish;
+import io.iotuplink.support.BundleProcess;
+import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Nothing accepted is lost: not when the broker goes away mid-stream, not when the bundle is killed. */
+class OutboxDeliveryTest {
+
+    @TempDir
+    Path dir;
+
+    private static Set<String> ids(List<ReceivedPublish> received) {
+        return received.stream().map(p -> p.userProperties().get("message_id")).collect(Collectors.toSet());
+    }
+
+    @Test
+    void aBrokerOutageInTheMiddleOfAStreamLosesNothing() {
+        TestBroker first = TestBroker.start(dir.resolve("broker-1"));
+        Map<String, String> properties = RunningBundle.properties(first,
+                first.device("bombercat-outage", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+        properties.put("uplink.reconnect.max-delay", "2s");
+        List<String> accepted = new ArrayList<>();
+        List<ReceivedPublish> received = new ArrayList<>();
+        try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
+            for (int i = 0; i < 30; i++) {
+                if (i == 10) {
+                    received.addAll(first.received());
+                    first.close();
+                }
+                HttpResponse<String> response = bundle.http("POST", "/telemetry", "application/json",
+                        "{\"seq\": " + i + "}");
+                assertEquals(202, response.statusCode(), response.body());
+                accepted.add(RunningBundle.json(response.body()).get("message_ids").get(0).asText());
+                TestBroker.sleep(30);
+            }
+            assertTrue(bundle.status().get("buffered").asInt() > 0, "readings wait in the outbox");
+
+            try (TestBroker second = TestBroker.restart(first, dir.resolve("broker-2"))) {
+                RunningBundle.await(() -> {
+                    Set<String> all = ids(received);
+                    all.addAll(ids(second.received()));
+                    return all.containsAll(accepted);
+                }, Duration.ofSeconds(60), "every accepted reading at the broker");
+                RunningBundle.await(() -> bundle.status().get("buffered").asInt() == 0, Duration.ofSeconds(10),
+                        "an empty outbox");
+                List<ReceivedPublish> afterOutage = second.received();
+                List<Integer> order = afterOutage.stream()
+                        .map(p -> RunningBundle.json(p.payloadText()).get("data").get("seq").asInt()).toList();
+                List<Integer> sorted = new ArrayList<>(order);
+                sorted.sort(Integer::compare);
+                assertEquals(sorted, order, "the backlog drains oldest first");
+            }
+        }
+    }
+
+    @Test
+    void readingsAcceptedWhileOfflineSurviveAKillDashNine() throws Exception {
+        TestBroker first = TestBroker.start(dir.resolve("broker-1"));
+        TestBroker.DeviceFiles device = first.device("bombercat-kill", TestBroker.KeyForm.PKCS1);
+        first.close();
+        Map<String, String> env = BundleProcess.environment(
+                RunningBundle.properties(first, device, dir.resolve("data")));
+        int httpPort = Integer.parseInt(env.get("CAMEL_SERVER_PORT"));
+        List<String> accepted = new ArrayList<>();
+
+        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run-1"), env)) {
+            bundle.awaitOutput("Started uplink-http-telemetry", Duration.ofSeconds(60));
+            HttpClient http = HttpClient.newHttpClient();
+            for (int i = 0; i < 20; i++) {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + httpPort + "/telemetry"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"killed\": " + i + "}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(202, response.statusCode(), response.body());
+                accepted.add(RunningBundle.json(response.body()).get("message_ids").get(0).asText());
+            }
+            bundle.kill();
+            assertEquals(137, bundle.waitForExit(Duration.ofSeconds(30)), "SIGKILL");
+        }
+
+        try (TestBroker second = TestBroker.restart(first, dir.resolve("broker-2"));
+             BundleProcess again = BundleProcess.start(dir.resolve("run-2"), env)) {
+            RunningBundle.await(() -> ids(second.received()).containsAll(accepted), Duration.ofSeconds(60),
+                    "every reading accepted before the kill");
+            assertTrue(again.output().contains("holds 20 reading(s) from before"), again.output());
+            Set<String> seen = new HashSet<>();
+            for (ReceivedPublish p : second.received()) {
+                assertTrue(p.payloadText().matches("\\{\"timestamp\":\\d+\\.\\d{3},.*"), "the accepted time travels");
+                seen.add(p.userProperties().get("message_id"));
+            }
+            assertTrue(seen.containsAll(accepted));
+        }
+    }
+}
