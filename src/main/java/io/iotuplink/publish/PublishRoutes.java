@@ -72,7 +72,9 @@ public final class PublishRoutes extends RouteBuilder {
                 }))
                 .to("direct:publish");
 
+        // no error handler of its own: the caller's (the HTTP 503, the file left in place) sees OutboxFullException
         from("direct:publish").routeId("uplink-accept")
+                .errorHandler(noErrorHandler())
                 .process(e -> outbox.append(batch(e.getMessage().getBody())));
 
         from("timer:uplink-outbox?delay=0&period=" + DRAIN_PERIOD_MS).routeId("uplink-outbox")

@@ -6,6 +6,8 @@ import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -73,8 +75,9 @@ class OutboxDeliveryTest {
         }
     }
 
-    @Test
-    void readingsAcceptedWhileOfflineSurviveAKillDashNine() throws Exception {
+    @ParameterizedTest(name = "stopped with {0}")
+    @ValueSource(strings = {"SIGKILL", "SIGTERM"})
+    void readingsAcceptedWhileOfflineSurviveTheProcess(String signal) throws Exception {
         TestBroker first = TestBroker.start(dir.resolve("broker-1"));
         TestBroker.DeviceFiles device = first.device("bombercat-kill", TestBroker.KeyForm.PKCS1);
         first.close();
@@ -95,8 +98,15 @@ class OutboxDeliveryTest {
                 assertEquals(202, response.statusCode(), response.body());
                 accepted.add(RunningBundle.json(response.body()).get("message_ids").get(0).asText());
             }
-            bundle.kill();
-            assertEquals(137, bundle.waitForExit(Duration.ofSeconds(30)), "SIGKILL");
+            if (signal.equals("SIGKILL")) {
+                bundle.kill();
+                assertEquals(137, bundle.waitForExit(Duration.ofSeconds(30)));
+            } else {
+                bundle.terminate();
+                assertEquals(0, bundle.waitForExit(Duration.ofSeconds(30)), bundle.output());
+                String output = bundle.output();
+                assertTrue(output.lastIndexOf("MQTT disconnecting") < output.lastIndexOf("MQTT disconnected"), output);
+            }
         }
 
         try (TestBroker second = TestBroker.restart(first, dir.resolve("broker-2"));
