@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.config.ConfigReader;
 import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.connection.MqttConnectionHealthCheck;
 import io.iotuplink.connection.ConnectionSupervisor;
 import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.extension.RoutesDirectory;
+import io.iotuplink.http.ControlRoutes;
 import io.iotuplink.http.HttpApiRoutes;
 import io.iotuplink.inputs.HostHealth;
 import io.iotuplink.inputs.InputCounters;
@@ -23,12 +25,15 @@ import io.iotuplink.outbox.OutboxStore;
 import io.iotuplink.outbox.WhenFull;
 import io.iotuplink.publish.KeepaliveRoute;
 import io.iotuplink.publish.PublishRoutes;
+import io.iotuplink.status.ApplicationState;
 import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.StatusReport;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.model.Model;
 import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.support.service.ServiceSupport;
@@ -37,6 +42,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,6 +127,9 @@ public final class UplinkBundle extends RouteBuilder {
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
+        context.addRoutes(new ControlRoutes(supervisor, monitor, new ApplicationState(), intake, mapper));
+        announceConnectionEvents(context, monitor);
+        HealthCheckRegistry.get(context).register(new MqttConnectionHealthCheck(monitor));
         try {
             RoutesDirectory.load(context, config.routesDir());
         } catch (ConfigurationException e) {
@@ -138,6 +148,25 @@ public final class UplinkBundle extends RouteBuilder {
             configurationFailure = new ConfigurationException(problems);
             throw configurationFailure;
         }
+    }
+
+    /**
+     * Hands every connection event to {@code direct:connection-event}, where a user route may react (alerting,
+     * a local LED...); without such a route it goes nowhere. Asynchronous: Paho's threads never wait for it.
+     */
+    private static void announceConnectionEvents(CamelContext context, ConnectionMonitor monitor) {
+        ProducerTemplate producer = context.createProducerTemplate();
+        monitor.onEvent(event -> {
+            if (!context.isStarted() || context.isStopping()) {
+                return;
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("timestamp", EnvelopeWriter.epochSeconds(event.timestamp().toEpochMilli()));
+            body.put("state", event.state().jsonName());
+            body.put("message", event.message());
+            body.put("error", event.error());
+            producer.asyncSendBody("direct:connection-event?failIfNoConsumers=false", body);
+        });
     }
 
     /** The built-in input routes the configuration leaves off: serial without a port, sampling at interval 0. */

@@ -21,6 +21,8 @@ public final class ConnectionMonitor {
     private final List<Consumer<ConnectionEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile ConnectionState state = ConnectionState.DISCONNECTED;
     private volatile int reconnectAttempts;
+    private final java.util.concurrent.atomic.AtomicLong connectAttempts = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong connectSuccesses = new java.util.concurrent.atomic.AtomicLong();
 
     public ConnectionMonitor(Clock clock, int historySize) {
         this.clock = clock;
@@ -75,5 +77,27 @@ public final class ConnectionMonitor {
 
     void reconnectAttempts(int attempts) {
         this.reconnectAttempts = attempts;
+    }
+
+    /** Counts one CONNECT attempt and whether it succeeded (seed 003's connection metrics). */
+    void countAttempt(boolean success) {
+        connectAttempts.incrementAndGet();
+        if (success) {
+            connectSuccesses.incrementAndGet();
+        }
+    }
+
+    public long connectAttempts() {
+        return connectAttempts.get();
+    }
+
+    public long connectSuccesses() {
+        return connectSuccesses.get();
+    }
+
+    /** Successful CONNECTs over attempts, 1.0 before the first attempt. */
+    public double successRate() {
+        long attempts = connectAttempts.get();
+        return attempts == 0 ? 1.0 : (double) connectSuccesses.get() / attempts;
     }
 }

@@ -48,6 +48,7 @@ public final class ConnectionSupervisor implements MqttCallback {
         return t;
     });
     private volatile boolean stopping;
+    private volatile boolean reconnectEnabled;
     private volatile long lastAttemptNanos;
     private int failedAttempts;
     private ScheduledFuture<?> pending;
@@ -62,6 +63,7 @@ public final class ConnectionSupervisor implements MqttCallback {
         this.monitor = monitor;
         this.endpoint = endpoint;
         this.caSetting = caSetting;
+        this.reconnectEnabled = policy.enabled();
         client.setCallback(this);
     }
 
@@ -80,6 +82,20 @@ public final class ConnectionSupervisor implements MqttCallback {
         monitor.transition(ConnectionState.CONNECTING, "connecting to " + endpoint + " as " + client.getClientId(),
                 null);
         schedule(Duration.ZERO);
+    }
+
+    /** Switches reconnection off or on while running; switching it on reconnects at once if disconnected. */
+    public synchronized void reconnectEnabled(boolean enabled) {
+        reconnectEnabled = enabled;
+        monitor.transition(monitor.state(), "reconnection switched " + (enabled ? "on" : "off"), null);
+        if (enabled && !client.isConnected() && !stopping && (pending == null || pending.isDone())) {
+            failedAttempts = 0;
+            schedule(Duration.ZERO);
+        }
+    }
+
+    public boolean reconnectEnabled() {
+        return reconnectEnabled;
     }
 
     /** Disconnects (waiting up to {@code timeout} for in-flight work) and closes the client. */
@@ -144,9 +160,11 @@ public final class ConnectionSupervisor implements MqttCallback {
                 failedAttempts = 0;
             }
             monitor.reconnectAttempts(0);
+            monitor.countAttempt(true);
             monitor.transition(ConnectionState.CONNECTED, "connected to " + endpoint + " as " + client.getClientId(),
                     null);
         } catch (MqttException | RuntimeException e) {
+            monitor.countAttempt(false);
             failed(ConnectFailure.classify(e, endpoint, client.getClientId(), caSetting));
         }
     }
@@ -177,7 +195,7 @@ public final class ConnectionSupervisor implements MqttCallback {
         }
         failedAttempts++;
         monitor.reconnectAttempts(failedAttempts);
-        if (!policy.enabled()) {
+        if (!reconnectEnabled) {
             monitor.transition(ConnectionState.CONNECTION_FAILED, "reconnection is switched off", failure.getMessage());
             return;
         }
@@ -204,11 +222,12 @@ public final class ConnectionSupervisor implements MqttCallback {
                 ? response.getException().getMessage()
                 : "DISCONNECT " + ReasonCodes.describe(response.getReturnCode())
                         + (response.getReasonString() == null ? "" : " (" + response.getReasonString() + ")");
-        monitor.transition(ConnectionState.RECONNECTING, "connection to " + endpoint + " lost", reason);
-        if (policy.enabled()) {
+        if (reconnectEnabled) {
+            monitor.transition(ConnectionState.RECONNECTING, "connection to " + endpoint + " lost", reason);
             schedule(policy.delay(1, MIN_CONNECT_SPACING));
         } else {
-            monitor.transition(ConnectionState.CONNECTION_FAILED, "reconnection is switched off", reason);
+            monitor.transition(ConnectionState.DISCONNECTED, "connection to " + endpoint
+                    + " lost; reconnection is switched off", reason);
         }
     }
 

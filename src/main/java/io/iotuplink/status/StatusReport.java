@@ -57,6 +57,9 @@ public final class StatusReport {
         status.put("buffered_bytes", outbox.bytes());
         status.put("dropped", outbox.dropped());
         status.put("inputs", inputs.snapshot());
+        status.put("connect_attempts", connection.connectAttempts());
+        status.put("connect_successes", connection.connectSuccesses());
+        status.put("connect_success_rate", Math.round(connection.successRate() * 1000) / 1000.0);
         List<Map<String, Object>> history = new ArrayList<>();
         for (ConnectionEvent event : connection.history()) {
             Map<String, Object> entry = new LinkedHashMap<>();

@@ -1,0 +1,94 @@
+package io.iotuplink.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.connection.ConnectionSupervisor;
+import io.iotuplink.envelope.PreparedReading;
+import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.status.ApplicationState;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Control over HTTP: {@code POST /connection} switches reconnection on or off, {@code POST /state} changes the
+ * application state and publishes the {@code state_changed} event.
+ */
+public final class ControlRoutes extends RouteBuilder {
+
+    private final ConnectionSupervisor supervisor;
+    private final ConnectionMonitor connection;
+    private final ApplicationState state;
+    private final ReadingIntake intake;
+    private final ObjectMapper mapper;
+
+    public ControlRoutes(ConnectionSupervisor supervisor, ConnectionMonitor connection, ApplicationState state,
+            ReadingIntake intake, ObjectMapper mapper) {
+        this.supervisor = supervisor;
+        this.connection = connection;
+        this.state = state;
+        this.intake = intake;
+        this.mapper = mapper;
+    }
+
+    @Override
+    public void configure() {
+        onException(IllegalArgumentException.class).handled(true)
+                .process(e -> HttpJson.respond(e, mapper, 400, HttpJson.error("bad request",
+                        e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+        onException(UnsupportedContentTypeException.class).handled(true)
+                .process(e -> HttpJson.respond(e, mapper, 415, HttpJson.error("unsupported content type",
+                        e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+
+        from("platform-http:/connection?httpMethodRestrict=POST").routeId("uplink-http-connection")
+                .process(e -> {
+                    JsonNode reconnect = body(e.getMessage()).get("reconnect");
+                    if (reconnect == null || !reconnect.isBoolean()) {
+                        throw new IllegalArgumentException("send {\"reconnect\": true} or {\"reconnect\": false}");
+                    }
+                    supervisor.reconnectEnabled(reconnect.asBoolean());
+                    Map<String, Object> answer = new LinkedHashMap<>();
+                    answer.put("reconnect", supervisor.reconnectEnabled());
+                    answer.put("connection_status", connection.state().jsonName());
+                    HttpJson.respond(e, mapper, 200, answer);
+                });
+
+        from("platform-http:/state?httpMethodRestrict=POST").routeId("uplink-http-state")
+                .process(e -> {
+                    JsonNode next = body(e.getMessage()).get("state");
+                    if (next == null || !next.isTextual()) {
+                        throw new IllegalArgumentException("send {\"state\": \"collecting_data\"}");
+                    }
+                    String to = next.asText();
+                    String from = state.change(to);
+                    Map<String, Object> metadata = new LinkedHashMap<>();
+                    metadata.put("from", from);
+                    metadata.put("to", to);
+                    PreparedReading event = intake.event("state_changed", metadata);
+                    e.getMessage().setBody(List.of(event));
+                    e.setProperty("uplinkStateAnswer", Map.of("from", from, "to", to,
+                            "message_id", event.reading().messageId()));
+                })
+                .to("direct:publish")
+                .process(e -> HttpJson.respond(e, mapper, 202, e.getProperty("uplinkStateAnswer")));
+    }
+
+    private JsonNode body(Message message) {
+        HttpJson.requireJson(message);
+        String text = HttpJson.bodyText(message);
+        try {
+            JsonNode node = text == null || text.isBlank() ? null : mapper.readTree(text);
+            if (node == null || !node.isObject()) {
+                throw new IllegalArgumentException("the body must be a JSON object");
+            }
+            return node;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+            throw new IllegalArgumentException("malformed JSON: " + ex.getOriginalMessage());
+        }
+    }
+}
