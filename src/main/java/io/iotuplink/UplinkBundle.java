@@ -31,6 +31,7 @@ import io.iotuplink.status.StatusReport;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import org.apache.camel.CamelContext;
+import org.apache.camel.StartupListener;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -121,6 +122,18 @@ public final class UplinkBundle extends RouteBuilder {
         switchOff(context, disabledInputs(config));
         supervisor.subscribe(config.commandsFilter(), CommandRoutes.queueing(context.createProducerTemplate()));
         context.addService(new SupervisorService(supervisor, config), true, true);
+        // connect once the routes run, so the first connection events reach direct:connection-event
+        context.addStartupListener(new StartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext started, boolean alreadyStarted) {
+                // the routes may still be starting here
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) {
+                supervisor.start();
+            }
+        });
 
         context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox,
                 new OutboxDrain(outbox, monitor, context.createProducerTemplate()), clock));
@@ -153,11 +166,12 @@ public final class UplinkBundle extends RouteBuilder {
     /**
      * Hands every connection event to {@code direct:connection-event}, where a user route may react (alerting,
      * a local LED...); without such a route it goes nowhere. Asynchronous: Paho's threads never wait for it.
+     * The connection starts once the routes run, so the first events are not lost.
      */
     private static void announceConnectionEvents(CamelContext context, ConnectionMonitor monitor) {
         ProducerTemplate producer = context.createProducerTemplate();
         monitor.onEvent(event -> {
-            if (!context.isStarted() || context.isStopping()) {
+            if (context.isStopping() || context.isStopped()) {
                 return;
             }
             Map<String, Object> body = new LinkedHashMap<>();
@@ -165,7 +179,7 @@ public final class UplinkBundle extends RouteBuilder {
             body.put("state", event.state().jsonName());
             body.put("message", event.message());
             body.put("error", event.error());
-            producer.asyncSendBody("direct:connection-event?failIfNoConsumers=false", body);
+            producer.asyncSendBody("direct:connection-event?block=false&failIfNoConsumers=false", body);
         });
     }
 
@@ -211,7 +225,7 @@ public final class UplinkBundle extends RouteBuilder {
         }
     }
 
-    /** Starts the connection with the context and, on stop, disconnects after the routes have drained. */
+    /** On stop, disconnects after the routes have drained. */
     private static final class SupervisorService extends ServiceSupport {
         private final ConnectionSupervisor supervisor;
         private final UplinkConfig config;
@@ -221,10 +235,6 @@ public final class UplinkBundle extends RouteBuilder {
             this.config = config;
         }
 
-        @Override
-        protected void doStart() {
-            supervisor.start();
-        }
 
         @Override
         protected void doStop() {

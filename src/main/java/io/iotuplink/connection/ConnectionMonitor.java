@@ -48,7 +48,8 @@ public final class ConnectionMonitor {
             try {
                 listener.accept(event);
             } catch (RuntimeException e) {
-                LOG.warn("A connection event listener failed: {}", e.toString());
+                LOG.warn("A connection event listener failed: {}", e.getCause() == null ? e.toString()
+                        : e.getCause().toString());
             }
         }
     }

@@ -1,0 +1,168 @@
+package io.iotuplink.connection;
+
+import io.iotuplink.support.PeerClient;
+import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The connection lifecycle as an operator sees and steers it. */
+class ConnectionControlTest {
+
+    @TempDir
+    Path dir;
+
+    private Map<String, String> properties(TestBroker broker, String clientId) {
+        Map<String, String> p = RunningBundle.properties(broker, broker.device(clientId, TestBroker.KeyForm.PKCS1),
+                dir.resolve("data"));
+        p.put("aws.iot.client-id", clientId);
+        return p;
+    }
+
+    @Test
+    void reconnectAttemptsAreNeverCloserThanOneSecond() {
+        TestBroker gone = TestBroker.start(dir.resolve("broker"));
+        gone.close();
+        Map<String, String> p = properties(gone, "bombercat-spacing");
+        p.put("uplink.reconnect.initial-delay", "10ms");
+        p.put("uplink.reconnect.multiplier", "1");
+        p.put("uplink.reconnect.jitter", "0");
+        p.put("uplink.reconnect.max-attempts", "50");
+        try (RunningBundle bundle = RunningBundle.start(p)) {
+            RunningBundle.await(() -> failures(bundle).size() >= 4, Duration.ofSeconds(20), "four failed attempts");
+
+            List<ConnectionEvent> failures = failures(bundle);
+            for (int i = 1; i < failures.size(); i++) {
+                long gap = Duration.between(failures.get(i - 1).timestamp(), failures.get(i).timestamp()).toMillis();
+                assertTrue(gap >= 980, "attempts " + gap + " ms apart: " + failures);
+            }
+            assertEquals(0, bundle.status().get("connect_successes").asInt());
+            assertTrue(bundle.status().get("connect_attempts").asInt() >= 4);
+        }
+    }
+
+    private static List<ConnectionEvent> failures(RunningBundle bundle) {
+        return bundle.connection().history().stream().filter(e -> e.error() != null).toList();
+    }
+
+    @Test
+    void readinessFollowsTheConnectionAndLivenessDoesNot() {
+        TestBroker first = TestBroker.start(dir.resolve("broker-1"));
+        Map<String, String> p = properties(first, "bombercat-ready");
+        p.put("uplink.reconnect.max-delay", "1s");
+        first.close();
+        try (RunningBundle bundle = RunningBundle.start(p)) {
+            RunningBundle.await(() -> bundle.http("GET", "/observe/health/live", null, null).statusCode() == 200,
+                    Duration.ofSeconds(10), "liveness UP");
+            HttpResponse<String> ready = bundle.http("GET", "/observe/health/ready", null, null);
+            assertEquals(503, ready.statusCode(), ready.body());
+            assertTrue(ready.body().contains("mqtt-connection"), ready.body());
+
+            try (TestBroker back = TestBroker.restart(first, dir.resolve("broker-2"))) {
+                RunningBundle.await(() -> bundle.http("GET", "/observe/health/ready", null, null).statusCode() == 200,
+                        Duration.ofSeconds(30), "readiness UP once connected");
+            }
+        }
+    }
+
+    @Test
+    void reconnectionCanBeSwitchedOffAndOnWhileRunning() {
+        TestBroker first = TestBroker.start(dir.resolve("broker-1"));
+        try (RunningBundle bundle = RunningBundle.start(properties(first, "bombercat-switch")).awaitConnected()) {
+            HttpResponse<String> off = bundle.http("POST", "/connection", "application/json", "{\"reconnect\": false}");
+            assertEquals(200, off.statusCode(), off.body());
+            assertEquals(false, RunningBundle.json(off.body()).get("reconnect").asBoolean());
+
+            first.close();
+            RunningBundle.await(() -> bundle.connection().state() == ConnectionState.DISCONNECTED,
+                    Duration.ofSeconds(20), "disconnected without reconnecting");
+            long attempts = bundle.status().get("connect_attempts").asLong();
+            TestBroker.sleep(2500);
+            assertEquals(attempts, bundle.status().get("connect_attempts").asLong(), "no attempt while switched off");
+
+            try (TestBroker back = TestBroker.restart(first, dir.resolve("broker-2"))) {
+                bundle.http("POST", "/connection", "application/json", "{\"reconnect\": true}");
+                bundle.awaitConnected();
+            }
+            assertEquals(400, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": 1}")
+                    .statusCode());
+        }
+    }
+
+    @Test
+    void aDuplicateClientIdKicksTheBundleOffAndItComesBack() {
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+            Map<String, String> p = properties(broker, "bombercat-twin");
+            p.put("uplink.reconnect.initial-delay", "2s");
+            try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
+                PeerClient twin = new PeerClient(broker.port(), broker.device("bombercat-twin-2",
+                        TestBroker.KeyForm.PKCS1), "bombercat-twin", null);
+                RunningBundle.await(() -> bundle.connection().history().stream().anyMatch(e ->
+                                e.state() == ConnectionState.RECONNECTING && e.error() != null
+                                        && e.error().contains("0x8E session taken over")),
+                        Duration.ofSeconds(20), "the takeover in the history");
+                twin.close();
+                bundle.awaitConnected();
+            }
+        }
+    }
+
+    @Test
+    void statePublishesStateChangedAndEventsReachTheHookRoute() throws IOException {
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+            Map<String, String> p = properties(broker, "bombercat-state");
+            Path routes = Files.createDirectories(dir.resolve("hook-routes"));
+            Path log = dir.resolve("connection-events.log");
+            Files.writeString(routes.resolve("alert.camel.yaml"), """
+                    - route:
+                        id: connection-alert
+                        from:
+                          uri: direct:connection-event
+                          steps:
+                            - setBody:
+                                expression:
+                                  simple:
+                                    expression: "${body[state]}"
+                            - to:
+                                uri: file:%s
+                                parameters:
+                                  fileName: %s
+                                  fileExist: Append
+                                  appendChars: ","
+                    """.formatted(log.getParent(), log.getFileName()));
+            p.put("uplink.routes-dir", routes.toString());
+            try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
+                HttpResponse<String> changed = bundle.http("POST", "/state", "application/json",
+                        "{\"state\": \"collecting_data\"}");
+                assertEquals(202, changed.statusCode(), changed.body());
+                String event = broker.await(p2 -> p2.payloadText().contains("state_changed"), 1,
+                        Duration.ofSeconds(20)).get(0).payloadText();
+                assertTrue(event.endsWith("\"event\":\"state_changed\",\"metadata\":{\"from\":\"idle\","
+                        + "\"to\":\"collecting_data\"}}"), event);
+
+                RunningBundle.await(() -> Files.exists(log) && read(log).contains("connected"),
+                        Duration.ofSeconds(10), "the connection events in the hook route's file");
+                assertTrue(read(log).startsWith("connecting,connected,"), read(log));
+            }
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}
