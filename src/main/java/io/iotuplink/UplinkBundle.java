@@ -28,6 +28,9 @@ import io.iotuplink.publish.PublishRoutes;
 import io.iotuplink.status.ApplicationState;
 import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.StatusReport;
+import io.iotuplink.status.UplinkMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import org.apache.camel.CamelContext;
@@ -100,6 +103,11 @@ public final class UplinkBundle extends RouteBuilder {
                 config.outbox().maxBytes(), WhenFull.parse(config.outbox().whenFull()));
         context.addService(new OutboxService(outbox), true, true);
         StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, clock);
+        // camel-main's Prometheus registry, so Camel's metrics and ours share /observe/metrics
+        MeterRegistry meters = context.getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class);
+        UplinkMetrics metrics = new UplinkMetrics(meters == null ? new SimpleMeterRegistry() : meters, monitor,
+                outbox);
+        inputs.reportTo(metrics);
         UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
                 config.mqtt().publishTimeout());
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client,
@@ -136,7 +144,7 @@ public final class UplinkBundle extends RouteBuilder {
         });
 
         context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox,
-                new OutboxDrain(outbox, monitor, context.createProducerTemplate()), clock));
+                new OutboxDrain(outbox, monitor, context.createProducerTemplate()), metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));

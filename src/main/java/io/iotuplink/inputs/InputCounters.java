@@ -1,5 +1,7 @@
 package io.iotuplink.inputs;
 
+import io.iotuplink.status.UplinkMetrics;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -9,13 +11,25 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class InputCounters {
 
     private final Map<String, AtomicLong[]> counts = new ConcurrentSkipListMap<>();
+    private volatile UplinkMetrics metrics;
+
+    /** Also counts into these metrics from now on. */
+    public void reportTo(UplinkMetrics metrics) {
+        this.metrics = metrics;
+    }
 
     public void accepted(String input, long n) {
         slot(input)[0].addAndGet(n);
+        if (metrics != null) {
+            metrics.input(input, "accepted", n);
+        }
     }
 
     public void refused(String input, long n) {
         slot(input)[1].addAndGet(n);
+        if (metrics != null) {
+            metrics.input(input, "refused", n);
+        }
     }
 
     public long accepted(String input) {

@@ -12,6 +12,7 @@ import io.iotuplink.outbox.OutboxDrain;
 import io.iotuplink.outbox.OutboxStore;
 import io.iotuplink.outbox.StoredReading;
 import io.iotuplink.status.PublishStats;
+import io.iotuplink.status.UplinkMetrics;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.DeadLetterChannelBuilder;
@@ -19,6 +20,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -38,6 +40,7 @@ public final class PublishRoutes extends RouteBuilder {
     public static final String READING_KIND = "UplinkReadingKind";
     private static final String REDELIVERIES = "uplinkRedeliveries";
     private static final long DRAIN_PERIOD_MS = 100;
+    private static final String SENT_AT = "uplinkSentAtNanos";
 
     private final UplinkConfig config;
     private final ReadingIntake intake;
@@ -45,16 +48,18 @@ public final class PublishRoutes extends RouteBuilder {
     private final InputCounters inputs;
     private final OutboxStore outbox;
     private final OutboxDrain drain;
+    private final UplinkMetrics metrics;
     private final Clock clock;
 
     public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, InputCounters inputs,
-            OutboxStore outbox, OutboxDrain drain, Clock clock) {
+            OutboxStore outbox, OutboxDrain drain, UplinkMetrics metrics, Clock clock) {
         this.config = config;
         this.intake = intake;
         this.stats = stats;
         this.inputs = inputs;
         this.outbox = outbox;
         this.drain = drain;
+        this.metrics = metrics;
         this.clock = clock;
     }
 
@@ -87,8 +92,13 @@ public final class PublishRoutes extends RouteBuilder {
                     .maximumRedeliveries(0)
                 .end()
                 .process(this::toMqttMessage)
+                .process(e -> e.setProperty(SENT_AT, System.nanoTime()))
                 .to("paho-mqtt5:" + config.telemetryTopic() + "?client=#uplinkMqttClient&qos=1&retained=false")
-                .process(e -> stats.countPublished(clock.millis()))
+                .process(e -> {
+                    stats.countPublished(clock.millis());
+                    metrics.puback(Duration.ofNanos(System.nanoTime() - e.getProperty(SENT_AT, Long.class)));
+                    metrics.publish(e.getMessage().getHeader(READING_KIND, String.class), "published");
+                })
                 .setProperty(OutboxDrain.OUTCOME, constant(OutboxDrain.PUBLISHED))
                 .log(LoggingLevel.DEBUG, "Published ${header." + MESSAGE_ID + "} to ${header."
                         + PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC + "}");
@@ -97,12 +107,16 @@ public final class PublishRoutes extends RouteBuilder {
                 .choice()
                     .when(this::stillDeliverable)
                         .setProperty(OutboxDrain.OUTCOME, constant(OutboxDrain.KEPT))
+                        .process(e -> metrics.publish(e.getMessage().getHeader(READING_KIND, String.class), "kept"))
                         .log(LoggingLevel.WARN, "Reading ${header." + MESSAGE_ID + "} stays in the outbox until the"
                                 + " connection is back: ${exception.message}")
                         .stop()
                 .end()
                 .setProperty(OutboxDrain.OUTCOME, constant(OutboxDrain.DEAD_LETTERED))
-                .process(e -> stats.countFailed())
+                .process(e -> {
+                    stats.countFailed();
+                    metrics.publish(e.getMessage().getHeader(READING_KIND, String.class), "dead_lettered");
+                })
                 .log(LoggingLevel.ERROR, "Reading ${header." + MESSAGE_ID + "} (${header." + READING_KIND
                         + "}) was not published and is kept in " + config.deadLetterDir()
                         + "/${header." + MESSAGE_ID + "}.json: ${exception.message}")

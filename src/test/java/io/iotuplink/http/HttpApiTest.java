@@ -168,5 +168,12 @@ class HttpApiTest {
         assertEquals("UP", RunningBundle.json(health.body()).get("status").asText());
         assertEquals(200, metrics.statusCode());
         assertTrue(metrics.body().contains("app_info{camel_context="), metrics.body());
+        assertTrue(metrics.body().contains("uplink_publishes_total{kind=\"telemetry\",result=\"published\"}"),
+                metrics.body());
+        assertTrue(metrics.body().contains("uplink_connected 1.0"), metrics.body());
+        assertTrue(metrics.body().contains("uplink_outbox_readings "), metrics.body());
+        assertTrue(metrics.body().contains("uplink_puback_seconds_count "), metrics.body());
+        assertTrue(metrics.body().contains("uplink_input_records_total{input=\"http\",result=\"accepted\"}"),
+                metrics.body());
     }
 }
