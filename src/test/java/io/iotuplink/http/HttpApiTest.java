@@ -141,7 +141,7 @@ class HttpApiTest {
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
                 "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
-                "inputs", "history"), keys);
+                "inputs", "connect_attempts", "connect_successes", "connect_success_rate", "history"), keys);
         assertEquals("connected", status.get("connection_status").asText());
         assertTrue(status.get("connected").asBoolean());
         assertEquals(0, status.get("reconnect_attempts").asInt());
@@ -158,6 +158,8 @@ class HttpApiTest {
 
     @Test
     void healthAndPrometheusMetricsShareTheApiPort() {
+        bundle.http("POST", "/telemetry", "application/json", "{\"metrics\": 1}");
+        broker.await(p -> p.payloadText().contains("\"metrics\":1"), 1, Duration.ofSeconds(20));
         // a polling consumer (the file inbox) reports DOWN until its first poll
         RunningBundle.await(() -> bundle.http("GET", "/observe/health", null, null).statusCode() == 200,
                 Duration.ofSeconds(10), "health UP");
