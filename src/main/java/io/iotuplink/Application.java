@@ -1,5 +1,6 @@
 package io.iotuplink;
 
+import io.iotuplink.logging.LogSetup;
 import org.apache.camel.main.Main;
 import sun.misc.Signal;
 
@@ -19,6 +20,7 @@ public final class Application {
     }
 
     public static void main(String[] args) {
+        LogSetup.apply(System.getenv());
         int exitCode = run(args);
         if (exitCode == EXIT_CONFIGURATION) {
             // Camel never started, so there is nothing for shutdown hooks to do but to log a misleading "SIGTERM"

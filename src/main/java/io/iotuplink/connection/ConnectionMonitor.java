@@ -39,10 +39,13 @@ public final class ConnectionMonitor {
                 history.removeFirst();
             }
         }
+        // key-value pairs: UPLINK_LOG_FORMAT=json writes them as fields of the line
         if (error == null) {
-            LOG.info("MQTT {}: {}", next.jsonName(), message);
+            LOG.atInfo().addKeyValue("connection_state", next.jsonName())
+                    .log("MQTT {}: {}", next.jsonName(), message);
         } else {
-            LOG.warn("MQTT {}: {}: {}", next.jsonName(), message, error);
+            LOG.atWarn().addKeyValue("connection_state", next.jsonName()).addKeyValue("error", error)
+                    .log("MQTT {}: {}: {}", next.jsonName(), message, error);
         }
         for (Consumer<ConnectionEvent> listener : listeners) {
             try {
