@@ -8,7 +8,8 @@ import java.util.Map;
  * may publish to, and the PUBACK
  * reason code for the ones it may not (0x87 not authorized unless a topic is given another, such as 0x97).
  */
-public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refusals) {
+public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refusals,
+        Map<String, java.time.Duration> ackDelays) {
 
     public static final int NOT_AUTHORIZED = 0x87;
 
@@ -18,14 +19,21 @@ public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refu
      */
     public static BrokerPolicy seed(String topicPrefix) {
         return new BrokerPolicy(List.of(topicPrefix + "/telemetry", topicPrefix + "/events",
-                topicPrefix + "/commands/#"), Map.of());
+                topicPrefix + "/commands/#"), Map.of(), Map.of());
     }
 
     /** The same policy, answering {@code topic} with {@code reasonCode} instead. */
     public BrokerPolicy refusing(String topic, int reasonCode) {
         Map<String, Integer> more = new java.util.HashMap<>(refusals);
         more.put(topic, reasonCode);
-        return new BrokerPolicy(publishTopics, Map.copyOf(more));
+        return new BrokerPolicy(publishTopics, Map.copyOf(more), ackDelays);
+    }
+
+    /** The same policy, holding each publish to {@code topic} (and its PUBACK) back for {@code delay}. */
+    public BrokerPolicy delaying(String topic, java.time.Duration delay) {
+        Map<String, java.time.Duration> more = new java.util.HashMap<>(ackDelays);
+        more.put(topic, delay);
+        return new BrokerPolicy(publishTopics, refusals, Map.copyOf(more));
     }
 
     /** 0 when the publish is allowed, else the PUBACK reason code that refuses it. */

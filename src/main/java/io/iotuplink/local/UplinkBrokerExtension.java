@@ -1,6 +1,7 @@
 package io.iotuplink.local;
 
 import com.hivemq.extension.sdk.api.ExtensionMain;
+import com.hivemq.extension.sdk.api.async.TimeoutFallback;
 import com.hivemq.extension.sdk.api.auth.PublishAuthorizer;
 import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
 import com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor;
@@ -68,10 +69,16 @@ final class UplinkBrokerExtension implements ExtensionMain {
 
         // other refusals (quota exceeded...) come from the interceptor: a failed authorization may disconnect
         PublishInboundInterceptor recorder = (publish, result) -> {
-            int refusal = policy.get().refusalFor(publish.getPublishPacket().getTopic());
+            BrokerPolicy current = policy.get();
+            int refusal = current.refusalFor(publish.getPublishPacket().getTopic());
             if (refusal != 0) {
                 result.preventPublishDelivery(ackReason(refusal), "refused by the broker's policy");
                 return;
+            }
+            java.time.Duration delay = current.ackDelays().get(publish.getPublishPacket().getTopic());
+            if (delay != null) {
+                // never resumed: the publish (and its PUBACK) goes on when the async timeout falls back
+                result.async(delay, TimeoutFallback.SUCCESS);
             }
             events.received(toReceived(publish.getClientInformation().getClientId(), publish.getPublishPacket()));
         };

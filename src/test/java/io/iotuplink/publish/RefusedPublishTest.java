@@ -21,8 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RefusedPublishTest {
 
     @RegisterExtension
-    static final BrokerAndBundle uplink = new BrokerAndBundle(
-            properties -> properties.put("uplink.publish.retry.max-attempts", "3"));
+    static final BrokerAndBundle uplink = new BrokerAndBundle(properties -> {
+        properties.put("uplink.publish.retry.max-attempts", "3");
+        properties.put("uplink.mqtt.publish-timeout", "300ms");
+    });
     static TestBroker broker;
     static RunningBundle bundle;
     static Path deadLetters;
@@ -84,9 +86,27 @@ class RefusedPublishTest {
 
         String id = acceptedId(bundle.http("POST", "/telemetry", "application/json", "{\"late\": true}").body());
 
-        assertEquals(id, broker.awaitOne("bombercat/telemetry").userProperties().get("message_id"),
-                "the retry carries the same message_id");
+        assertEquals(id, broker.await(p -> p.payloadText().contains("\"late\":true"), 1, Duration.ofSeconds(20))
+                .get(0).userProperties().get("message_id"), "the retry carries the same message_id");
         assertTrue(Files.notExists(deadLetters.resolve(id + ".json")));
+    }
+
+    @Test
+    void aPubackThatDoesNotComeInTimeIsRetriedNotDeadLettered() {
+        broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).delaying("bombercat/telemetry", Duration.ofSeconds(3)));
+        Thread lift = new Thread(() -> {
+            TestBrokerPause.pause(1500);
+            broker.policy(BrokerPolicy.seed(TestBroker.PREFIX));
+        });
+        lift.start();
+
+        String id = acceptedId(bundle.http("POST", "/telemetry", "application/json", "{\"slow\": true}").body());
+
+        assertEquals(id, broker.await(p -> p.payloadText().contains("\"slow\":true"), 1, Duration.ofSeconds(30))
+                .get(0).userProperties().get("message_id"));
+        RunningBundle.await(() -> bundle.status().get("buffered").asInt() == 0, Duration.ofSeconds(30),
+                "the outbox to let the reading go");
+        assertTrue(Files.notExists(deadLetters.resolve(id + ".json")), "a timeout is retried, never dead-lettered");
     }
 
     private static String acceptedId(String answer) {
