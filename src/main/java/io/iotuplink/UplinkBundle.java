@@ -110,6 +110,7 @@ public final class UplinkBundle extends RouteBuilder {
         inputs.reportTo(metrics);
         UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
                 config.mqtt().publishTimeout());
+        client.onPuback(metrics::puback);
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client,
                 MqttOptions.connect(config.mqtt(), tls.socketFactory()), config.reconnect(), monitor,
                 config.endpoint(), ConfigReader.envName("aws.iot.ca-path") + "=" + config.caPath());

@@ -8,6 +8,7 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * The Paho client the {@code paho-mqtt5:} endpoint publishes through. Unlike a plain {@link MqttClient} it fails a
@@ -17,10 +18,16 @@ import java.time.Duration;
 public class UplinkMqttClient extends MqttClient {
 
     private final long publishTimeoutMillis;
+    private volatile Consumer<Duration> pubackLatency = latency -> { };
 
     public UplinkMqttClient(String serverUri, String clientId, Duration publishTimeout) throws MqttException {
         super(serverUri, clientId, new MemoryPersistence());
         this.publishTimeoutMillis = publishTimeout.toMillis();
+    }
+
+    /** Told the time from PUBLISH to PUBACK of every acknowledged publish. */
+    public void onPuback(Consumer<Duration> listener) {
+        this.pubackLatency = listener;
     }
 
     /** Publishes at QoS 1 and waits for the PUBACK; a refusal throws {@link PublishRefusedException}. */
@@ -30,8 +37,10 @@ public class UplinkMqttClient extends MqttClient {
             throw new IllegalArgumentException("QoS " + message.getQos() + " requested for '" + topic
                     + "': iot-uplink publishes at QoS 1 only (AWS IoT Core has no QoS 2, QoS 0 can lose readings)");
         }
+        long sent = System.nanoTime();
         IMqttToken token = aClient.publish(topic, message, null, null);
         token.waitForCompletion(publishTimeoutMillis);
+        pubackLatency.accept(Duration.ofNanos(System.nanoTime() - sent));
         int[] reasonCodes = token.getReasonCodes();
         if (reasonCodes != null && reasonCodes.length > 0 && reasonCodes[0] >= 0x80) {
             MqttProperties ack = token.getResponseProperties();

@@ -20,7 +20,6 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -40,7 +39,6 @@ public final class PublishRoutes extends RouteBuilder {
     public static final String READING_KIND = "UplinkReadingKind";
     private static final String REDELIVERIES = "uplinkRedeliveries";
     private static final long DRAIN_PERIOD_MS = 100;
-    private static final String SENT_AT = "uplinkSentAtNanos";
 
     private final UplinkConfig config;
     private final ReadingIntake intake;
@@ -92,11 +90,9 @@ public final class PublishRoutes extends RouteBuilder {
                     .maximumRedeliveries(0)
                 .end()
                 .process(this::toMqttMessage)
-                .process(e -> e.setProperty(SENT_AT, System.nanoTime()))
                 .to("paho-mqtt5:" + config.telemetryTopic() + "?client=#uplinkMqttClient&qos=1&retained=false")
                 .process(e -> {
                     stats.countPublished(clock.millis());
-                    metrics.puback(Duration.ofNanos(System.nanoTime() - e.getProperty(SENT_AT, Long.class)));
                     metrics.publish(e.getMessage().getHeader(READING_KIND, String.class), "published");
                 })
                 .setProperty(OutboxDrain.OUTCOME, constant(OutboxDrain.PUBLISHED))

@@ -65,6 +65,12 @@ class OutboxDeliveryTest {
                 }, Duration.ofSeconds(60), "every accepted reading at the broker");
                 RunningBundle.await(() -> bundle.status().get("buffered").asInt() == 0, Duration.ofSeconds(10),
                         "an empty outbox");
+                List<String> states = new ArrayList<>();
+                bundle.status().get("history").forEach(e -> states.add(e.get("state").asText()));
+                assertEquals(List.of("connecting", "connected", "reconnecting"), states.subList(0, 3), states.toString());
+                assertEquals("connected", states.get(states.size() - 1), states.toString());
+                assertTrue(bundle.status().get("history").get(2).get("error").asText().length() > 0,
+                        "the lost connection says why");
                 List<ReceivedPublish> afterOutage = second.received();
                 List<Integer> order = afterOutage.stream()
                         .map(p -> RunningBundle.json(p.payloadText()).get("data").get("seq").asInt()).toList();
