@@ -112,7 +112,7 @@ public final class UplinkBundle extends RouteBuilder {
                 config.mqtt().publishTimeout());
         client.onPuback(metrics::puback);
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client,
-                MqttOptions.connect(config.mqtt(), tls.socketFactory()), config.reconnect(), monitor,
+                MqttOptions.connect(config.mqtt(), tls.socketFactory(PemTlsContext.alpnFor(config.port()))), config.reconnect(), monitor,
                 config.endpoint(), ConfigReader.envName("aws.iot.ca-path") + "=" + config.caPath());
         ReadingIntake intake = new ReadingIntake(mapper, new ReadingFactory(mapper, clock),
                 new EnvelopeWriter(mapper, config.deviceId()), config.telemetryTopic(), config.eventsTopic());

@@ -59,7 +59,17 @@ public final class PemTlsContext {
 
     /** A socket factory whose sockets speak TLS 1.2+ only; Paho adds SNI and hostname verification. */
     public SSLSocketFactory socketFactory() {
-        return new TlsProtocolsSocketFactory(sslContext.getSocketFactory(), PROTOCOLS);
+        return socketFactory(List.of());
+    }
+
+    /** The same, offering these ALPN protocols (AWS IoT Core on port 443 wants {@code x-amzn-mqtt-ca}). */
+    public SSLSocketFactory socketFactory(List<String> alpn) {
+        return new TlsProtocolsSocketFactory(sslContext.getSocketFactory(), PROTOCOLS, alpn);
+    }
+
+    /** The ALPN protocols for a port: {@code x-amzn-mqtt-ca} for mutual TLS on 443, none on any other port. */
+    public static List<String> alpnFor(int port) {
+        return port == 443 ? List.of("x-amzn-mqtt-ca") : List.of();
     }
 
     public X509Certificate deviceCertificate() {

@@ -6,21 +6,28 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.util.List;
 
-/** Wraps an {@link SSLSocketFactory} so every socket it makes allows only the given TLS protocol versions. */
+/**
+ * Wraps an {@link SSLSocketFactory} so every socket it makes allows only the given TLS protocol versions and, when
+ * asked, offers ALPN protocols that survive Paho's {@code setSSLParameters}.
+ */
 final class TlsProtocolsSocketFactory extends SSLSocketFactory {
 
     private final SSLSocketFactory delegate;
     private final String[] protocols;
+    private final List<String> alpn;
 
-    TlsProtocolsSocketFactory(SSLSocketFactory delegate, String[] protocols) {
+    TlsProtocolsSocketFactory(SSLSocketFactory delegate, String[] protocols, List<String> alpn) {
         this.delegate = delegate;
         this.protocols = protocols.clone();
+        this.alpn = List.copyOf(alpn);
     }
 
     private Socket restrict(Socket socket) {
         if (socket instanceof SSLSocket ssl) {
             ssl.setEnabledProtocols(protocols);
+            return alpn.isEmpty() ? ssl : new AlpnSocket(ssl, alpn);
         }
         return socket;
     }

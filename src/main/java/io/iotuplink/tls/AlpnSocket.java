@@ -1,0 +1,328 @@
+package io.iotuplink.tls;
+
+import javax.net.ssl.HandshakeCompletedListener;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * An {@link SSLSocket} that keeps its ALPN protocols: Paho 1.2.5 calls {@code setSSLParameters} with fresh
+ * {@code SSLParameters} (for SNI, then for hostname verification), which would wipe the list AWS IoT Core needs on
+ * port 443. Everything else is the wrapped socket's.
+ */
+final class AlpnSocket extends SSLSocket {
+
+    private final SSLSocket socket;
+    private final String[] protocols;
+
+    AlpnSocket(SSLSocket socket, List<String> protocols) {
+        this.socket = socket;
+        this.protocols = protocols.toArray(new String[0]);
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setApplicationProtocols(this.protocols);
+        socket.setSSLParameters(parameters);
+    }
+
+    @Override
+    public void setSSLParameters(SSLParameters params) {
+        String[] asked = params.getApplicationProtocols();
+        if (asked == null || asked.length == 0) {
+            params.setApplicationProtocols(protocols);
+        }
+        socket.setSSLParameters(params);
+    }
+
+    @Override
+    public SSLParameters getSSLParameters() {
+        return socket.getSSLParameters();
+    }
+
+    @Override
+    public String[] getSupportedCipherSuites() {
+        return socket.getSupportedCipherSuites();
+    }
+
+    @Override
+    public String[] getEnabledCipherSuites() {
+        return socket.getEnabledCipherSuites();
+    }
+
+    @Override
+    public void setEnabledCipherSuites(String[] suites) {
+        socket.setEnabledCipherSuites(suites);
+    }
+
+    @Override
+    public String[] getSupportedProtocols() {
+        return socket.getSupportedProtocols();
+    }
+
+    @Override
+    public String[] getEnabledProtocols() {
+        return socket.getEnabledProtocols();
+    }
+
+    @Override
+    public void setEnabledProtocols(String[] enabled) {
+        socket.setEnabledProtocols(enabled);
+    }
+
+    @Override
+    public SSLSession getSession() {
+        return socket.getSession();
+    }
+
+    @Override
+    public SSLSession getHandshakeSession() {
+        return socket.getHandshakeSession();
+    }
+
+    @Override
+    public void addHandshakeCompletedListener(HandshakeCompletedListener listener) {
+        socket.addHandshakeCompletedListener(listener);
+    }
+
+    @Override
+    public void removeHandshakeCompletedListener(HandshakeCompletedListener listener) {
+        socket.removeHandshakeCompletedListener(listener);
+    }
+
+    @Override
+    public void startHandshake() throws IOException {
+        socket.startHandshake();
+    }
+
+    @Override
+    public void setUseClientMode(boolean mode) {
+        socket.setUseClientMode(mode);
+    }
+
+    @Override
+    public boolean getUseClientMode() {
+        return socket.getUseClientMode();
+    }
+
+    @Override
+    public void setNeedClientAuth(boolean need) {
+        socket.setNeedClientAuth(need);
+    }
+
+    @Override
+    public boolean getNeedClientAuth() {
+        return socket.getNeedClientAuth();
+    }
+
+    @Override
+    public void setWantClientAuth(boolean want) {
+        socket.setWantClientAuth(want);
+    }
+
+    @Override
+    public boolean getWantClientAuth() {
+        return socket.getWantClientAuth();
+    }
+
+    @Override
+    public void setEnableSessionCreation(boolean flag) {
+        socket.setEnableSessionCreation(flag);
+    }
+
+    @Override
+    public boolean getEnableSessionCreation() {
+        return socket.getEnableSessionCreation();
+    }
+
+    @Override
+    public String getApplicationProtocol() {
+        return socket.getApplicationProtocol();
+    }
+
+    @Override
+    public String getHandshakeApplicationProtocol() {
+        return socket.getHandshakeApplicationProtocol();
+    }
+
+    @Override
+    public void setHandshakeApplicationProtocolSelector(BiFunction<SSLSocket, List<String>, String> selector) {
+        socket.setHandshakeApplicationProtocolSelector(selector);
+    }
+
+    @Override
+    public BiFunction<SSLSocket, List<String>, String> getHandshakeApplicationProtocolSelector() {
+        return socket.getHandshakeApplicationProtocolSelector();
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint) throws IOException {
+        socket.connect(endpoint);
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint, int timeout) throws IOException {
+        socket.connect(endpoint, timeout);
+    }
+
+    @Override
+    public void bind(SocketAddress bindpoint) throws IOException {
+        socket.bind(bindpoint);
+    }
+
+    @Override
+    public InetAddress getInetAddress() {
+        return socket.getInetAddress();
+    }
+
+    @Override
+    public InetAddress getLocalAddress() {
+        return socket.getLocalAddress();
+    }
+
+    @Override
+    public int getPort() {
+        return socket.getPort();
+    }
+
+    @Override
+    public int getLocalPort() {
+        return socket.getLocalPort();
+    }
+
+    @Override
+    public SocketAddress getRemoteSocketAddress() {
+        return socket.getRemoteSocketAddress();
+    }
+
+    @Override
+    public SocketAddress getLocalSocketAddress() {
+        return socket.getLocalSocketAddress();
+    }
+
+    @Override
+    public SocketChannel getChannel() {
+        return socket.getChannel();
+    }
+
+    @Override
+    public InputStream getInputStream() throws IOException {
+        return socket.getInputStream();
+    }
+
+    @Override
+    public OutputStream getOutputStream() throws IOException {
+        return socket.getOutputStream();
+    }
+
+    @Override
+    public void setTcpNoDelay(boolean on) throws SocketException {
+        socket.setTcpNoDelay(on);
+    }
+
+    @Override
+    public boolean getTcpNoDelay() throws SocketException {
+        return socket.getTcpNoDelay();
+    }
+
+    @Override
+    public void setSoLinger(boolean on, int linger) throws SocketException {
+        socket.setSoLinger(on, linger);
+    }
+
+    @Override
+    public int getSoLinger() throws SocketException {
+        return socket.getSoLinger();
+    }
+
+    @Override
+    public void setSoTimeout(int timeout) throws SocketException {
+        socket.setSoTimeout(timeout);
+    }
+
+    @Override
+    public int getSoTimeout() throws SocketException {
+        return socket.getSoTimeout();
+    }
+
+    @Override
+    public void setSendBufferSize(int size) throws SocketException {
+        socket.setSendBufferSize(size);
+    }
+
+    @Override
+    public int getSendBufferSize() throws SocketException {
+        return socket.getSendBufferSize();
+    }
+
+    @Override
+    public void setReceiveBufferSize(int size) throws SocketException {
+        socket.setReceiveBufferSize(size);
+    }
+
+    @Override
+    public int getReceiveBufferSize() throws SocketException {
+        return socket.getReceiveBufferSize();
+    }
+
+    @Override
+    public void setKeepAlive(boolean on) throws SocketException {
+        socket.setKeepAlive(on);
+    }
+
+    @Override
+    public boolean getKeepAlive() throws SocketException {
+        return socket.getKeepAlive();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+
+    @Override
+    public void shutdownInput() throws IOException {
+        socket.shutdownInput();
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
+    @Override
+    public boolean isConnected() {
+        return socket.isConnected();
+    }
+
+    @Override
+    public boolean isBound() {
+        return socket.isBound();
+    }
+
+    @Override
+    public boolean isClosed() {
+        return socket.isClosed();
+    }
+
+    @Override
+    public boolean isInputShutdown() {
+        return socket.isInputShutdown();
+    }
+
+    @Override
+    public boolean isOutputShutdown() {
+        return socket.isOutputShutdown();
+    }
+
+    @Override
+    public String toString() {
+        return socket.toString();
+    }
+}
