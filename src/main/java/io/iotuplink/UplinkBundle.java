@@ -31,6 +31,7 @@ import io.iotuplink.status.StatusReport;
 import io.iotuplink.status.UplinkMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.iotuplink.tls.CertificateFiles;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import org.apache.camel.CamelContext;
@@ -149,6 +150,13 @@ public final class UplinkBundle extends RouteBuilder {
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
+        CertificateFiles certificates = new CertificateFiles(config.certPath(), config.keyPath(), config.caPath(),
+                renewed -> supervisor.useSocketFactory(renewed.socketFactory(PemTlsContext.alpnFor(config.port()))));
+        if (!config.certificateCheckInterval().isZero()) {
+            from("timer:uplink-certificates?period=" + config.certificateCheckInterval().toMillis())
+                    .routeId("uplink-certificates")
+                    .process(e -> certificates.check());
+        }
         context.addRoutes(new ControlRoutes(supervisor, monitor, new ApplicationState(), intake, mapper));
         announceConnectionEvents(context, monitor);
         HealthCheckRegistry.get(context).register(new MqttConnectionHealthCheck(monitor));

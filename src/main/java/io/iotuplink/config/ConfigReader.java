@@ -113,7 +113,8 @@ public final class ConfigReader {
                         byteSize("uplink.outbox.max-bytes", 64L << 20),
                         choice("uplink.outbox.when-full", "reject", "reject", "drop-oldest")),
                 backoff("uplink.reconnect", 5),
-                duration("uplink.shutdown-timeout", "10s", Duration.ZERO, Duration.ofMinutes(10), null));
+                duration("uplink.shutdown-timeout", "10s", Duration.ZERO, Duration.ofMinutes(10), null),
+                duration("uplink.tls.check-interval", "30s", Duration.ZERO, Duration.ofDays(1), null));
     }
 
     private String[] endpoint(int defaultPort) {

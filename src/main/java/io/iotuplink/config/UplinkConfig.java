@@ -25,7 +25,8 @@ public record UplinkConfig(
         Backoff publishRetry,
         OutboxLimits outbox,
         Backoff reconnect,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        Duration certificateCheckInterval) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

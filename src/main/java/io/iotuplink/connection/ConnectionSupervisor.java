@@ -17,6 +17,7 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.SocketFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -82,6 +83,37 @@ public final class ConnectionSupervisor implements MqttCallback {
         monitor.transition(ConnectionState.CONNECTING, "connecting to " + endpoint + " as " + client.getClientId(),
                 null);
         schedule(Duration.ZERO);
+    }
+
+    /** The socket factory (a renewed certificate) the next CONNECT uses; the current connection is left alone. */
+    public synchronized void useSocketFactory(SocketFactory factory) {
+        options.setSocketFactory(factory);
+    }
+
+    /** Drops the connection and connects again at once (with the freshest certificate). */
+    public void reconnectNow() {
+        synchronized (this) {
+            if (stopping) {
+                return;
+            }
+            if (pending != null) {
+                pending.cancel(false);
+            }
+        }
+        monitor.transition(ConnectionState.RECONNECTING, "reconnect requested", null);
+        scheduler.execute(() -> {
+            try {
+                if (client.isConnected()) {
+                    client.disconnect(1_000);
+                }
+            } catch (MqttException e) {
+                forceDisconnect();
+            }
+            synchronized (this) {
+                failedAttempts = 0;
+            }
+            schedule(Duration.ZERO);
+        });
     }
 
     /** Switches reconnection off or on while running; switching it on reconnects at once if disconnected. */

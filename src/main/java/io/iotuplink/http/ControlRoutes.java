@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Control over HTTP: {@code POST /connection} switches reconnection on or off, {@code POST /state} changes the
- * application state and publishes the {@code state_changed} event.
+ * Control over HTTP: {@code POST /connection} switches reconnection on or off, {@code POST /connection/reconnect}
+ * reconnects now, {@code POST /state} changes the application state and publishes the {@code state_changed} event.
  */
 public final class ControlRoutes extends RouteBuilder {
 
@@ -56,6 +56,12 @@ public final class ControlRoutes extends RouteBuilder {
                     answer.put("reconnect", supervisor.reconnectEnabled());
                     answer.put("connection_status", connection.state().jsonName());
                     HttpJson.respond(e, mapper, 200, answer);
+                });
+
+        from("platform-http:/connection/reconnect?httpMethodRestrict=POST").routeId("uplink-http-reconnect")
+                .process(e -> {
+                    supervisor.reconnectNow();
+                    HttpJson.respond(e, mapper, 202, Map.of("reconnect", "requested"));
                 });
 
         from("platform-http:/state?httpMethodRestrict=POST").routeId("uplink-http-state")
