@@ -1,6 +1,10 @@
 package io.iotuplink;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iotuplink.auth.CustomAuthorizerLogin;
+import io.iotuplink.auth.TokenManager;
+import io.iotuplink.auth.TokenProvider;
+import io.iotuplink.config.AuthSettings;
 import io.iotuplink.config.ConfigReader;
 import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionMonitor;
@@ -45,6 +49,8 @@ import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -112,9 +118,13 @@ public final class UplinkBundle extends RouteBuilder {
         UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
                 config.mqtt().publishTimeout());
         client.onPuback(metrics::puback);
+        List<String> alpn = PemTlsContext.alpnFor(config.port(), config.auth().customAuthorizer());
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client,
-                MqttOptions.connect(config.mqtt(), tls.socketFactory(PemTlsContext.alpnFor(config.port()))), config.reconnect(), monitor,
+                MqttOptions.connect(config.mqtt(), tls.socketFactory(alpn)), config.reconnect(), monitor,
                 config.endpoint(), ConfigReader.envName("aws.iot.ca-path") + "=" + config.caPath());
+        if (config.auth().customAuthorizer()) {
+            status.countTokenRefreshes(tokens(config, supervisor, monitor, clock, context)::refreshes);
+        }
         ReadingIntake intake = new ReadingIntake(mapper, new ReadingFactory(mapper, clock),
                 new EnvelopeWriter(mapper, config.deviceId()), config.telemetryTopic(), config.eventsTopic());
 
@@ -150,9 +160,9 @@ public final class UplinkBundle extends RouteBuilder {
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
-        CertificateFiles certificates = new CertificateFiles(config.certPath(), config.keyPath(), config.caPath(),
-                renewed -> supervisor.useSocketFactory(renewed.socketFactory(PemTlsContext.alpnFor(config.port()))));
-        if (!config.certificateCheckInterval().isZero()) {
+        if (!config.certificateCheckInterval().isZero() && !config.auth().customAuthorizer()) {
+            CertificateFiles certificates = new CertificateFiles(config.certPath(), config.keyPath(),
+                    config.caPath(), renewed -> supervisor.useSocketFactory(renewed.socketFactory(alpn)));
             from("timer:uplink-certificates?period=" + config.certificateCheckInterval().toMillis())
                     .routeId("uplink-certificates")
                     .process(e -> certificates.check());
@@ -170,6 +180,36 @@ public final class UplinkBundle extends RouteBuilder {
                 config.endpoint(), config.telemetryTopic(), config.eventsTopic(), config.clientId(),
                 config.deviceId(), local ? " [--local: embedded broker, throwaway certificates in "
                         + config.localPkiDir() + "]" : "");
+    }
+
+    /** The token side of a custom authorizer: a provider, a manager refreshing it, the supervisor using it. */
+    private static TokenManager tokens(UplinkConfig config, ConnectionSupervisor supervisor,
+            ConnectionMonitor monitor, Clock clock, CamelContext context) throws Exception {
+        AuthSettings auth = config.auth();
+        TokenProvider provider = auth.tokenCommand() != null ? TokenProvider.command(auth.tokenCommand(), clock)
+                : auth.tokenFile() != null ? TokenProvider.file(Path.of(auth.tokenFile()), clock)
+                : TokenProvider.url(URI.create(auth.tokenUrl()), clock);
+        TokenManager tokens = new TokenManager(provider, new CustomAuthorizerLogin(auth.username(),
+                auth.authorizerName(), auth.tokenKeyName(), auth.tokenSignature()), auth.refreshThreshold(),
+                config.reconnect(), monitor, clock, supervisor::login);
+        supervisor.useCredentials(new ConnectionSupervisor.Credentials() {
+            @Override
+            public void beforeConnect() {
+                tokens.ensureFresh();
+            }
+
+            @Override
+            public void rejected() {
+                tokens.invalidate();
+            }
+        });
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                tokens.stop();
+            }
+        }, true, true);
+        return tokens;
     }
 
     /** Stops the start, remembering the problems for {@link Application}'s exit code 2. */

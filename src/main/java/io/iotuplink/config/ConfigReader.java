@@ -76,13 +76,16 @@ public final class ConfigReader {
             host = endpoint[0];
             port = endpoint.length > 1 ? Integer.parseInt(endpoint[1]) : defaultPort;
         }
+        AuthSettings auth = auth(local);
         Path localPki = dataDir.resolve("local-pki");
-        Path cert = path("aws.iot.cert-path", local ? localPki.resolve("device.pem.crt") : null,
-                "the device certificate (.pem.crt) downloaded when you created the certificate in AWS IoT");
-        Path key = path("aws.iot.key-path", local ? localPki.resolve("private.pem.key") : null,
-                "the private key (.pem.key) downloaded with the certificate");
-        Path ca = path("aws.iot.ca-path", local ? localPki.resolve("ca.pem") : null,
-                "the Amazon root CA (AmazonRootCA1.pem)");
+        boolean certificate = !auth.customAuthorizer();
+        Path cert = certificate ? path("aws.iot.cert-path", local ? localPki.resolve("device.pem.crt") : null,
+                "the device certificate (.pem.crt) downloaded when you created the certificate in AWS IoT") : null;
+        Path key = certificate ? path("aws.iot.key-path", local ? localPki.resolve("private.pem.key") : null,
+                "the private key (.pem.key) downloaded with the certificate") : null;
+        // with a custom authorizer the CA is optional: the JDK's trust store holds Amazon's roots
+        Path ca = certificate ? path("aws.iot.ca-path", local ? localPki.resolve("ca.pem") : null,
+                "the Amazon root CA (AmazonRootCA1.pem)") : text("aws.iot.ca-path").map(Path::of).orElse(null);
 
         Optional<String> clientIdSetting = text("aws.iot.client-id");
         Optional<String> deviceIdSetting = text("device.id");
@@ -114,7 +117,8 @@ public final class ConfigReader {
                         choice("uplink.outbox.when-full", "reject", "reject", "drop-oldest")),
                 backoff("uplink.reconnect", 5),
                 duration("uplink.shutdown-timeout", "10s", Duration.ZERO, Duration.ofMinutes(10), null),
-                duration("uplink.tls.check-interval", "30s", Duration.ZERO, Duration.ofDays(1), null));
+                duration("uplink.tls.check-interval", "30s", Duration.ZERO, Duration.ofDays(1), null),
+                auth);
     }
 
     private String[] endpoint(int defaultPort) {
@@ -173,6 +177,41 @@ public final class ConfigReader {
             problems.add(var + "=" + prefix + ": too many levels; AWS IoT Core allows at most " + MAX_TOPIC_SLASHES
                     + " slashes in a topic and {prefix}/commands/{name} needs two of them");
         }
+    }
+
+    private AuthSettings auth(boolean local) {
+        String mode = choice("uplink.auth", AuthSettings.MTLS, AuthSettings.MTLS, AuthSettings.CUSTOM_AUTHORIZER);
+        Duration threshold = duration("uplink.token.refresh-threshold", "15m", Duration.ZERO, Duration.ofDays(1), null);
+        Optional<String> command = text("uplink.token.command");
+        Optional<String> file = text("uplink.token.file");
+        Optional<String> url = text("uplink.token.url");
+        if (AuthSettings.CUSTOM_AUTHORIZER.equals(mode)) {
+            if (local) {
+                problems.add("UPLINK_AUTH=custom-authorizer: --local uses certificates; leave UPLINK_AUTH unset");
+            }
+            if (text("aws.iot.authorizer-name").isEmpty()) {
+                problems.add("AWS_IOT_AUTHORIZER_NAME is not set: give the name of the custom authorizer"
+                        + " (AWS IoT console > Security > Authorizers)");
+            }
+            long providers = java.util.stream.Stream.of(command, file, url).filter(Optional::isPresent).count();
+            if (providers != 1) {
+                problems.add("UPLINK_AUTH=custom-authorizer needs exactly one token provider: set one of"
+                        + " UPLINK_TOKEN_COMMAND, UPLINK_TOKEN_FILE or UPLINK_TOKEN_URL (" + providers + " set)");
+            }
+            if (text("aws.iot.token-key-name").isPresent() != text("aws.iot.token-signature").isPresent()) {
+                problems.add("AWS_IOT_TOKEN_KEY_NAME and AWS_IOT_TOKEN_SIGNATURE go together (a signed authorizer"
+                        + " needs both)");
+            }
+            url.ifPresent(u -> {
+                if (!u.startsWith("https://") && !u.startsWith("http://")) {
+                    problems.add("UPLINK_TOKEN_URL: not an http(s) URL");
+                }
+            });
+        }
+        return new AuthSettings(mode, text("aws.iot.username").orElse(null),
+                text("aws.iot.authorizer-name").orElse(null), text("aws.iot.token-key-name").orElse(null),
+                text("aws.iot.token-signature").orElse(null), command.orElse(null), file.orElse(null),
+                url.orElse(null), threshold);
     }
 
     private Backoff backoff(String prefix, int defaultAttempts) {

@@ -26,7 +26,8 @@ public record UplinkConfig(
         OutboxLimits outbox,
         Backoff reconnect,
         Duration shutdownTimeout,
-        Duration certificateCheckInterval) {
+        Duration certificateCheckInterval,
+        AuthSettings auth) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

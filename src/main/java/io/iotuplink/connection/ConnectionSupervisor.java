@@ -53,6 +53,7 @@ public final class ConnectionSupervisor implements MqttCallback {
     private volatile long lastAttemptNanos;
     private int failedAttempts;
     private ScheduledFuture<?> pending;
+    private volatile Credentials credentials;
     private final List<MqttSubscription> subscriptions = new CopyOnWriteArrayList<>();
     private final List<IMqttMessageListener> listeners = new CopyOnWriteArrayList<>();
 
@@ -83,6 +84,25 @@ public final class ConnectionSupervisor implements MqttCallback {
         monitor.transition(ConnectionState.CONNECTING, "connecting to " + endpoint + " as " + client.getClientId(),
                 null);
         schedule(Duration.ZERO);
+    }
+
+    /** Token credentials that must be fresh before each CONNECT (the custom authorizer), or none. */
+    public interface Credentials {
+        /** Makes sure the user name and password in the CONNECT options are fresh; may throw. */
+        void beforeConnect();
+
+        /** The broker refused them: the next CONNECT must use new ones. */
+        void rejected();
+    }
+
+    public void useCredentials(Credentials credentials) {
+        this.credentials = credentials;
+    }
+
+    /** The user name and password of the next CONNECT. */
+    public synchronized void login(String username, byte[] password) {
+        options.setUserName(username);
+        options.setPassword(password);
     }
 
     /** The socket factory (a renewed certificate) the next CONNECT uses; the current connection is left alone. */
@@ -185,6 +205,19 @@ public final class ConnectionSupervisor implements MqttCallback {
             return;
         }
         lastAttemptNanos = System.nanoTime();
+        Credentials login = credentials;
+        if (login != null) {
+            try {
+                login.beforeConnect();
+            } catch (UplinkException e) {
+                // the credentials' owner has recorded the failure; try again after the back-off
+                synchronized (this) {
+                    failedAttempts++;
+                    schedule(policy.delay(Math.min(failedAttempts, policy.maxAttempts()), MIN_CONNECT_SPACING));
+                }
+                return;
+            }
+        }
         try {
             client.connect(options);
             subscribeAll();
@@ -197,7 +230,11 @@ public final class ConnectionSupervisor implements MqttCallback {
                     null);
         } catch (MqttException | RuntimeException e) {
             monitor.countAttempt(false);
-            failed(ConnectFailure.classify(e, endpoint, client.getClientId(), caSetting));
+            UplinkException failure = ConnectFailure.classify(e, endpoint, client.getClientId(), caSetting);
+            if (login != null && failure instanceof io.iotuplink.AuthenticationException) {
+                login.rejected();
+            }
+            failed(failure);
         }
     }
 

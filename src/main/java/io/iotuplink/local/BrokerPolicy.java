@@ -9,7 +9,7 @@ import java.util.Map;
  * reason code for the ones it may not (0x87 not authorized unless a topic is given another, such as 0x97).
  */
 public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refusals,
-        Map<String, java.time.Duration> ackDelays) {
+        Map<String, java.time.Duration> ackDelays, String password) {
 
     public static final int NOT_AUTHORIZED = 0x87;
 
@@ -19,21 +19,26 @@ public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refu
      */
     public static BrokerPolicy seed(String topicPrefix) {
         return new BrokerPolicy(List.of(topicPrefix + "/telemetry", topicPrefix + "/events",
-                topicPrefix + "/commands/#"), Map.of(), Map.of());
+                topicPrefix + "/commands/#"), Map.of(), Map.of(), null);
     }
 
     /** The same policy, answering {@code topic} with {@code reasonCode} instead. */
     public BrokerPolicy refusing(String topic, int reasonCode) {
         Map<String, Integer> more = new java.util.HashMap<>(refusals);
         more.put(topic, reasonCode);
-        return new BrokerPolicy(publishTopics, Map.copyOf(more), ackDelays);
+        return new BrokerPolicy(publishTopics, Map.copyOf(more), ackDelays, password);
     }
 
     /** The same policy, holding each publish to {@code topic} (and its PUBACK) back for {@code delay}. */
     public BrokerPolicy delaying(String topic, java.time.Duration delay) {
         Map<String, java.time.Duration> more = new java.util.HashMap<>(ackDelays);
         more.put(topic, delay);
-        return new BrokerPolicy(publishTopics, refusals, Map.copyOf(more));
+        return new BrokerPolicy(publishTopics, refusals, Map.copyOf(more), password);
+    }
+
+    /** The same policy, accepting a client without certificate whose CONNECT password is {@code password}. */
+    public BrokerPolicy acceptingPassword(String password) {
+        return new BrokerPolicy(publishTopics, refusals, ackDelays, password);
     }
 
     /** 0 when the publish is allowed, else the PUBACK reason code that refuses it. */

@@ -30,7 +30,7 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     /** Where the broker keeps its files, and the TLS stores it serves with. */
     public record Settings(Path workDir, int port, Path keyStore, Path trustStore, String storePassword,
-            int receiveMaximum) {
+            int receiveMaximum, boolean certificateRequired) {
     }
 
     /**
@@ -109,7 +109,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                                     <path>%s</path>
                                     <password>%s</password>
                                 </truststore>
-                                <client-authentication-mode>REQUIRED</client-authentication-mode>
+                                <client-authentication-mode>%s</client-authentication-mode>
                                 <protocols>
                                     <protocol>TLSv1.3</protocol>
                                     <protocol>TLSv1.2</protocol>
@@ -130,6 +130,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                     </anonymous-usage-statistics>
                 </hivemq>
                 """.formatted(s.port(), s.keyStore().toAbsolutePath(), s.storePassword(), s.storePassword(),
-                s.trustStore().toAbsolutePath(), s.storePassword(), s.receiveMaximum());
+                s.trustStore().toAbsolutePath(), s.storePassword(), s.certificateRequired() ? "REQUIRED" : "OPTIONAL",
+                s.receiveMaximum());
     }
 }

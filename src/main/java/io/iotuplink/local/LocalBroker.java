@@ -37,7 +37,7 @@ public final class LocalBroker extends ServiceSupport {
     @Override
     protected void doStart() {
         broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(config.dataDir().resolve("local-broker"),
-                        config.port(), pki.brokerKeyStore(), pki.brokerTrustStore(), pki.storePassword(), 100),
+                        config.port(), pki.brokerKeyStore(), pki.brokerTrustStore(), pki.storePassword(), 100, true),
                 () -> BrokerPolicy.seed(config.topicPrefix()), new BrokerEvents() {
                     @Override
                     public void connected(ReceivedConnect connect) {

@@ -45,15 +45,26 @@ final class UplinkBrokerExtension implements ExtensionMain {
         SimpleAuthenticator requireCertificate = (auth, result) -> {
             Optional<ClientTlsInformation> tls = auth.getConnectionInformation().getClientTlsInformation();
             Optional<X509Certificate> certificate = tls.flatMap(ClientTlsInformation::getClientCertificate);
-            if (certificate.isEmpty()) {
+            ConnectPacket connect = auth.getConnectPacket();
+            Optional<String> username = connect.getUserName();
+            if (username.isPresent()) {
+                // token authentication, as an AWS IoT custom authorizer: the password is the token
+                String expected = policy.get().password();
+                String given = connect.getPassword().map(UplinkBrokerExtension::bytes)
+                        .map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8)).orElse(null);
+                if (expected == null || !expected.equals(given)) {
+                    result.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "token refused");
+                    return;
+                }
+            } else if (certificate.isEmpty()) {
                 result.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "a client certificate is required");
                 return;
             }
-            ConnectPacket connect = auth.getConnectPacket();
             events.connected(new ReceivedConnect(connect.getClientId(), connect.getKeepAlive(),
                     connect.getCleanStart(), connect.getSessionExpiryInterval(),
-                    tls.get().getHostname().orElse(null), tls.get().getProtocol(),
-                    certificate.get().getSubjectX500Principal().getName()));
+                    tls.flatMap(t -> t.getHostname()).orElse(null), tls.map(ClientTlsInformation::getProtocol)
+                    .orElse(null), certificate.map(c -> c.getSubjectX500Principal().getName()).orElse(null),
+                    username.orElse(null)));
             result.authenticateSuccessfully();
         };
         Services.securityRegistry().setAuthenticatorProvider(provider -> requireCertificate);

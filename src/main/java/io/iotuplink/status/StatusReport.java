@@ -23,6 +23,7 @@ public final class StatusReport {
     private final OutboxStore outbox;
     private final Clock clock;
     private final long startedMillis;
+    private volatile java.util.function.LongSupplier tokenRefreshes;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
             OutboxStore outbox, Clock clock) {
@@ -33,6 +34,11 @@ public final class StatusReport {
         this.outbox = outbox;
         this.clock = clock;
         this.startedMillis = clock.millis();
+    }
+
+    /** With a custom authorizer: adds {@code token_refreshes} to the status. */
+    public void countTokenRefreshes(java.util.function.LongSupplier refreshes) {
+        this.tokenRefreshes = refreshes;
     }
 
     /** Seconds since the bundle started, with a millisecond fraction. */
@@ -60,6 +66,9 @@ public final class StatusReport {
         status.put("connect_attempts", connection.connectAttempts());
         status.put("connect_successes", connection.connectSuccesses());
         status.put("connect_success_rate", Math.round(connection.successRate() * 1000) / 1000.0);
+        if (tokenRefreshes != null) {
+            status.put("token_refreshes", tokenRefreshes.getAsLong());
+        }
         List<Map<String, Object>> history = new ArrayList<>();
         for (ConnectionEvent event : connection.history()) {
             Map<String, Object> entry = new LinkedHashMap<>();

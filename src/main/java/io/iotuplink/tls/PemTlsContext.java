@@ -28,7 +28,32 @@ public final class PemTlsContext {
 
     /** The context for files {@link PemFiles#load} read without problems. */
     public static PemTlsContext create(PemFiles.Loaded pem) {
+        if (pem.chain().isEmpty()) {
+            return serverOnly(pem.trustAnchors());
+        }
         return create(pem.chain(), pem.key(), pem.trustAnchors());
+    }
+
+    /** No client certificate (token authentication): trusts these CAs, or the JDK's trust store when none. */
+    static PemTlsContext serverOnly(List<X509Certificate> trustAnchors) {
+        try {
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            if (trustAnchors.isEmpty()) {
+                tmf.init((KeyStore) null);
+            } else {
+                KeyStore trust = KeyStore.getInstance("PKCS12");
+                trust.load(null, null);
+                for (int i = 0; i < trustAnchors.size(); i++) {
+                    trust.setCertificateEntry("ca-" + i, trustAnchors.get(i));
+                }
+                tmf.init(trust);
+            }
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return new PemTlsContext(context, null);
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new ConfigurationException("cannot build the TLS context: " + e.getMessage());
+        }
     }
 
     static PemTlsContext create(List<X509Certificate> chain, java.security.PrivateKey key,
@@ -69,7 +94,15 @@ public final class PemTlsContext {
 
     /** The ALPN protocols for a port: {@code x-amzn-mqtt-ca} for mutual TLS on 443, none on any other port. */
     public static List<String> alpnFor(int port) {
-        return port == 443 ? List.of("x-amzn-mqtt-ca") : List.of();
+        return alpnFor(port, false);
+    }
+
+    /** On 443: {@code mqtt} for a custom authorizer, {@code x-amzn-mqtt-ca} for mutual TLS; none elsewhere. */
+    public static List<String> alpnFor(int port, boolean customAuthorizer) {
+        if (port != 443) {
+            return List.of();
+        }
+        return List.of(customAuthorizer ? "mqtt" : "x-amzn-mqtt-ca");
     }
 
     public X509Certificate deviceCertificate() {

@@ -35,7 +35,7 @@ public final class TestBroker implements AutoCloseable {
     private final List<ReceivedConnect> connects = new CopyOnWriteArrayList<>();
     private final EmbeddedBroker broker;
 
-    private TestBroker(Path dir, int port, int receiveMaximum, ThrowawayPki pki) {
+    private TestBroker(Path dir, int port, int receiveMaximum, ThrowawayPki pki, boolean certificateRequired) {
         this.dir = dir;
         this.pki = pki;
         Path keyStore = dir.resolve("broker-keystore.p12");
@@ -44,7 +44,8 @@ public final class TestBroker implements AutoCloseable {
         pki.writeTrustStore(trustStore, STORE_PASSWORD);
         pki.writeCa(caFile());
         this.broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("hivemq"), port, keyStore,
-                trustStore, new String(STORE_PASSWORD), receiveMaximum), policy::get, new BrokerEvents() {
+                trustStore, new String(STORE_PASSWORD), receiveMaximum, certificateRequired), policy::get,
+                new BrokerEvents() {
                     @Override
                     public void connected(ReceivedConnect connect) {
                         connects.add(connect);
@@ -59,12 +60,17 @@ public final class TestBroker implements AutoCloseable {
 
     /** Starts a broker whose files live in {@code dir}. */
     public static TestBroker start(Path dir) {
-        return new TestBroker(dir, freePort(), 100, ThrowawayPki.create("test CA"));
+        return new TestBroker(dir, freePort(), 100, ThrowawayPki.create("test CA"), true);
+    }
+
+    /** A broker that also lets clients in without a certificate when their password is the policy's token. */
+    public static TestBroker startAcceptingTokens(Path dir) {
+        return new TestBroker(dir, freePort(), 100, ThrowawayPki.create("test CA"), false);
     }
 
     /** Starts a broker like {@code earlier} (same port, same CA), after it was stopped. */
     public static TestBroker restart(TestBroker earlier, Path dir) {
-        return new TestBroker(dir, earlier.port(), 100, earlier.pki);
+        return new TestBroker(dir, earlier.port(), 100, earlier.pki, true);
     }
 
     public int port() {
