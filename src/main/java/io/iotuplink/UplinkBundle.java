@@ -123,7 +123,9 @@ public final class UplinkBundle extends RouteBuilder {
                 MqttOptions.connect(config.mqtt(), tls.socketFactory(alpn)), config.reconnect(), monitor,
                 config.endpoint(), ConfigReader.envName("aws.iot.ca-path") + "=" + config.caPath());
         if (config.auth().customAuthorizer()) {
-            status.countTokenRefreshes(tokens(config, supervisor, monitor, clock, context)::refreshes);
+            TokenManager tokens = tokens(config, supervisor, monitor, clock, context);
+            status.countTokenRefreshes(tokens::refreshes);
+            metrics.countTokenRefreshes(tokens);
         }
         ReadingIntake intake = new ReadingIntake(mapper, new ReadingFactory(mapper, clock),
                 new EnvelopeWriter(mapper, config.deviceId()), config.telemetryTopic(), config.eventsTopic());

@@ -1,5 +1,6 @@
 package io.iotuplink.status;
 
+import io.iotuplink.auth.TokenManager;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.outbox.OutboxStore;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -34,6 +35,13 @@ public final class UplinkMetrics {
                 .description("Bytes of envelopes waiting in the outbox").register(registry);
         FunctionCounter.builder("uplink.outbox.dropped", outbox, OutboxStore::dropped)
                 .description("Readings dropped because the outbox was full").register(registry);
+    }
+
+    /** With a custom authorizer: {@code uplink_token_refreshes_total}. */
+    public void countTokenRefreshes(TokenManager tokens) {
+        // Micrometer holds the measured object weakly: the token manager itself lives as long as the bundle
+        FunctionCounter.builder("uplink.token.refreshes", tokens, TokenManager::refreshes)
+                .description("Tokens fetched from the provider").register(registry);
     }
 
     /** One reading's fate: {@code published}, {@code dead_lettered} or {@code kept} (waits for the connection). */

@@ -136,6 +136,8 @@ class CustomAuthorizerTest {
             p.put("uplink.token.url", "http://127.0.0.1:" + tokens.getAddress().getPort() + "/token");
             try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
                 assertEquals(1, bundle.status().get("token_refreshes").asInt());
+                assertTrue(bundle.http("GET", "/observe/metrics", null, null).body()
+                        .contains("uplink_token_refreshes_total 1.0"));
                 assertTrue(!bundle.status().toString().contains("url-secret-42"));
             }
         } finally {
