@@ -78,6 +78,18 @@ public final class EmbeddedBroker implements AutoCloseable {
         return port;
     }
 
+    /** Cuts a client off, as a broker does (DISCONNECT 0x98 administrative action); true when it was connected. */
+    public boolean disconnectClient(String clientId) {
+        try {
+            return com.hivemq.extension.sdk.api.services.Services.clientService()
+                    .disconnectClient(clientId, false,
+                            com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode.ADMINISTRATIVE_ACTION,
+                            "cut off by the broker").get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot disconnect " + clientId + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Stops the broker, waiting a bounded time; every client is disconnected. */
     @Override
     public void close() {

@@ -74,7 +74,7 @@ class CustomAuthorizerTest {
     }
 
     @Test
-    void afterTheBrokerRefusesTheTokenTheNextConnectUsesARefreshedOne() throws Exception {
+    void afterTheBrokerCutsTheClientOffItReconnectsWithTheRefreshedToken() throws Exception {
         try (TestBroker broker = TestBroker.startAcceptingTokens(dir.resolve("broker"))) {
             broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("old-secret"));
             Path file = Files.writeString(dir.resolve("token.json"), token("old-secret", 3600));
@@ -84,7 +84,7 @@ class CustomAuthorizerTest {
                 broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("new-secret"));
                 Files.writeString(file, token("new-secret", 3600));
 
-                bundle.http("POST", "/connection/reconnect", null, null);
+                broker.cutOff("bombercat-token");
 
                 RunningBundle.await(() -> broker.connects().size() >= 2, Duration.ofSeconds(30),
                         "a connection with the new token");

@@ -113,6 +113,13 @@ public final class TestBroker implements AutoCloseable {
     public record DeviceFiles(Path certificate, Path key, Path ca) {
     }
 
+    /** Cuts the client off from the broker's side. */
+    public void cutOff(String clientId) {
+        if (!broker.disconnectClient(clientId)) {
+            throw new AssertionError(clientId + " was not connected");
+        }
+    }
+
     /** Every CONNECT the broker accepted, in order. */
     public List<ReceivedConnect> connects() {
         return List.copyOf(connects);
