@@ -6,13 +6,13 @@ import io.iotuplink.UplinkException;
 import io.iotuplink.mqtt.ReasonCodes;
 import org.eclipse.paho.mqttv5.common.MqttException;
 
-import javax.net.ssl.SSLHandshakeException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
+import javax.net.ssl.SSLHandshakeException;
 
 /** Turns what Paho and the TLS stack throw on CONNECT into an error that says what to check. */
 final class ConnectFailure {

@@ -1,10 +1,9 @@
 package io.iotuplink.mqtt;
 
 import io.iotuplink.config.MqttSession;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 
 import javax.net.ssl.SSLSocketFactory;
-
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 
 /** Builds Paho's CONNECT options from the session settings: mutual TLS, hostname verification, our own reconnect. */
 public final class MqttOptions {

@@ -1,12 +1,12 @@
 package io.iotuplink.tls;
 
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.util.List;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * Wraps an {@link SSLSocketFactory} so every socket it makes allows only the given TLS protocol versions and, when

@@ -2,8 +2,8 @@ package io.iotuplink.e2e;
 
 import io.iotuplink.support.BundleProcess;
 import io.iotuplink.support.Mosquitto;
-import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.PeerClient;
+import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 import org.junit.jupiter.api.Test;

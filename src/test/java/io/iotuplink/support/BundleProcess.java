@@ -1,6 +1,7 @@
 package io.iotuplink.support;
 
 import io.iotuplink.config.ConfigReader;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -2,8 +2,8 @@ package io.iotuplink.support;
 
 import io.iotuplink.local.BrokerEvents;
 import io.iotuplink.local.BrokerPolicy;
-import io.iotuplink.local.ReceivedConnect;
 import io.iotuplink.local.EmbeddedBroker;
+import io.iotuplink.local.ReceivedConnect;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.local.ThrowawayPki;
 
