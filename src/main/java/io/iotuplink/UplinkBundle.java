@@ -26,6 +26,7 @@ import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.mqtt.UplinkMqttClient;
 import io.iotuplink.outbox.OutboxDrain;
 import io.iotuplink.outbox.OutboxStore;
+import io.iotuplink.outbox.PublishShaper;
 import io.iotuplink.outbox.WhenFull;
 import io.iotuplink.publish.KeepaliveRoute;
 import io.iotuplink.publish.PublishRoutes;
@@ -158,7 +159,9 @@ public final class UplinkBundle extends RouteBuilder {
         });
 
         context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox,
-                new OutboxDrain(outbox, monitor, context.createProducerTemplate()), metrics, clock));
+                new OutboxDrain(outbox, monitor, context.createProducerTemplate(),
+                        new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime)),
+                metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));

@@ -118,7 +118,9 @@ public final class ConfigReader {
                 backoff("uplink.reconnect", 5),
                 duration("uplink.shutdown-timeout", "10s", Duration.ZERO, Duration.ofMinutes(10), null),
                 duration("uplink.tls.check-interval", "30s", Duration.ZERO, Duration.ofDays(1), null),
-                auth);
+                auth,
+                integer("uplink.max-publish-rate", 100, 0, 1_000_000),
+                byteSize("uplink.max-bytes-rate", 512L << 10));
     }
 
     private String[] endpoint(int defaultPort) {

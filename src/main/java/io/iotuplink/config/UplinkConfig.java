@@ -27,7 +27,9 @@ public record UplinkConfig(
         Backoff reconnect,
         Duration shutdownTimeout,
         Duration certificateCheckInterval,
-        AuthSettings auth) {
+        AuthSettings auth,
+        int maxPublishRate,
+        long maxBytesRate) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

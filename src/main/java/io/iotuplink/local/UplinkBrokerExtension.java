@@ -122,7 +122,7 @@ final class UplinkBrokerExtension implements ExtensionMain {
         return new ReceivedPublish(clientId, packet.getTopic(), packet.getQos().getQosNumber(), packet.getRetain(),
                 payload, packet.getContentType().orElse(null),
                 packet.getPayloadFormatIndicator().map(p -> p == PayloadFormatIndicator.UTF_8).orElse(null),
-                Map.copyOf(user));
+                Map.copyOf(user), System.nanoTime());
     }
 
     private static byte[] bytes(ByteBuffer buffer) {

@@ -25,11 +25,14 @@ public final class OutboxDrain {
     private final OutboxStore outbox;
     private final ConnectionMonitor connection;
     private final ProducerTemplate producer;
+    private final PublishShaper shaper;
 
-    public OutboxDrain(OutboxStore outbox, ConnectionMonitor connection, ProducerTemplate producer) {
+    public OutboxDrain(OutboxStore outbox, ConnectionMonitor connection, ProducerTemplate producer,
+            PublishShaper shaper) {
         this.outbox = outbox;
         this.connection = connection;
         this.producer = producer;
+        this.shaper = shaper;
     }
 
     /** One tick of the drain: publishes for up to two seconds, then lets the timer come back. */
@@ -42,6 +45,15 @@ public final class OutboxDrain {
                 return;
             }
             for (StoredReading reading : batch) {
+                try {
+                    shaper.acquire(reading.envelope().length);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                if (tick.getContext().isStopping()) {
+                    return;
+                }
                 Exchange result = producer.send("direct:mqtt-publish", e -> e.getMessage().setBody(reading));
                 String outcome = result.getProperty(OUTCOME, String.class);
                 if (result.getException() != null || !(PUBLISHED.equals(outcome) || DEAD_LETTERED.equals(outcome))) {
