@@ -120,7 +120,8 @@ public final class ConfigReader {
                 duration("uplink.tls.check-interval", "30s", Duration.ZERO, Duration.ofDays(1), null),
                 auth,
                 integer("uplink.max-publish-rate", 100, 0, 1_000_000),
-                byteSize("uplink.max-bytes-rate", 512L << 10));
+                byteSize("uplink.max-bytes-rate", 512L << 10),
+                choice("uplink.compress", "none", "none", "gzip"));
     }
 
     private String[] endpoint(int defaultPort) {

@@ -29,7 +29,8 @@ public record UplinkConfig(
         Duration certificateCheckInterval,
         AuthSettings auth,
         int maxPublishRate,
-        long maxBytesRate) {
+        long maxBytesRate,
+        String compress) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

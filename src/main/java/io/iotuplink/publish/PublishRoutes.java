@@ -168,9 +168,10 @@ public final class PublishRoutes extends RouteBuilder {
         message.setHeader(MESSAGE_ID, stored.messageId());
         message.setHeader(READING_KIND, stored.kind());
         message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, stored.topic());
+        boolean gzip = "gzip".equals(config.compress());
         message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES,
-                MqttPublishProperties.forReading(stored.messageId()));
-        message.setBody(stored.envelope());
+                MqttPublishProperties.forReading(stored.messageId(), gzip));
+        message.setBody(gzip ? MqttPublishProperties.gzip(stored.envelope()) : stored.envelope());
     }
 
     private String reason(Exchange exchange) {
