@@ -24,6 +24,7 @@ import io.iotuplink.inputs.file.InboxFiles;
 import io.iotuplink.local.LocalBroker;
 import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.mqtt.UplinkMqttClient;
+import io.iotuplink.outbox.BatchEnvelope;
 import io.iotuplink.outbox.OutboxDrain;
 import io.iotuplink.outbox.OutboxStore;
 import io.iotuplink.outbox.PublishShaper;
@@ -160,7 +161,9 @@ public final class UplinkBundle extends RouteBuilder {
 
         context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox,
                 new OutboxDrain(outbox, monitor, context.createProducerTemplate(),
-                        new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime)),
+                        new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime),
+                        config.batchMaxReadings(), config.batchMaxDelay(),
+                        new BatchEnvelope(mapper, config.deviceId(), clock)),
                 metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));

@@ -121,7 +121,9 @@ public final class ConfigReader {
                 auth,
                 integer("uplink.max-publish-rate", 100, 0, 1_000_000),
                 byteSize("uplink.max-bytes-rate", 512L << 10),
-                choice("uplink.compress", "none", "none", "gzip"));
+                choice("uplink.compress", "none", "none", "gzip"),
+                integer("uplink.batch.max-readings", 1, 1, 10_000),
+                duration("uplink.batch.max-delay", "1s", Duration.ZERO, Duration.ofMinutes(10), null));
     }
 
     private String[] endpoint(int defaultPort) {

@@ -30,7 +30,9 @@ public record UplinkConfig(
         AuthSettings auth,
         int maxPublishRate,
         long maxBytesRate,
-        String compress) {
+        String compress,
+        int batchMaxReadings,
+        Duration batchMaxDelay) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

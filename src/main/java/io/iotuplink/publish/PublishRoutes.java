@@ -8,6 +8,7 @@ import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.ReadingRoutesHeaders;
 import io.iotuplink.mqtt.PublishRefusedException;
+import io.iotuplink.outbox.BatchEnvelope;
 import io.iotuplink.outbox.OutboxDrain;
 import io.iotuplink.outbox.OutboxStore;
 import io.iotuplink.outbox.StoredReading;
@@ -161,10 +162,22 @@ public final class PublishRoutes extends RouteBuilder {
     }
 
     private void toMqttMessage(Exchange exchange) {
-        if (!(exchange.getMessage().getBody() instanceof StoredReading stored)) {
+        var message = exchange.getMessage();
+        if (message.getBody() instanceof BatchEnvelope.Batch batch) {
+            message.setHeader(MESSAGE_ID, batch.messageId());
+            message.setHeader(READING_KIND, "telemetry");
+            message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, config.telemetryTopic());
+            boolean gzip = "gzip".equals(config.compress());
+            var properties = MqttPublishProperties.forReading(batch.messageId(), gzip);
+            properties.getUserProperties().add(new org.eclipse.paho.mqttv5.common.packet.UserProperty(
+                    "batch_size", String.valueOf(batch.readings().size())));
+            message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, properties);
+            message.setBody(gzip ? MqttPublishProperties.gzip(batch.envelope()) : batch.envelope());
+            return;
+        }
+        if (!(message.getBody() instanceof StoredReading stored)) {
             return; // a redelivery: the message was already prepared
         }
-        var message = exchange.getMessage();
         message.setHeader(MESSAGE_ID, stored.messageId());
         message.setHeader(READING_KIND, stored.kind());
         message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, stored.topic());

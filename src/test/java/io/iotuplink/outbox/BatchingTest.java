@@ -1,0 +1,70 @@
+package io.iotuplink.outbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.iotuplink.local.ReceivedPublish;
+import io.iotuplink.support.BrokerAndBundle;
+import io.iotuplink.support.RunningBundle;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Batching: readings share publishes, never over 128 KB, each reading exactly once with its own time and id. */
+class BatchingTest {
+
+    @RegisterExtension
+    static final BrokerAndBundle uplink = new BrokerAndBundle(p -> {
+        p.put("uplink.batch.max-readings", "500");
+        p.put("uplink.batch.max-delay", "500ms");
+    });
+
+    @Test
+    void batchesStayUnder128KbAndCarryEveryReadingOnce() {
+        String padding = "p".repeat(900);
+        List<String> accepted = new ArrayList<>();
+        for (int request = 0; request < 3; request++) {
+            int base = request * 100;
+            String array = IntStream.range(base, base + 100)
+                    .mapToObj(i -> "{\"seq\": " + i + ", \"pad\": \"" + padding + "\"}")
+                    .collect(Collectors.joining(",", "[", "]"));
+            var response = uplink.bundle().http("POST", "/telemetry", "application/json", array);
+            assertEquals(202, response.statusCode(), response.body());
+            RunningBundle.json(response.body()).get("message_ids").forEach(id -> accepted.add(id.asText()));
+        }
+
+        RunningBundle.await(() -> carried(uplink.broker().received()).size() >= 300, Duration.ofSeconds(30),
+                "all 300 readings");
+        List<ReceivedPublish> batches = uplink.broker().received().stream()
+                .filter(p -> p.userProperties().containsKey("batch_size")).toList();
+        List<String> carried = carried(batches);
+        assertEquals(300, carried.size(), "each reading exactly once");
+        assertEquals(new HashSet<>(accepted), new HashSet<>(carried));
+        assertTrue(batches.size() >= 3, "300 readings of ~1 KB need at least 3 publishes: " + batches.size());
+        for (ReceivedPublish batch : batches) {
+            assertTrue(batch.payload().length <= 128 * 1024, batch.payload().length + " bytes");
+            JsonNode json = RunningBundle.json(batch.payloadText());
+            assertEquals(json.get("batch").size(), Integer.parseInt(batch.userProperties().get("batch_size")));
+            JsonNode first = json.get("batch").get(0);
+            assertTrue(first.get("timestamp").asDouble() > 1.7e9 && first.has("data"), first.toString());
+        }
+    }
+
+    private static List<String> carried(List<ReceivedPublish> publishes) {
+        List<String> ids = new ArrayList<>();
+        for (ReceivedPublish p : publishes) {
+            if (p.userProperties().containsKey("batch_size")) {
+                RunningBundle.json(p.payloadText()).get("batch").forEach(r -> ids.add(r.get("message_id").asText()));
+            }
+        }
+        return ids;
+    }
+}
