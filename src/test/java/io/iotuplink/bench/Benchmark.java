@@ -1,0 +1,148 @@
+package io.iotuplink.bench;
+
+import io.iotuplink.config.MqttSession;
+import io.iotuplink.mqtt.MqttOptions;
+import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.TestBroker;
+import io.iotuplink.tls.PemFiles;
+import io.iotuplink.tls.PemTlsContext;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * Prints figures, asserts nothing: raw Paho (synchronous and with 90 in flight) against the bundle's whole path
+ * (HTTP in, outbox, envelope, mutual-TLS publish, PUBACK) on the same embedded broker in the same run, and the
+ * bundle's resident memory after a steady load. Run it with {@code bench/run.sh}.
+ */
+public final class Benchmark {
+
+    private static final String PAYLOAD = "{\"temperature\": 21.3, \"humidity\": 60.0, \"seq\": 123}";
+
+    public static void main(String[] args) throws Exception {
+        int messages = Integer.parseInt(System.getProperty("bench.messages", "5000"));
+        int steadySeconds = Integer.parseInt(System.getProperty("bench.steady-seconds", "60"));
+        Path dir = Files.createTempDirectory("iot-uplink-bench");
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+            TestBroker.DeviceFiles device = broker.device("bombercat-bench", TestBroker.KeyForm.PKCS1);
+            MqttConnectionOptions options = MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true,
+                    Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(10)),
+                    PemTlsContext.create(PemFiles.load(device.certificate(), device.key(), device.ca()))
+                            .socketFactory());
+            double sync = raw(broker, options, messages, 1);
+            double pipelined = raw(broker, options, messages, 90);
+            double bundle = bundle(broker, device, dir, messages, steadySeconds);
+            System.out.printf("%n| path | readings/s |%n|---|---|%n| raw Paho, synchronous | %.0f |%n"
+                    + "| raw Paho, 90 in flight | %.0f |%n| bundle (HTTP → outbox → PUBACK) | %.0f |%n"
+                    + "| ratio bundle / pipelined Paho | %.2f |%n", sync, pipelined, bundle, bundle / pipelined);
+        }
+    }
+
+    private static double raw(TestBroker broker, MqttConnectionOptions options, int messages, int inFlight)
+            throws Exception {
+        MqttAsyncClient client = new MqttAsyncClient("ssl://localhost:" + broker.port(), "bench-raw-" + inFlight,
+                new MemoryPersistence());
+        IMqttToken connack = client.connect(options);
+        connack.waitForCompletion(10_000);
+        Integer receiveMaximum = connack.getResponseProperties() == null ? null
+                : connack.getResponseProperties().getReceiveMaximum();
+        if (receiveMaximum != null && receiveMaximum < inFlight) {
+            // Paho refuses (32202) more in flight than the broker's receive maximum
+            System.out.printf("raw: the broker's receive maximum is %d; %d in flight instead of %d%n",
+                    receiveMaximum, receiveMaximum - 1, inFlight);
+            inFlight = receiveMaximum - 1;
+        }
+        Deque<IMqttToken> window = new ArrayDeque<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < messages; i++) {
+            if (window.size() >= inFlight) {
+                window.removeFirst().waitForCompletion(10_000);
+            }
+            MqttMessage message = new MqttMessage(PAYLOAD.getBytes());
+            message.setQos(1);
+            while (true) {
+                try {
+                    window.addLast(client.publish("bombercat/telemetry", message));
+                    break;
+                } catch (org.eclipse.paho.mqttv5.common.MqttException e) {
+                    if (e.getReasonCode() != 32202) {
+                        throw e;
+                    }
+                    // Paho counts a slot free a moment after the token completes: back off briefly
+                    if (!window.isEmpty()) {
+                        window.removeFirst().waitForCompletion(10_000);
+                    }
+                    Thread.sleep(1);
+                }
+            }
+        }
+        while (!window.isEmpty()) {
+            window.removeFirst().waitForCompletion(10_000);
+        }
+        double rate = messages / ((System.nanoTime() - start) / 1e9);
+        client.disconnect().waitForCompletion(5_000);
+        client.close();
+        return rate;
+    }
+
+    private static double bundle(TestBroker broker, TestBroker.DeviceFiles device, Path dir, int messages,
+            int steadySeconds) throws Exception {
+        Map<String, String> p = RunningBundle.properties(broker, device, dir.resolve("data"));
+        p.put("aws.iot.client-id", "bombercat-bench");
+        p.put("uplink.max-publish-rate", "0");
+        p.put("uplink.max-bytes-rate", "0");
+        long started = System.nanoTime();
+        int before = broker.received().size();
+        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
+            bundle.http("POST", "/telemetry", "application/json", PAYLOAD);
+            broker.await(r -> true, before + 1, Duration.ofSeconds(30));
+            System.out.printf("bundle: start to first PUBACK %.2f s%n", (System.nanoTime() - started) / 1e9);
+
+            String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
+            int base = broker.received().size();
+            long start = System.nanoTime();
+            for (int sent = 0; sent < messages; sent += 100) {
+                bundle.http("POST", "/telemetry", "application/json", array);
+            }
+            broker.await(r -> true, base + messages, Duration.ofMinutes(10));
+            double rate = messages / ((System.nanoTime() - start) / 1e9);
+            String metrics = bundle.http("GET", "/observe/metrics", null, null).body();
+            metrics.lines().filter(l -> l.startsWith("uplink_puback_seconds{quantile"))
+                    .forEach(l -> System.out.println("bundle: " + l));
+
+            long end = System.nanoTime() + steadySeconds * 1_000_000_000L;
+            String ten = IntStream.range(0, 10).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
+            while (System.nanoTime() < end) {
+                long tick = System.nanoTime();
+                bundle.http("POST", "/telemetry", "application/json", ten);
+                long sleep = 10_000_000L - (System.nanoTime() - tick);
+                if (sleep > 0) {
+                    Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
+                }
+            }
+            System.out.printf("bundle: resident memory of this JVM (broker and bundle) after %d s at 1,000"
+                    + " readings/s: %s%n", steadySeconds, residentMemory());
+            return rate;
+        }
+    }
+
+    private static String residentMemory() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return line.substring(6).trim();
+            }
+        }
+        return "unknown";
+    }
+}
