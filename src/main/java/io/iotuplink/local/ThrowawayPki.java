@@ -107,12 +107,12 @@ public final class ThrowawayPki {
             writePem(file, certificate, false);
         }
 
-        /** PKCS#1 ({@code BEGIN RSA PRIVATE KEY}, as the AWS console downloads) or SEC1 ({@code BEGIN EC PRIVATE KEY}). */
+        /** PKCS#1 (PEM type {@code RSA PRIVATE KEY}, as the AWS console downloads) or SEC1 ({@code EC PRIVATE KEY}). */
         public void writeTraditionalKey(Path file) {
             writePem(file, withCurveParameters(keys.getPrivate()), true);
         }
 
-        /** PKCS#8 ({@code BEGIN PRIVATE KEY}). */
+        /** PKCS#8 (PEM type {@code PRIVATE KEY}). */
         public void writePkcs8Key(Path file) {
             try {
                 writePem(file, new JcaPKCS8Generator(keys.getPrivate(), null).generate(), true);

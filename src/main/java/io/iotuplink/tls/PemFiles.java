@@ -94,8 +94,8 @@ public final class PemFiles {
         if (path == null) {
             return null;
         }
-        String notKey = var + "=" + path + ": not a PEM private key (expected -----BEGIN RSA PRIVATE KEY-----,"
-                + " -----BEGIN PRIVATE KEY----- or -----BEGIN EC PRIVATE KEY-----)";
+        String notKey = var + "=" + path + ": not a PEM private key (expected a PEM block of type RSA PRIVATE KEY,"
+                + " as the AWS console downloads it, PRIVATE KEY (PKCS#8) or EC PRIVATE KEY)";
         try (Reader reader = open(path); PEMParser parser = new PEMParser(reader)) {
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             Object item;
