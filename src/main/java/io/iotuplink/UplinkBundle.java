@@ -25,11 +25,13 @@ import io.iotuplink.local.LocalBroker;
 import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.mqtt.UplinkMqttClient;
 import io.iotuplink.outbox.BatchEnvelope;
+import io.iotuplink.outbox.InflightWindow;
 import io.iotuplink.outbox.OutboxDrain;
 import io.iotuplink.outbox.OutboxStore;
 import io.iotuplink.outbox.PublishShaper;
 import io.iotuplink.outbox.WhenFull;
 import io.iotuplink.publish.KeepaliveRoute;
+import io.iotuplink.publish.MqttPublishProperties;
 import io.iotuplink.publish.PublishRoutes;
 import io.iotuplink.status.ApplicationState;
 import io.iotuplink.status.PublishStats;
@@ -42,6 +44,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.builder.ThreadPoolProfileBuilder;
+import org.apache.camel.spi.ThreadPoolProfile;
 import org.apache.camel.StartupListener;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -58,6 +62,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.Map;
 import java.util.Set;
 
@@ -159,12 +166,16 @@ public final class UplinkBundle extends RouteBuilder {
             }
         });
 
-        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox,
-                new OutboxDrain(outbox, monitor, context.createProducerTemplate(),
-                        new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime),
-                        config.batchMaxReadings(), config.batchMaxDelay(),
-                        new BatchEnvelope(mapper, config.deviceId(), clock)),
-                metrics, clock));
+        InflightWindow window = new InflightWindow(
+                () -> Math.min(config.maxInflight(), supervisor.receiveMaximum()));
+        metrics.inFlight(window);
+        OutboxDrain drain = new OutboxDrain(outbox, monitor, context.createProducerTemplate(),
+                new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime),
+                window, publishers(context, config.maxInflight()),
+                "gzip".equals(config.compress()) ? MqttPublishProperties::gzip : UnaryOperator.identity(),
+                config.batchMaxReadings(), config.batchMaxDelay(),
+                new BatchEnvelope(mapper, config.deviceId(), clock), config.mqtt().publishTimeout());
+        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox, drain, metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
@@ -191,6 +202,17 @@ public final class UplinkBundle extends RouteBuilder {
     }
 
     /** The token side of a custom authorizer: a provider, a manager refreshing it, the supervisor using it. */
+    /**
+     * The threads publishes wait for their PUBACK on: one per slot of the in-flight window, let go when idle, and
+     * shut down with the context.
+     */
+    private ExecutorService publishers(CamelContext context, int maxInflight) {
+        ThreadPoolProfile profile = new ThreadPoolProfileBuilder("uplink-publish").poolSize(maxInflight)
+                .maxPoolSize(maxInflight).maxQueueSize(-1).keepAliveTime(60L, TimeUnit.SECONDS)
+                .allowCoreThreadTimeOut(true).build();
+        return context.getExecutorServiceManager().newThreadPool(this, "uplink-publish", profile);
+    }
+
     private static TokenManager tokens(UplinkConfig config, ConnectionSupervisor supervisor,
             ConnectionMonitor monitor, Clock clock, CamelContext context) throws Exception {
         AuthSettings auth = config.auth();

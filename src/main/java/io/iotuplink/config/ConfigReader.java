@@ -123,7 +123,8 @@ public final class ConfigReader {
                 byteSize("uplink.max-bytes-rate", 512L << 10),
                 choice("uplink.compress", "none", "none", "gzip"),
                 integer("uplink.batch.max-readings", 1, 1, 10_000),
-                duration("uplink.batch.max-delay", "1s", Duration.ZERO, Duration.ofMinutes(10), null));
+                duration("uplink.batch.max-delay", "1s", Duration.ZERO, Duration.ofMinutes(10), null),
+                integer("uplink.max-inflight", 100, 1, 65_535));
     }
 
     private String[] endpoint(int defaultPort) {

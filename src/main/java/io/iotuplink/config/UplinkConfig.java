@@ -32,7 +32,8 @@ public record UplinkConfig(
         long maxBytesRate,
         String compress,
         int batchMaxReadings,
-        Duration batchMaxDelay) {
+        Duration batchMaxDelay,
+        int maxInflight) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

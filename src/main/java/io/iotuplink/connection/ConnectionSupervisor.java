@@ -54,6 +54,8 @@ public final class ConnectionSupervisor implements MqttCallback {
     private int failedAttempts;
     private ScheduledFuture<?> pending;
     private volatile Credentials credentials;
+    /** MQTT 5's default when a CONNACK names no receive maximum. */
+    private volatile int receiveMaximum = 65_535;
     private final List<MqttSubscription> subscriptions = new CopyOnWriteArrayList<>();
     private final List<IMqttMessageListener> listeners = new CopyOnWriteArrayList<>();
 
@@ -146,6 +148,11 @@ public final class ConnectionSupervisor implements MqttCallback {
         }
     }
 
+    /** The most QoS 1 publishes the broker takes unacknowledged on this connection (CONNACK receive maximum). */
+    public int receiveMaximum() {
+        return receiveMaximum;
+    }
+
     public boolean reconnectEnabled() {
         return reconnectEnabled;
     }
@@ -219,7 +226,10 @@ public final class ConnectionSupervisor implements MqttCallback {
             }
         }
         try {
-            client.connect(options);
+            IMqttToken connack = client.connectWithResult(options);
+            Integer granted = connack.getResponseProperties() == null ? null
+                    : connack.getResponseProperties().getReceiveMaximum();
+            receiveMaximum = granted == null || granted <= 0 ? 65_535 : granted;
             subscribeAll();
             synchronized (this) {
                 failedAttempts = 0;

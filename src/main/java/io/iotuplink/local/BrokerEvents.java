@@ -1,11 +1,19 @@
 package io.iotuplink.local;
 
-/** What the embedded broker reports: accepted connections and accepted publishes. */
+/** What the embedded broker reports: accepted connections, accepted publishes, and the QoS 1 flow. */
 public interface BrokerEvents {
 
     default void connected(ReceivedConnect connect) {
     }
 
     default void received(ReceivedPublish publish) {
+    }
+
+    /** A QoS 1 PUBLISH with this packet identifier arrived from the client (accepted or not). */
+    default void publishArrived(String clientId, int packetId) {
+    }
+
+    /** The broker sent the PUBACK for this packet identifier to the client. */
+    default void pubackSent(String clientId, int packetId) {
     }
 }

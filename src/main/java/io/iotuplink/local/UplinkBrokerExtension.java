@@ -5,6 +5,7 @@ import com.hivemq.extension.sdk.api.async.TimeoutFallback;
 import com.hivemq.extension.sdk.api.auth.PublishAuthorizer;
 import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
 import com.hivemq.extension.sdk.api.client.parameter.ClientTlsInformation;
+import com.hivemq.extension.sdk.api.interceptor.puback.PubackOutboundInterceptor;
 import com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor;
 import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
 import com.hivemq.extension.sdk.api.packets.connect.ConnectPacket;
@@ -80,6 +81,10 @@ final class UplinkBrokerExtension implements ExtensionMain {
 
         // other refusals (quota exceeded...) come from the interceptor: a failed authorization may disconnect
         PublishInboundInterceptor recorder = (publish, result) -> {
+            PublishPacket packet = publish.getPublishPacket();
+            if (packet.getQos().getQosNumber() == 1) {
+                events.publishArrived(publish.getClientInformation().getClientId(), packet.getPacketId());
+            }
             BrokerPolicy current = policy.get();
             int refusal = current.refusalFor(publish.getPublishPacket().getTopic());
             if (refusal != 0) {
@@ -93,8 +98,12 @@ final class UplinkBrokerExtension implements ExtensionMain {
             }
             events.received(toReceived(publish.getClientInformation().getClientId(), publish.getPublishPacket()));
         };
-        Services.initializerRegistry().setClientInitializer(
-                (initializer, client) -> client.addPublishInboundInterceptor(recorder));
+        PubackOutboundInterceptor pubacks = (puback, result) -> events.pubackSent(
+                puback.getClientInformation().getClientId(), puback.getPubackPacket().getPacketIdentifier());
+        Services.initializerRegistry().setClientInitializer((initializer, client) -> {
+            client.addPublishInboundInterceptor(recorder);
+            client.addPubackOutboundInterceptor(pubacks);
+        });
     }
 
     @Override

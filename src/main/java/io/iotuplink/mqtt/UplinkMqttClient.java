@@ -2,12 +2,14 @@ package io.iotuplink.mqtt;
 
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -38,13 +40,37 @@ public class UplinkMqttClient extends MqttClient {
                     + "': iot-uplink publishes at QoS 1 only (AWS IoT Core has no QoS 2, QoS 0 can lose readings)");
         }
         long sent = System.nanoTime();
-        IMqttToken token = aClient.publish(topic, message, null, null);
+        IMqttToken token;
+        try {
+            token = queue(topic, message, sent + publishTimeoutMillis * 1_000_000L);
+        } finally {
+            PublishHandoff.queued();
+        }
         token.waitForCompletion(publishTimeoutMillis);
         pubackLatency.accept(Duration.ofNanos(System.nanoTime() - sent));
         int[] reasonCodes = token.getReasonCodes();
         if (reasonCodes != null && reasonCodes.length > 0 && reasonCodes[0] >= 0x80) {
             MqttProperties ack = token.getResponseProperties();
             throw new PublishRefusedException(topic, reasonCodes[0], ack == null ? null : ack.getReasonString());
+        }
+    }
+
+    /**
+     * Hands the publish to Paho. Paho refuses (32202) more in flight than the broker's receive maximum, and frees a
+     * slot on its callback thread a moment after the PUBACK has completed the token; such a refusal is retried
+     * until a slot is free.
+     */
+    private IMqttToken queue(String topic, MqttMessage message, long deadlineNanos) throws MqttException {
+        while (true) {
+            try {
+                return aClient.publish(topic, message, null, null);
+            } catch (MqttException e) {
+                if (e.getReasonCode() != MqttClientException.REASON_CODE_MAX_INFLIGHT
+                        || System.nanoTime() > deadlineNanos) {
+                    throw e;
+                }
+                LockSupport.parkNanos(100_000);
+            }
         }
     }
 

@@ -1,17 +1,34 @@
 package io.iotuplink.outbox;
 
 import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.mqtt.PublishHandoff;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 
 /**
- * Sends what the outbox holds, oldest first, through {@code direct:mqtt-publish} while the connection is up, and
- * removes each reading once it is acknowledged (or kept as a dead letter). A reading that could not be sent stays,
- * and the next tick starts again from it, so order is kept and nothing is skipped.
+ * Sends what the outbox holds, oldest first, through {@code direct:mqtt-publish} while the connection is up: up to
+ * the {@link InflightWindow}'s worth of publishes await their PUBACK at once, each on a thread of its own, and
+ * each reading leaves the outbox only on its own PUBACK (or as a dead letter). Publishes reach Paho in the
+ * outbox's order. When one could not be sent, the drain lets the others settle and starts again from the oldest
+ * reading still stored, so nothing is skipped.
  */
 public final class OutboxDrain {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OutboxDrain.class);
 
     /** Exchange property the publish routes set to say what became of a reading. */
     public static final String OUTCOME = "uplinkOutcome";
@@ -19,30 +36,100 @@ public final class OutboxDrain {
     public static final String DEAD_LETTERED = "dead-lettered";
     public static final String KEPT = "kept";
 
-    private static final int BATCH = 100;
+    private static final int READ_AHEAD = 200;
     private static final long MAX_TICK_MILLIS = 2_000;
+    private static final long SLOT_WAIT_MILLIS = 200;
 
     private final OutboxStore outbox;
     private final ConnectionMonitor connection;
     private final ProducerTemplate producer;
     private final PublishShaper shaper;
+    private final InflightWindow window;
+    private final ExecutorService publishers;
+    private final UnaryOperator<byte[]> encode;
     private final int batchSize;
     private final long batchDelayMillis;
     private final BatchEnvelope batches;
+    private final long handoffTimeoutMillis;
+
+    /** The newest reading handed out (drain thread only); 0 starts again from the oldest. */
+    private long cursor;
+    private volatile boolean rewind;
+    private final Queue<StoredReading> acknowledged = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock removing = new ReentrantLock();
 
     /**
+     * @param publishers runs each publish until it is settled; as many threads as the window allows
+     * @param encode     turns an envelope into the payload on the wire (gzip, or as it is)
      * @param batchSize  telemetry readings per publish (1: no batching)
      * @param batchDelay how long a batch that is not full may wait for more readings
+     * @param handoffTimeout the longest wait for Paho to take a publish (the publish timeout)
      */
     public OutboxDrain(OutboxStore outbox, ConnectionMonitor connection, ProducerTemplate producer,
-            PublishShaper shaper, int batchSize, java.time.Duration batchDelay, BatchEnvelope batches) {
+            PublishShaper shaper, InflightWindow window, ExecutorService publishers, UnaryOperator<byte[]> encode,
+            int batchSize, Duration batchDelay, BatchEnvelope batches, Duration handoffTimeout) {
         this.outbox = outbox;
         this.connection = connection;
         this.producer = producer;
         this.shaper = shaper;
+        this.window = window;
+        this.publishers = publishers;
+        this.encode = encode;
         this.batchSize = batchSize;
         this.batchDelayMillis = batchDelay.toMillis();
         this.batches = batches;
+        this.handoffTimeoutMillis = handoffTimeout.toMillis();
+    }
+
+    /** One tick of the drain: publishes for up to two seconds, then lets the timer come back. */
+    public void drain(Exchange tick) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + MAX_TICK_MILLIS;
+        while (sending(tick) && System.currentTimeMillis() < deadline) {
+            if (rewind) {
+                // what failed is still stored: once the others are settled, start again from the oldest
+                if (!window.awaitEmpty(SLOT_WAIT_MILLIS)) {
+                    continue;
+                }
+                rewind = false;
+                cursor = 0;
+            }
+            List<StoredReading> next = outbox.after(cursor, Math.max(READ_AHEAD, batchSize));
+            if (next.isEmpty()) {
+                return;
+            }
+            int i = 0;
+            while (i < next.size()) {
+                if (rewind || !sending(tick)) {
+                    break;
+                }
+                List<StoredReading> group = telemetryRun(next, i);
+                if (!group.isEmpty()) {
+                    if (group.size() < batchSize && System.currentTimeMillis() - group.get(0).acceptedAtMillis()
+                            < batchDelayMillis && i + group.size() == next.size()) {
+                        return; // not full yet, and there is time to wait for more
+                    }
+                    BatchEnvelope.Batch batch = batches.write(group);
+                    OutgoingPublish publish = new OutgoingPublish(batch.messageId(), "telemetry",
+                            group.get(0).topic(), encode.apply(batch.envelope()), batch.readings().size());
+                    if (!dispatch(tick, publish, batch.readings())) {
+                        return;
+                    }
+                    i += batch.readings().size();
+                } else {
+                    StoredReading reading = next.get(i);
+                    OutgoingPublish publish = new OutgoingPublish(reading.messageId(), reading.kind(),
+                            reading.topic(), encode.apply(reading.envelope()), 0);
+                    if (!dispatch(tick, publish, List.of(reading))) {
+                        return;
+                    }
+                    i++;
+                }
+            }
+        }
+    }
+
+    private boolean sending(Exchange tick) {
+        return connection.isConnected() && !tick.getContext().isStopping();
     }
 
     /** The telemetry readings from {@code start} on, up to the batch size (empty when batching is off). */
@@ -57,54 +144,91 @@ public final class OutboxDrain {
         return readings.subList(start, end);
     }
 
-    /** Publishes one reading or batch, within the quotas; whether it left the outbox's hands. */
-    private boolean send(Exchange tick, Object body, int bytes) {
+    /**
+     * Starts one publish within the window and the quotas, and returns once Paho has queued it (so the next one
+     * follows it on the wire); false when it could not start, and the drain should come back later.
+     */
+    private boolean dispatch(Exchange tick, OutgoingPublish publish, List<StoredReading> readings)
+            throws InterruptedException {
+        if (!window.acquire(SLOT_WAIT_MILLIS)) {
+            return false;
+        }
         try {
-            shaper.acquire(bytes);
+            shaper.acquire(publish.payload().length);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            window.release();
+            throw e;
+        }
+        if (!sending(tick)) {
+            window.release();
             return false;
         }
-        if (tick.getContext().isStopping()) {
-            return false;
+        CountDownLatch queued = new CountDownLatch(1);
+        try {
+            publishers.execute(() -> publish(publish, readings, queued));
+        } catch (RejectedExecutionException e) {
+            window.release();
+            return false; // stopping
         }
-        Exchange result = producer.send("direct:mqtt-publish", e -> e.getMessage().setBody(body));
-        String outcome = result.getProperty(OUTCOME, String.class);
-        return result.getException() == null && (PUBLISHED.equals(outcome) || DEAD_LETTERED.equals(outcome));
+        cursor = readings.get(readings.size() - 1).seq();
+        queued.await(handoffTimeoutMillis, TimeUnit.MILLISECONDS);
+        return true;
     }
 
-    /** One tick of the drain: publishes for up to two seconds, then lets the timer come back. */
-    public void drain(Exchange tick) {
-        long deadline = System.currentTimeMillis() + MAX_TICK_MILLIS;
-        while (connection.isConnected() && !tick.getContext().isStopping()
-                && System.currentTimeMillis() < deadline) {
-            List<StoredReading> oldest = outbox.oldest(Math.max(BATCH, batchSize));
-            if (oldest.isEmpty()) {
-                return;
+    /** On a publisher thread: sends through the route (retries and all) and settles the outcome. */
+    private void publish(OutgoingPublish publish, List<StoredReading> readings, CountDownLatch queued) {
+        Exchange result = null;
+        try {
+            result = PublishHandoff.around(queued::countDown,
+                    () -> producer.send("direct:mqtt-publish", e -> e.getMessage().setBody(publish)));
+        } catch (RuntimeException e) {
+            LOG.warn("Publish {} did not run: {}", publish.messageId(), e.toString());
+        } finally {
+            queued.countDown();
+            settle(result, readings);
+        }
+    }
+
+    private void settle(Exchange result, List<StoredReading> readings) {
+        try {
+            String outcome = result == null ? null : result.getProperty(OUTCOME, String.class);
+            if (result != null && result.getException() == null
+                    && (PUBLISHED.equals(outcome) || DEAD_LETTERED.equals(outcome))) {
+                acknowledged.addAll(readings);
+                removeAcknowledged();
+            } else {
+                rewind = true;
             }
-            int i = 0;
-            while (i < oldest.size()) {
-                List<StoredReading> group = telemetryRun(oldest, i);
-                if (!group.isEmpty()) {
-                    if (group.size() < batchSize && System.currentTimeMillis() - group.get(0).acceptedAtMillis()
-                            < batchDelayMillis && i + group.size() == oldest.size()) {
-                        return; // not full yet, and there is time to wait for more
-                    }
-                    BatchEnvelope.Batch batch = batches.write(group);
-                    if (!send(tick, batch, batch.envelope().length)) {
-                        return;
-                    }
-                    batch.readings().forEach(outbox::remove);
-                    i += batch.readings().size();
-                } else {
-                    StoredReading reading = oldest.get(i);
-                    if (!send(tick, reading, reading.envelope().length)) {
-                        return;
-                    }
-                    outbox.remove(reading);
-                    i++;
+        } catch (RuntimeException e) {
+            LOG.warn("Acknowledged readings stay in the outbox and will be sent again: {}", e.getMessage());
+            rewind = true;
+        } finally {
+            window.release();
+        }
+    }
+
+    /**
+     * Removes what is acknowledged, many readings per transaction: one thread at a time commits everything
+     * acknowledged so far, the others leave theirs to it.
+     */
+    private void removeAcknowledged() {
+        while (!acknowledged.isEmpty() && removing.tryLock()) {
+            try {
+                List<StoredReading> done = new ArrayList<>();
+                for (StoredReading reading; (reading = acknowledged.poll()) != null; ) {
+                    done.add(reading);
                 }
+                if (!done.isEmpty()) {
+                    outbox.removeAll(done);
+                }
+            } finally {
+                removing.unlock();
             }
         }
+    }
+
+    /** Publishes awaiting their PUBACK now. */
+    public int inFlight() {
+        return window.inFlight();
     }
 }

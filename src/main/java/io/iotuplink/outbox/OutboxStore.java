@@ -34,6 +34,8 @@ public final class OutboxStore implements AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private long depth;
     private long bytes;
+    private PreparedStatement selectAfter;
+    private PreparedStatement delete;
 
     private OutboxStore(Connection db, long maxReadings, long maxBytes, WhenFull whenFull) throws SQLException {
         this.db = db;
@@ -150,13 +152,17 @@ public final class OutboxStore implements AutoCloseable {
         return count;
     }
 
-    /** Up to {@code limit} readings, oldest first. */
-    public synchronized List<StoredReading> oldest(int limit) {
-        List<StoredReading> readings = new ArrayList<>();
-        try (PreparedStatement select = db.prepareStatement("SELECT seq, message_id, kind, topic, accepted_at,"
-                + " envelope FROM readings ORDER BY seq LIMIT ?")) {
-            select.setInt(1, limit);
-            try (ResultSet r = select.executeQuery()) {
+    /** Up to {@code limit} readings stored after {@code seq} (0: from the oldest), oldest first. */
+    public synchronized List<StoredReading> after(long seq, int limit) {
+        List<StoredReading> readings = new ArrayList<>(Math.min(limit, 1024));
+        try {
+            if (selectAfter == null) {
+                selectAfter = db.prepareStatement("SELECT seq, message_id, kind, topic, accepted_at, envelope"
+                        + " FROM readings WHERE seq > ? ORDER BY seq LIMIT ?");
+            }
+            selectAfter.setLong(1, seq);
+            selectAfter.setInt(2, limit);
+            try (ResultSet r = selectAfter.executeQuery()) {
                 while (r.next()) {
                     readings.add(new StoredReading(r.getLong(1), r.getString(2), r.getString(3), r.getString(4),
                             r.getLong(5), r.getBytes(6)));
@@ -168,16 +174,30 @@ public final class OutboxStore implements AutoCloseable {
         return readings;
     }
 
-    /** Removes a reading once it is acknowledged (or kept as a dead letter). */
-    public synchronized void remove(StoredReading reading) {
-        try (PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq = ?")) {
-            delete.setLong(1, reading.seq());
-            if (delete.executeUpdate() == 1) {
-                depth--;
-                bytes -= reading.envelope().length;
+    /** Removes readings once they are acknowledged (or kept as dead letters), in one transaction. */
+    public synchronized void removeAll(List<StoredReading> done) {
+        try {
+            db.setAutoCommit(false);
+            if (delete == null) {
+                delete = db.prepareStatement("DELETE FROM readings WHERE seq = ?");
             }
+            long removed = 0;
+            long freed = 0;
+            for (StoredReading reading : done) {
+                delete.setLong(1, reading.seq());
+                if (delete.executeUpdate() == 1) {
+                    removed++;
+                    freed += reading.envelope().length;
+                }
+            }
+            db.commit();
+            depth -= removed;
+            bytes -= freed;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot remove a reading from the outbox: " + e.getMessage(), e);
+            rollback();
+            throw new IllegalStateException("cannot remove readings from the outbox: " + e.getMessage(), e);
+        } finally {
+            autoCommit();
         }
     }
 

@@ -8,10 +8,9 @@ import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.ReadingRoutesHeaders;
 import io.iotuplink.mqtt.PublishRefusedException;
-import io.iotuplink.outbox.BatchEnvelope;
 import io.iotuplink.outbox.OutboxDrain;
 import io.iotuplink.outbox.OutboxStore;
-import io.iotuplink.outbox.StoredReading;
+import io.iotuplink.outbox.OutgoingPublish;
 import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.UplinkMetrics;
 import org.apache.camel.Exchange;
@@ -19,6 +18,8 @@ import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.DeadLetterChannelBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -49,6 +50,7 @@ public final class PublishRoutes extends RouteBuilder {
     private final OutboxDrain drain;
     private final UplinkMetrics metrics;
     private final Clock clock;
+    private final boolean gzip;
 
     public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, InputCounters inputs,
             OutboxStore outbox, OutboxDrain drain, UplinkMetrics metrics, Clock clock) {
@@ -60,6 +62,7 @@ public final class PublishRoutes extends RouteBuilder {
         this.drain = drain;
         this.metrics = metrics;
         this.clock = clock;
+        this.gzip = "gzip".equals(config.compress());
     }
 
     @Override
@@ -163,28 +166,18 @@ public final class PublishRoutes extends RouteBuilder {
 
     private void toMqttMessage(Exchange exchange) {
         var message = exchange.getMessage();
-        if (message.getBody() instanceof BatchEnvelope.Batch batch) {
-            message.setHeader(MESSAGE_ID, batch.messageId());
-            message.setHeader(READING_KIND, "telemetry");
-            message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, config.telemetryTopic());
-            boolean gzip = "gzip".equals(config.compress());
-            var properties = MqttPublishProperties.forReading(batch.messageId(), gzip);
-            properties.getUserProperties().add(new org.eclipse.paho.mqttv5.common.packet.UserProperty(
-                    "batch_size", String.valueOf(batch.readings().size())));
-            message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, properties);
-            message.setBody(gzip ? MqttPublishProperties.gzip(batch.envelope()) : batch.envelope());
-            return;
-        }
-        if (!(message.getBody() instanceof StoredReading stored)) {
+        if (!(message.getBody() instanceof OutgoingPublish publish)) {
             return; // a redelivery: the message was already prepared
         }
-        message.setHeader(MESSAGE_ID, stored.messageId());
-        message.setHeader(READING_KIND, stored.kind());
-        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, stored.topic());
-        boolean gzip = "gzip".equals(config.compress());
-        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES,
-                MqttPublishProperties.forReading(stored.messageId(), gzip));
-        message.setBody(gzip ? MqttPublishProperties.gzip(stored.envelope()) : stored.envelope());
+        message.setHeader(MESSAGE_ID, publish.messageId());
+        message.setHeader(READING_KIND, publish.kind());
+        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, publish.topic());
+        MqttProperties properties = MqttPublishProperties.forReading(publish.messageId(), gzip);
+        if (publish.batchSize() > 0) {
+            properties.getUserProperties().add(new UserProperty("batch_size", String.valueOf(publish.batchSize())));
+        }
+        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, properties);
+        message.setBody(publish.payload());
     }
 
     private String reason(Exchange exchange) {

@@ -2,6 +2,7 @@ package io.iotuplink.status;
 
 import io.iotuplink.auth.TokenManager;
 import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.outbox.InflightWindow;
 import io.iotuplink.outbox.OutboxStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -38,6 +39,14 @@ public final class UplinkMetrics {
     }
 
     /** With a custom authorizer: {@code uplink_token_refreshes_total}. */
+    /** The in-flight window: publishes awaiting their PUBACK now, and the most there were at once. */
+    public void inFlight(InflightWindow window) {
+        Gauge.builder("uplink.publish.in.flight", window, InflightWindow::inFlight)
+                .description("QoS 1 publishes awaiting their PUBACK").register(registry);
+        Gauge.builder("uplink.publish.in.flight.peak", window, InflightWindow::peak)
+                .description("The most QoS 1 publishes awaiting their PUBACK at once").register(registry);
+    }
+
     public void countTokenRefreshes(TokenManager tokens) {
         // Micrometer holds the measured object weakly: the token manager itself lives as long as the bundle
         FunctionCounter.builder("uplink.token.refreshes", tokens, TokenManager::refreshes)

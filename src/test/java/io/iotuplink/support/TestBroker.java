@@ -14,7 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -33,6 +37,8 @@ public final class TestBroker implements AutoCloseable {
     private final AtomicReference<BrokerPolicy> policy = new AtomicReference<>(BrokerPolicy.seed(PREFIX));
     private final List<ReceivedPublish> received = new CopyOnWriteArrayList<>();
     private final List<ReceivedConnect> connects = new CopyOnWriteArrayList<>();
+    private final Map<String, Set<Integer>> unacknowledged = new HashMap<>();
+    private final Map<String, Integer> peakUnacknowledged = new HashMap<>();
     private final EmbeddedBroker broker;
 
     private TestBroker(Path dir, int port, int receiveMaximum, ThrowawayPki pki, boolean certificateRequired) {
@@ -55,7 +61,35 @@ public final class TestBroker implements AutoCloseable {
                     public void received(ReceivedPublish publish) {
                         received.add(publish);
                     }
+
+                    @Override
+                    public void publishArrived(String clientId, int packetId) {
+                        synchronized (unacknowledged) {
+                            Set<Integer> open = unacknowledged.computeIfAbsent(clientId, c -> new HashSet<>());
+                            open.add(packetId);
+                            peakUnacknowledged.merge(clientId, open.size(), Math::max);
+                        }
+                    }
+
+                    @Override
+                    public void pubackSent(String clientId, int packetId) {
+                        synchronized (unacknowledged) {
+                            unacknowledged.getOrDefault(clientId, new HashSet<>()).remove(packetId);
+                        }
+                    }
                 });
+    }
+
+    /** A broker that grants clients at most {@code receiveMaximum} unacknowledged QoS 1 publishes (CONNACK). */
+    public static TestBroker startWithReceiveMaximum(Path dir, int receiveMaximum) {
+        return new TestBroker(dir, freePort(), receiveMaximum, ThrowawayPki.create("test CA"), true);
+    }
+
+    /** The most QoS 1 publishes from {@code clientId} the broker held without having sent their PUBACK. */
+    public int peakUnacknowledged(String clientId) {
+        synchronized (unacknowledged) {
+            return peakUnacknowledged.getOrDefault(clientId, 0);
+        }
     }
 
     /** Starts a broker whose files live in {@code dir}. */

@@ -1,0 +1,10 @@
+package io.iotuplink.outbox;
+
+/**
+ * What the drain hands to {@code direct:mqtt-publish}: one reading or a batch of them, its payload exactly as it
+ * goes on the wire (compressed when configured).
+ *
+ * @param batchSize readings in a batch envelope, 0 for a single reading's envelope
+ */
+public record OutgoingPublish(String messageId, String kind, String topic, byte[] payload, int batchSize) {
+}

@@ -1,0 +1,83 @@
+package io.iotuplink.outbox;
+
+import io.iotuplink.local.BrokerPolicy;
+import io.iotuplink.local.ReceivedPublish;
+import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Publishes are pipelined: many await their PUBACK at once, never more than {@code uplink.max-inflight} nor the
+ * receive maximum the broker granted in CONNACK, as the broker counts them; each reading arrives once, in order.
+ */
+class PipelinedPublishingTest {
+
+    private static final String TELEMETRY = TestBroker.PREFIX + "/telemetry";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theWindowStaysWithinTheBrokersReceiveMaximum() {
+        try (TestBroker broker = TestBroker.startWithReceiveMaximum(dir.resolve("broker"), 5)) {
+            // max-inflight is 100, but the broker granted 5 in CONNACK
+            publishSlowlyAcknowledged(broker, "bombercat-window-5", Map.of(), 5);
+        }
+    }
+
+    @Test
+    void theWindowStaysWithinMaxInflight() {
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+            publishSlowlyAcknowledged(broker, "bombercat-window-3", Map.of("uplink.max-inflight", "3"), 3);
+        }
+    }
+
+    /**
+     * Sends 60 readings the broker acknowledges 50 ms late: exactly {@code window} await their PUBACK at once, as
+     * the broker and the bundle's metrics count them; each arrives once, in order, with no reconnect.
+     */
+    private void publishSlowlyAcknowledged(TestBroker broker, String clientId, Map<String, String> tuning,
+            int window) {
+        broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).delaying(TELEMETRY, Duration.ofMillis(50)));
+        Map<String, String> properties = RunningBundle.properties(broker,
+                broker.device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data-" + clientId));
+        properties.put("uplink.max-publish-rate", "0");
+        properties.put("uplink.max-bytes-rate", "0");
+        properties.put("aws.iot.client-id", clientId);
+        properties.putAll(tuning);
+        try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
+            String readings = IntStream.range(0, 60).mapToObj(i -> "{\"seq\": " + i + "}")
+                    .collect(Collectors.joining(",", "[", "]"));
+            assertEquals(202, bundle.http("POST", "/telemetry", "application/json", readings).statusCode());
+
+            broker.await(p -> p.topic().equals(TELEMETRY), 60, Duration.ofSeconds(60));
+            RunningBundle.await(() -> bundle.status().get("buffered").asInt() == 0, Duration.ofSeconds(30),
+                    "an empty outbox once every PUBACK is in");
+            TestBroker.sleep(500); // a duplicate would show up now
+            List<ReceivedPublish> all = broker.received().stream().filter(p -> p.topic().equals(TELEMETRY)).toList();
+            assertEquals(60, all.size(), "each reading published once");
+            assertEquals(60, new HashSet<>(all.stream().map(p -> p.userProperties().get("message_id")).toList())
+                    .size(), "60 distinct message ids");
+            List<Integer> order = new ArrayList<>(all.stream()
+                    .map(p -> RunningBundle.json(p.payloadText()).get("data").get("seq").asInt()).toList());
+            assertEquals(IntStream.range(0, 60).boxed().toList(), order, "published in the outbox's order");
+            assertEquals(1, broker.connects().size(), "one connection: the broker never had to cut it off");
+            assertEquals(window, broker.peakUnacknowledged(clientId), "publishes awaiting a PUBACK at the broker");
+            assertEquals("uplink_publish_in_flight_peak " + window + ".0", bundle.http("GET", "/observe/metrics",
+                    null, null).body().lines().filter(l -> l.startsWith("uplink_publish_in_flight_peak "))
+                    .findFirst().orElse("no uplink_publish_in_flight_peak"), "the bundle's own window");
+        }
+    }
+}
