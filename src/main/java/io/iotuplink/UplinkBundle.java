@@ -30,6 +30,7 @@ import io.iotuplink.outbox.OutboxDrain;
 import io.iotuplink.outbox.OutboxStore;
 import io.iotuplink.outbox.PublishShaper;
 import io.iotuplink.outbox.WhenFull;
+import io.iotuplink.publish.AsyncMqttPublisher;
 import io.iotuplink.publish.KeepaliveRoute;
 import io.iotuplink.publish.MqttPublishProperties;
 import io.iotuplink.publish.PublishRoutes;
@@ -44,8 +45,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
-import org.apache.camel.builder.ThreadPoolProfileBuilder;
-import org.apache.camel.spi.ThreadPoolProfile;
 import org.apache.camel.StartupListener;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -62,8 +61,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.Map;
 import java.util.Set;
@@ -76,7 +73,10 @@ import java.util.Set;
 public final class UplinkBundle extends RouteBuilder {
 
     private static final Logger LOG = LoggerFactory.getLogger(UplinkBundle.class);
-    /** The registry name of the MQTT client the {@code paho-mqtt5:} endpoints use. */
+    /**
+     * The registry name of the bundle's MQTT client, for {@code paho-mqtt5:} endpoints in added routes
+     * ({@code client=#uplinkMqttClient}).
+     */
     public static final String CLIENT_BEAN = "uplinkMqttClient";
 
     private final boolean local;
@@ -169,13 +169,14 @@ public final class UplinkBundle extends RouteBuilder {
         InflightWindow window = new InflightWindow(
                 () -> Math.min(config.maxInflight(), supervisor.receiveMaximum()));
         metrics.inFlight(window);
-        OutboxDrain drain = new OutboxDrain(outbox, monitor, context.createProducerTemplate(),
-                new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime),
-                window, publishers(context, config.maxInflight()),
+        OutboxDrain drain = new OutboxDrain(context, outbox, monitor,
+                new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime), window,
                 "gzip".equals(config.compress()) ? MqttPublishProperties::gzip : UnaryOperator.identity(),
-                config.batchMaxReadings(), config.batchMaxDelay(),
-                new BatchEnvelope(mapper, config.deviceId(), clock), config.mqtt().publishTimeout());
-        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox, drain, metrics, clock));
+                config.batchMaxReadings(), config.batchMaxDelay(), new BatchEnvelope(mapper, config.deviceId(), clock));
+        AsyncMqttPublisher publisher = new AsyncMqttPublisher(client, config.mqtt().publishTimeout(),
+                context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-publish-timeouts"));
+        context.addService(drain, true, true);
+        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox, drain, publisher, metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
@@ -202,17 +203,6 @@ public final class UplinkBundle extends RouteBuilder {
     }
 
     /** The token side of a custom authorizer: a provider, a manager refreshing it, the supervisor using it. */
-    /**
-     * The threads publishes wait for their PUBACK on: one per slot of the in-flight window, let go when idle, and
-     * shut down with the context.
-     */
-    private ExecutorService publishers(CamelContext context, int maxInflight) {
-        ThreadPoolProfile profile = new ThreadPoolProfileBuilder("uplink-publish").poolSize(maxInflight)
-                .maxPoolSize(maxInflight).maxQueueSize(-1).keepAliveTime(60L, TimeUnit.SECONDS)
-                .allowCoreThreadTimeOut(true).build();
-        return context.getExecutorServiceManager().newThreadPool(this, "uplink-publish", profile);
-    }
-
     private static TokenManager tokens(UplinkConfig config, ConnectionSupervisor supervisor,
             ConnectionMonitor monitor, Clock clock, CamelContext context) throws Exception {
         AuthSettings auth = config.auth();

@@ -1,9 +1,11 @@
 package io.iotuplink.outbox;
 
 import io.iotuplink.connection.ConnectionMonitor;
-import io.iotuplink.mqtt.PublishHandoff;
+import org.apache.camel.AsyncProducer;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.service.ServiceHelper;
+import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,21 +14,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
 /**
- * Sends what the outbox holds, oldest first, through {@code direct:mqtt-publish} while the connection is up: up to
- * the {@link InflightWindow}'s worth of publishes await their PUBACK at once, each on a thread of its own, and
- * each reading leaves the outbox only on its own PUBACK (or as a dead letter). Publishes reach Paho in the
- * outbox's order. When one could not be sent, the drain lets the others settle and starts again from the oldest
- * reading still stored, so nothing is skipped.
+ * Sends what the outbox holds, oldest first, through {@code direct:mqtt-publish} while the connection is up, on a
+ * thread of its own ({@code uplink-outbox}; a Camel route's thread would only queue the exchanges it sends): the
+ * route runs on that thread until Paho has queued the publish and goes on when its PUBACK arrives, so up
+ * to the {@link InflightWindow}'s worth await their PUBACK at once, in the outbox's order on the wire. Each reading
+ * leaves the outbox only after its own PUBACK (or as a dead letter). When one could not be sent, the drain lets the
+ * others settle and starts again from the oldest reading still stored, so nothing is skipped.
  */
-public final class OutboxDrain {
+public final class OutboxDrain extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboxDrain.class);
 
@@ -37,59 +37,118 @@ public final class OutboxDrain {
     public static final String KEPT = "kept";
 
     private static final int READ_AHEAD = 200;
-    private static final long MAX_TICK_MILLIS = 2_000;
+    private static final long IDLE_MILLIS = 100;
     private static final long SLOT_WAIT_MILLIS = 200;
+    private static final long REMOVAL_PERIOD_NANOS = 10_000_000;
 
     private final OutboxStore outbox;
     private final ConnectionMonitor connection;
-    private final ProducerTemplate producer;
     private final PublishShaper shaper;
     private final InflightWindow window;
-    private final ExecutorService publishers;
     private final UnaryOperator<byte[]> encode;
     private final int batchSize;
     private final long batchDelayMillis;
     private final BatchEnvelope batches;
-    private final long handoffTimeoutMillis;
 
     /** The newest reading handed out (drain thread only); 0 starts again from the oldest. */
     private long cursor;
     private volatile boolean rewind;
     private final Queue<StoredReading> acknowledged = new ConcurrentLinkedQueue<>();
-    private final ReentrantLock removing = new ReentrantLock();
+    private long lastRemovalNanos;
+    private final CamelContext context;
+    private AsyncProducer publishRoute;
+    private ExecutorService thread;
+    private final Object wake = new Object();
+    private boolean woken;
 
     /**
-     * @param publishers runs each publish until it is settled; as many threads as the window allows
      * @param encode     turns an envelope into the payload on the wire (gzip, or as it is)
      * @param batchSize  telemetry readings per publish (1: no batching)
      * @param batchDelay how long a batch that is not full may wait for more readings
-     * @param handoffTimeout the longest wait for Paho to take a publish (the publish timeout)
      */
-    public OutboxDrain(OutboxStore outbox, ConnectionMonitor connection, ProducerTemplate producer,
-            PublishShaper shaper, InflightWindow window, ExecutorService publishers, UnaryOperator<byte[]> encode,
-            int batchSize, Duration batchDelay, BatchEnvelope batches, Duration handoffTimeout) {
+    public OutboxDrain(CamelContext context, OutboxStore outbox, ConnectionMonitor connection, PublishShaper shaper,
+            InflightWindow window, UnaryOperator<byte[]> encode, int batchSize, Duration batchDelay,
+            BatchEnvelope batches) {
+        this.context = context;
         this.outbox = outbox;
         this.connection = connection;
-        this.producer = producer;
         this.shaper = shaper;
         this.window = window;
-        this.publishers = publishers;
         this.encode = encode;
         this.batchSize = batchSize;
         this.batchDelayMillis = batchDelay.toMillis();
         this.batches = batches;
-        this.handoffTimeoutMillis = handoffTimeout.toMillis();
     }
 
-    /** One tick of the drain: publishes for up to two seconds, then lets the timer come back. */
-    public void drain(Exchange tick) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + MAX_TICK_MILLIS;
-        while (sending(tick) && System.currentTimeMillis() < deadline) {
+    @Override
+    protected void doStart() throws Exception {
+        publishRoute = context.getEndpoint("direct:mqtt-publish").createAsyncProducer();
+        ServiceHelper.startService(publishRoute);
+        thread = context.getExecutorServiceManager().newSingleThreadExecutor(this, "uplink-outbox");
+        thread.execute(this::run);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        wakeUp();
+        context.getExecutorServiceManager().shutdownGraceful(thread);
+        ServiceHelper.stopService(publishRoute);
+    }
+
+    /** Tells the drain there is something new to send (it also looks every 100 ms). */
+    public void wakeUp() {
+        synchronized (wake) {
+            woken = true;
+            wake.notifyAll();
+        }
+    }
+
+    private void run() {
+        while (isRunAllowed() && !isStopping()) {
+            try {
+                drain();
+                synchronized (wake) {
+                    if (!woken) {
+                        wake.wait(IDLE_MILLIS);
+                    }
+                    woken = false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("The outbox drain tries again in a moment: {}", e.toString());
+                sleepQuietly();
+            }
+        }
+        removeAcknowledged();
+    }
+
+    private static void sleepQuietly() {
+        try {
+            TimeUnit.MILLISECONDS.sleep(IDLE_MILLIS * 10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Publishes while there is something to send and a way to send it. */
+    private void drain() throws InterruptedException {
+        try {
+            drainAll();
+        } finally {
+            removeAcknowledged();
+        }
+    }
+
+    private void drainAll() throws InterruptedException {
+        while (sending()) {
             if (rewind) {
                 // what failed is still stored: once the others are settled, start again from the oldest
                 if (!window.awaitEmpty(SLOT_WAIT_MILLIS)) {
                     continue;
                 }
+                removeAcknowledged();
                 rewind = false;
                 cursor = 0;
             }
@@ -99,7 +158,7 @@ public final class OutboxDrain {
             }
             int i = 0;
             while (i < next.size()) {
-                if (rewind || !sending(tick)) {
+                if (rewind || !sending()) {
                     break;
                 }
                 List<StoredReading> group = telemetryRun(next, i);
@@ -111,7 +170,7 @@ public final class OutboxDrain {
                     BatchEnvelope.Batch batch = batches.write(group);
                     OutgoingPublish publish = new OutgoingPublish(batch.messageId(), "telemetry",
                             group.get(0).topic(), encode.apply(batch.envelope()), batch.readings().size());
-                    if (!dispatch(tick, publish, batch.readings())) {
+                    if (!dispatch(publish, batch.readings())) {
                         return;
                     }
                     i += batch.readings().size();
@@ -119,7 +178,7 @@ public final class OutboxDrain {
                     StoredReading reading = next.get(i);
                     OutgoingPublish publish = new OutgoingPublish(reading.messageId(), reading.kind(),
                             reading.topic(), encode.apply(reading.envelope()), 0);
-                    if (!dispatch(tick, publish, List.of(reading))) {
+                    if (!dispatch(publish, List.of(reading))) {
                         return;
                     }
                     i++;
@@ -128,8 +187,8 @@ public final class OutboxDrain {
         }
     }
 
-    private boolean sending(Exchange tick) {
-        return connection.isConnected() && !tick.getContext().isStopping();
+    private boolean sending() {
+        return connection.isConnected() && !context.isStopping() && isRunAllowed() && !isStopping();
     }
 
     /** The telemetry readings from {@code start} on, up to the batch size (empty when batching is off). */
@@ -148,8 +207,11 @@ public final class OutboxDrain {
      * Starts one publish within the window and the quotas, and returns once Paho has queued it (so the next one
      * follows it on the wire); false when it could not start, and the drain should come back later.
      */
-    private boolean dispatch(Exchange tick, OutgoingPublish publish, List<StoredReading> readings)
+    private boolean dispatch(OutgoingPublish publish, List<StoredReading> readings)
             throws InterruptedException {
+        if (System.nanoTime() - lastRemovalNanos > REMOVAL_PERIOD_NANOS) {
+            removeAcknowledged();
+        }
         if (!window.acquire(SLOT_WAIT_MILLIS)) {
             return false;
         }
@@ -159,71 +221,46 @@ public final class OutboxDrain {
             window.release();
             throw e;
         }
-        if (!sending(tick)) {
+        if (!sending()) {
             window.release();
             return false;
         }
-        CountDownLatch queued = new CountDownLatch(1);
-        try {
-            publishers.execute(() -> publish(publish, readings, queued));
-        } catch (RejectedExecutionException e) {
-            window.release();
-            return false; // stopping
-        }
         cursor = readings.get(readings.size() - 1).seq();
-        queued.await(handoffTimeoutMillis, TimeUnit.MILLISECONDS);
+        Exchange exchange = publishRoute.getEndpoint().createExchange();
+        exchange.getMessage().setBody(publish);
+        publishRoute.process(exchange, doneSync -> settle(exchange, readings));
         return true;
     }
 
-    /** On a publisher thread: sends through the route (retries and all) and settles the outcome. */
-    private void publish(OutgoingPublish publish, List<StoredReading> readings, CountDownLatch queued) {
-        Exchange result = null;
-        try {
-            result = PublishHandoff.around(queued::countDown,
-                    () -> producer.send("direct:mqtt-publish", e -> e.getMessage().setBody(publish)));
-        } catch (RuntimeException e) {
-            LOG.warn("Publish {} did not run: {}", publish.messageId(), e.toString());
-        } finally {
-            queued.countDown();
-            settle(result, readings);
-        }
-    }
-
+    /** When a publish is settled (on Paho's callback thread, or the error handler's): keep the outcome. */
     private void settle(Exchange result, List<StoredReading> readings) {
         try {
-            String outcome = result == null ? null : result.getProperty(OUTCOME, String.class);
-            if (result != null && result.getException() == null
-                    && (PUBLISHED.equals(outcome) || DEAD_LETTERED.equals(outcome))) {
+            String outcome = result.getProperty(OUTCOME, String.class);
+            if (result.getException() == null && (PUBLISHED.equals(outcome) || DEAD_LETTERED.equals(outcome))) {
                 acknowledged.addAll(readings);
-                removeAcknowledged();
             } else {
                 rewind = true;
             }
-        } catch (RuntimeException e) {
-            LOG.warn("Acknowledged readings stay in the outbox and will be sent again: {}", e.getMessage());
-            rewind = true;
         } finally {
             window.release();
         }
     }
 
-    /**
-     * Removes what is acknowledged, many readings per transaction: one thread at a time commits everything
-     * acknowledged so far, the others leave theirs to it.
-     */
+    /** Removes what is acknowledged so far in one transaction (on the drain's thread). */
     private void removeAcknowledged() {
-        while (!acknowledged.isEmpty() && removing.tryLock()) {
-            try {
-                List<StoredReading> done = new ArrayList<>();
-                for (StoredReading reading; (reading = acknowledged.poll()) != null; ) {
-                    done.add(reading);
-                }
-                if (!done.isEmpty()) {
-                    outbox.removeAll(done);
-                }
-            } finally {
-                removing.unlock();
-            }
+        lastRemovalNanos = System.nanoTime();
+        List<StoredReading> done = new ArrayList<>();
+        for (StoredReading reading; (reading = acknowledged.poll()) != null; ) {
+            done.add(reading);
+        }
+        if (done.isEmpty()) {
+            return;
+        }
+        try {
+            outbox.removeAll(done);
+        } catch (RuntimeException e) {
+            LOG.warn("Acknowledged readings stay in the outbox and will be sent again: {}", e.getMessage());
+            rewind = true;
         }
     }
 

@@ -174,9 +174,13 @@ public final class OutboxStore implements AutoCloseable {
         return readings;
     }
 
-    /** Removes readings once they are acknowledged (or kept as dead letters), in one transaction. */
+    /**
+     * Removes readings once they are acknowledged (or kept as dead letters), in one transaction that is not forced
+     * to disk: a power cut right after it can only send a few acknowledged readings again, with their message_id.
+     */
     public synchronized void removeAll(List<StoredReading> done) {
         try {
+            synchronous("NORMAL");
             db.setAutoCommit(false);
             if (delete == null) {
                 delete = db.prepareStatement("DELETE FROM readings WHERE seq = ?");
@@ -198,6 +202,17 @@ public final class OutboxStore implements AutoCloseable {
             throw new IllegalStateException("cannot remove readings from the outbox: " + e.getMessage(), e);
         } finally {
             autoCommit();
+            try {
+                synchronous("FULL");
+            } catch (SQLException e) {
+                LOG.warn("cannot set synchronous=FULL on the outbox again: {}", e.getMessage());
+            }
+        }
+    }
+
+    private void synchronous(String level) throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("PRAGMA synchronous=" + level);
         }
     }
 

@@ -28,7 +28,7 @@ import java.util.List;
 /**
  * The core data path: {@code direct:telemetry} and {@code direct:event} turn a record into an envelope,
  * {@code direct:publish} commits it to the outbox (the input's acknowledgement), and the outbox is drained oldest
- * first through {@code direct:mqtt-publish} and the {@code paho-mqtt5:} endpoint at QoS 1, retrying with
+ * first through {@code direct:mqtt-publish}, many publishes awaiting their PUBACK at once, at QoS 1, retrying with
  * exponential back-off; a reading the broker keeps refusing is written to the dead-letter directory with its
  * reason, one that only lacked a connection stays in the outbox.
  */
@@ -40,7 +40,6 @@ public final class PublishRoutes extends RouteBuilder {
     public static final String MESSAGE_ID = "UplinkMessageId";
     public static final String READING_KIND = "UplinkReadingKind";
     private static final String REDELIVERIES = "uplinkRedeliveries";
-    private static final long DRAIN_PERIOD_MS = 100;
 
     private final UplinkConfig config;
     private final ReadingIntake intake;
@@ -51,9 +50,11 @@ public final class PublishRoutes extends RouteBuilder {
     private final UplinkMetrics metrics;
     private final Clock clock;
     private final boolean gzip;
+    private final AsyncMqttPublisher publisher;
 
     public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, InputCounters inputs,
-            OutboxStore outbox, OutboxDrain drain, UplinkMetrics metrics, Clock clock) {
+            OutboxStore outbox, OutboxDrain drain, AsyncMqttPublisher publisher, UplinkMetrics metrics,
+            Clock clock) {
         this.config = config;
         this.intake = intake;
         this.stats = stats;
@@ -63,6 +64,7 @@ public final class PublishRoutes extends RouteBuilder {
         this.metrics = metrics;
         this.clock = clock;
         this.gzip = "gzip".equals(config.compress());
+        this.publisher = publisher;
     }
 
     @Override
@@ -82,10 +84,10 @@ public final class PublishRoutes extends RouteBuilder {
         // no error handler of its own: the caller's (the HTTP 503, the file left in place) sees OutboxFullException
         from("direct:publish").routeId("uplink-accept")
                 .errorHandler(noErrorHandler())
-                .process(e -> outbox.append(batch(e.getMessage().getBody())));
-
-        from("timer:uplink-outbox?delay=0&period=" + DRAIN_PERIOD_MS).routeId("uplink-outbox")
-                .process(drain::drain);
+                .process(e -> {
+                    outbox.append(batch(e.getMessage().getBody()));
+                    drain.wakeUp();
+                });
 
         from("direct:mqtt-publish").routeId("uplink-publish")
                 .errorHandler(redelivery(config.publishRetry()))
@@ -94,7 +96,7 @@ public final class PublishRoutes extends RouteBuilder {
                     .maximumRedeliveries(0)
                 .end()
                 .process(this::toMqttMessage)
-                .to("paho-mqtt5:" + config.telemetryTopic() + "?client=#uplinkMqttClient&qos=1&retained=false")
+                .process(publisher)
                 .process(e -> {
                     stats.countPublished(clock.millis());
                     metrics.publish(e.getMessage().getHeader(READING_KIND, String.class), "published");

@@ -103,22 +103,46 @@ public final class Benchmark {
         p.put("uplink.max-publish-rate", "0");
         p.put("uplink.max-bytes-rate", "0");
         long started = System.nanoTime();
-        int before = broker.received().size();
+        int before = broker.receivedCount();
         try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
             bundle.http("POST", "/telemetry", "application/json", PAYLOAD);
-            broker.await(r -> true, before + 1, Duration.ofSeconds(30));
+            awaitCount(broker, before + 1, Duration.ofSeconds(30));
             System.out.printf("bundle: start to first PUBACK %.2f s%n", (System.nanoTime() - started) / 1e9);
 
             String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
-            int base = broker.received().size();
+            int base = broker.receivedCount();
+            long cpuStart = cpuNanos();
             long start = System.nanoTime();
-            for (int sent = 0; sent < messages; sent += 100) {
-                bundle.http("POST", "/telemetry", "application/json", array);
+            // several devices post at once, as the raw client keeps many publishes in flight
+            int posters = Integer.getInteger("bench.posters", 4);
+            long[] postNanos = new long[(messages + 99) / 100];
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(posters);
+            for (int t = 0; t < posters; t++) {
+                pool.execute(() -> {
+                    for (int i; (i = next.getAndIncrement()) < postNanos.length; ) {
+                        long posted = System.nanoTime();
+                        bundle.http("POST", "/telemetry", "application/json", array);
+                        postNanos[i] = System.nanoTime() - posted;
+                    }
+                });
             }
-            broker.await(r -> true, base + messages, Duration.ofMinutes(10));
+            pool.shutdown();
+            pool.awaitTermination(10, java.util.concurrent.TimeUnit.MINUTES);
+            java.util.Arrays.sort(postNanos);
+            System.out.printf("bundle: POST of 100 readings p50 %.2f ms, p99 %.2f ms%n",
+                    postNanos[postNanos.length / 2] / 1e6, postNanos[postNanos.length * 99 / 100] / 1e6);
+            System.out.printf("bundle: HTTP intake (100 readings per POST, %d clients at once) %.0f readings/s%n",
+                    posters, messages / ((System.nanoTime() - start) / 1e9));
+            awaitCount(broker, base + messages, Duration.ofMinutes(10));
+            System.out.printf("bundle: CPU busy %.0f%% of %d cores (broker, clients and bundle)%n",
+                    100.0 * (cpuNanos() - cpuStart) / (System.nanoTime() - start)
+                            / Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().availableProcessors());
             double rate = messages / ((System.nanoTime() - start) / 1e9);
             String metrics = bundle.http("GET", "/observe/metrics", null, null).body();
-            metrics.lines().filter(l -> l.startsWith("uplink_puback_seconds{quantile"))
+            metrics.lines().filter(l -> l.startsWith("uplink_puback_seconds{quantile")
+                    || System.getProperty("bench.route-metrics") != null && l.contains("routeId=\"uplink-")
+                    && (l.contains("_sum") || l.contains("_count")))
                     .forEach(l -> System.out.println("bundle: " + l));
 
             long end = System.nanoTime() + steadySeconds * 1_000_000_000L;
@@ -135,6 +159,21 @@ public final class Benchmark {
                     + " readings/s: %s%n", steadySeconds, residentMemory());
             return rate;
         }
+    }
+
+    private static void awaitCount(TestBroker broker, int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (broker.receivedCount() < count) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the broker got " + broker.receivedCount() + " of " + count);
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static String residentMemory() throws Exception {

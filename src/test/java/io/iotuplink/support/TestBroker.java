@@ -35,7 +35,8 @@ public final class TestBroker implements AutoCloseable {
     private final Path dir;
     private final ThrowawayPki pki;
     private final AtomicReference<BrokerPolicy> policy = new AtomicReference<>(BrokerPolicy.seed(PREFIX));
-    private final List<ReceivedPublish> received = new CopyOnWriteArrayList<>();
+    // not copy-on-write: the benchmark records tens of thousands
+    private final List<ReceivedPublish> received = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<ReceivedConnect> connects = new CopyOnWriteArrayList<>();
     private final Map<String, Set<Integer>> unacknowledged = new HashMap<>();
     private final Map<String, Integer> peakUnacknowledged = new HashMap<>();
@@ -160,7 +161,14 @@ public final class TestBroker implements AutoCloseable {
     }
 
     public List<ReceivedPublish> received() {
-        return List.copyOf(received);
+        synchronized (received) {
+            return List.copyOf(received);
+        }
+    }
+
+    /** How many publishes the broker accepted so far. */
+    public int receivedCount() {
+        return received.size();
     }
 
     /** Waits until {@code count} accepted publishes match, and returns them in arrival order. */
@@ -168,14 +176,14 @@ public final class TestBroker implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<ReceivedPublish> matching = new ArrayList<>();
         while (System.nanoTime() < deadline) {
-            matching = received.stream().filter(match).toList();
+            matching = received().stream().filter(match).toList();
             if (matching.size() >= count) {
                 return matching;
             }
             sleep(20);
         }
         throw new AssertionError("expected " + count + " matching publishes within " + timeout + ", the broker got "
-                + matching.size() + " of " + received.size() + ": " + received.stream().map(ReceivedPublish::topic)
+                + matching.size() + " of " + received.size() + ": " + received().stream().map(ReceivedPublish::topic)
                 .toList());
     }
 
