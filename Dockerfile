@@ -1,0 +1,43 @@
+# iot-uplink as a container image. Build the jar first, then the image:
+#   mvn -B -DskipTests package && docker build -t iot-uplink:0.1.0 .
+# Run it with the device's certificates mounted read-only and the outbox on a volume (see the README):
+#   docker run -d --name iot-uplink -p 8080:8080 -v iot-uplink-data:/var/lib/iot-uplink \
+#     -v "$PWD/certs:/etc/iot-uplink/certs:ro" -e AWS_IOT_ENDPOINT=... -e AWS_IOT_CLIENT_ID=... iot-uplink:0.1.0
+FROM eclipse-temurin:17-jre-noble
+
+# curl answers the HEALTHCHECK; the user owns nothing but the data volume
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 uplink \
+    && useradd --system --uid 10001 --gid uplink --home-dir /var/lib/iot-uplink --no-create-home \
+       --shell /usr/sbin/nologin uplink \
+    && mkdir -p /var/lib/iot-uplink/data /var/lib/iot-uplink/inbox /etc/iot-uplink/certs \
+       /etc/iot-uplink/config /etc/iot-uplink/routes.d \
+    && chown -R uplink:uplink /var/lib/iot-uplink
+
+COPY target/iot-uplink.jar /opt/iot-uplink/iot-uplink.jar
+
+# The outbox and the inbox live on the volume; certificates, configuration and extra routes are mounted read-only.
+# A *.properties file in /etc/iot-uplink/config (e.g. a ConfigMap) sets property keys and wins over these variables.
+ENV UPLINK_DATA_DIR=/var/lib/iot-uplink/data \
+    UPLINK_INBOX=/var/lib/iot-uplink/inbox \
+    UPLINK_ROUTES_DIR=/etc/iot-uplink/routes.d \
+    AWS_IOT_CERT_PATH=/etc/iot-uplink/certs/certificate.pem.crt \
+    AWS_IOT_KEY_PATH=/etc/iot-uplink/certs/private.pem.key \
+    AWS_IOT_CA_PATH=/etc/iot-uplink/certs/AmazonRootCA1.pem \
+    CAMEL_MAIN_CLOUD_PROPERTIES_LOCATION=/etc/iot-uplink/config \
+    CAMEL_SERVER_HOST=0.0.0.0 \
+    CAMEL_SERVER_PORT=8080
+
+VOLUME ["/var/lib/iot-uplink"]
+WORKDIR /var/lib/iot-uplink
+USER 10001:10001
+EXPOSE 8080
+
+# Liveness, not readiness: a broker outage is not a broken container (readings wait in the outbox)
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD curl -fsS "http://127.0.0.1:${CAMEL_SERVER_PORT}/observe/health/live" || exit 1
+
+# a container's memory limit sizes the heap; SIGTERM stops the bundle gracefully (exit 0)
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/opt/iot-uplink/iot-uplink.jar"]
