@@ -19,7 +19,7 @@ RUN apt-get update \
 COPY target/iot-uplink.jar /opt/iot-uplink/iot-uplink.jar
 
 # The outbox and the inbox live on the volume; certificates, configuration and extra routes are mounted read-only.
-# A *.properties file in /etc/iot-uplink/config (e.g. a ConfigMap) sets property keys and wins over these variables.
+# A *.properties file in /etc/iot-uplink/config (e.g. a ConfigMap) sets property keys; environment variables win.
 ENV UPLINK_DATA_DIR=/var/lib/iot-uplink/data \
     UPLINK_INBOX=/var/lib/iot-uplink/inbox \
     UPLINK_ROUTES_DIR=/etc/iot-uplink/routes.d \
