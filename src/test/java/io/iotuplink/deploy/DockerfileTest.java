@@ -42,7 +42,7 @@ class DockerfileTest {
         String copy = arguments("COPY").get(0);
         assertTrue(copy.startsWith(jar + " "), "COPY " + copy);
         String installed = copy.substring(jar.length() + 1).trim();
-        assertTrue(arguments("ENTRYPOINT").get(0).contains("\"-jar\", \"" + installed + "\""));
+        assertTrue(entrypoint().contains("\"-jar\", \"" + installed + "\""));
         assertTrue(Files.readString(Path.of(".dockerignore")).contains("!" + jar), "the jar is in the build context");
 
         int uid = imageUserId();
@@ -73,6 +73,11 @@ class DockerfileTest {
         Set<String> unknown = new TreeSet<>(env().keySet());
         unknown.removeAll(Manifests.documentedSettings());
         assertEquals(Set.of(), unknown);
+    }
+
+    /** What the image runs. */
+    static String entrypoint() {
+        return arguments("ENTRYPOINT").get(0);
     }
 
     /** The numeric user the image runs as. */

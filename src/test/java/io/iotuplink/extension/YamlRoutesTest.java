@@ -30,12 +30,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Every route file under routes/ is canonical YAML DSL: valid against camel-yaml-dsl's schema, and loadable. */
 class YamlRoutesTest {
 
-    private static final Path ROUTES = Path.of("routes");
+    /** The built-in routes, and the ones the Camel K Integration adds. */
+    private static final List<Path> ROUTES = List.of(Path.of("routes"), Path.of("k8s/camel-k/routes.d"));
 
     @TestFactory
     Stream<DynamicTest> everyRouteFileIsValid() throws IOException {
-        Stream<Path> files = Files.list(ROUTES).filter(f -> f.toString().endsWith(".camel.yaml")).sorted();
-        return files.map(file -> DynamicTest.dynamicTest(file.getFileName().toString(),
+        List<Path> files = new ArrayList<>();
+        for (Path dir : ROUTES) {
+            try (Stream<Path> listed = Files.list(dir)) {
+                listed.filter(f -> f.toString().endsWith(".camel.yaml")).sorted().forEach(files::add);
+            }
+        }
+        return files.stream().map(file -> DynamicTest.dynamicTest(file.toString(),
                 () -> assertValid(file.toString(), Files.readString(file))));
     }
 
