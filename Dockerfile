@@ -2,7 +2,7 @@
 #   mvn -B -DskipTests package && docker build -t iot-uplink:0.1.0 .
 # Run it with the device's certificates mounted read-only and the outbox on a volume (see the README):
 #   docker run -d --name iot-uplink -p 8080:8080 -v iot-uplink-data:/var/lib/iot-uplink \
-#     -v "$PWD/certs:/etc/iot-uplink/certs:ro" -e AWS_IOT_ENDPOINT=... -e AWS_IOT_CLIENT_ID=... iot-uplink:0.1.0
+#     -v "$PWD/certs:/etc/iot-uplink/certs:ro" -e AWS_IOT_CERT_PATH=/etc/iot-uplink/certs/... (and the rest) iot-uplink:0.1.0
 FROM eclipse-temurin:17-jre-noble
 
 # curl answers the HEALTHCHECK; the user owns nothing but the data volume
@@ -23,9 +23,6 @@ COPY target/iot-uplink.jar /opt/iot-uplink/iot-uplink.jar
 ENV UPLINK_DATA_DIR=/var/lib/iot-uplink/data \
     UPLINK_INBOX=/var/lib/iot-uplink/inbox \
     UPLINK_ROUTES_DIR=/etc/iot-uplink/routes.d \
-    AWS_IOT_CERT_PATH=/etc/iot-uplink/certs/certificate.pem.crt \
-    AWS_IOT_KEY_PATH=/etc/iot-uplink/certs/private.pem.key \
-    AWS_IOT_CA_PATH=/etc/iot-uplink/certs/AmazonRootCA1.pem \
     CAMEL_MAIN_CLOUD_PROPERTIES_LOCATION=/etc/iot-uplink/config \
     CAMEL_SERVER_HOST=0.0.0.0 \
     CAMEL_SERVER_PORT=8080
