@@ -43,9 +43,16 @@ public final class Benchmark {
             double sync = raw(broker, options, messages, 1);
             double pipelined = raw(broker, options, messages, 90);
             double bundle = bundle(broker, device, dir, messages, steadySeconds);
+            int quotaReadings = Integer.parseInt(System.getProperty("bench.quota-readings", "40000"));
+            int batch = Integer.parseInt(System.getProperty("bench.batch", "500"));
+            double batched = atQuotas(broker, dir, quotaReadings, batch, "none");
+            double gzipped = atQuotas(broker, dir, quotaReadings, batch, "gzip");
             System.out.printf("%n| path | readings/s |%n|---|---|%n| raw Paho, synchronous | %.0f |%n"
                     + "| raw Paho, 90 in flight | %.0f |%n| bundle (HTTP → outbox → PUBACK) | %.0f |%n"
-                    + "| ratio bundle / pipelined Paho | %.2f |%n", sync, pipelined, bundle, bundle / pipelined);
+                    + "| ratio bundle / pipelined Paho | %.2f |%n"
+                    + "| bundle at AWS quotas (100 publishes/s, 512 KiB/s), batches of %d | %.0f |%n"
+                    + "| the same, gzip | %.0f |%n", sync, pipelined, bundle, bundle / pipelined, batch, batched,
+                    gzipped);
         }
     }
 
@@ -112,6 +119,7 @@ public final class Benchmark {
             String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
             int base = broker.receivedCount();
             long cpuStart = cpuNanos();
+            Map<String, Long> threadsStart = threadCpu();
             long start = System.nanoTime();
             // several devices post at once, as the raw client keeps many publishes in flight
             int posters = Integer.getInteger("bench.posters", 4);
@@ -139,6 +147,16 @@ public final class Benchmark {
                     100.0 * (cpuNanos() - cpuStart) / (System.nanoTime() - start)
                             / Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().availableProcessors());
             double rate = messages / ((System.nanoTime() - start) / 1e9);
+            if (System.getProperty("bench.threads") != null) {
+                Map<String, Long> used = new java.util.HashMap<>();
+                threadCpu().forEach((name, nanos) -> used.put(name, nanos - threadsStart.getOrDefault(name, 0L)));
+                used.entrySet().stream().filter(e -> e.getValue() >= 10_000_000L)
+                        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                        .forEach(e -> System.out.printf("bundle: CPU %6.0f ms in %s%n", e.getValue() / 1e6, e.getKey()));
+                long accounted = used.values().stream().mapToLong(Long::longValue).sum();
+                System.out.printf("bundle: CPU %6.0f ms in the JVM's own threads (GC, JIT) and the HTTP clients%n",
+                        (cpuNanos() - cpuStart - accounted) / 1e6);
+            }
             String metrics = bundle.http("GET", "/observe/metrics", null, null).body();
             metrics.lines().filter(l -> l.startsWith("uplink_puback_seconds{quantile")
                     || System.getProperty("bench.route-metrics") != null && l.contains("routeId=\"uplink-")
@@ -161,6 +179,64 @@ public final class Benchmark {
         }
     }
 
+    /**
+     * Readings/s through AWS's default quotas (shaping on) with batching, from a backlog that four HTTP clients fill
+     * faster than the quotas let out; prints the busiest one-second window the broker saw.
+     */
+    private static double atQuotas(TestBroker broker, Path dir, int readings, int batch, String compress)
+            throws Exception {
+        TestBroker.DeviceFiles device = broker.device("bombercat-quota-" + compress, TestBroker.KeyForm.PKCS1);
+        Map<String, String> p = RunningBundle.properties(broker, device, dir.resolve("quota-" + compress));
+        p.put("aws.iot.client-id", "bombercat-quota-" + compress);
+        p.put("uplink.batch.max-readings", String.valueOf(batch));
+        p.put("uplink.compress", compress);
+        int from = broker.receivedCount();
+        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
+            String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
+            long start = System.nanoTime();
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            for (int t = 0; t < 4; t++) {
+                pool.execute(() -> {
+                    while (next.getAndIncrement() < readings / 100) {
+                        bundle.http("POST", "/telemetry", "application/json", array);
+                    }
+                });
+            }
+            pool.shutdown();
+            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            java.util.List<io.iotuplink.local.ReceivedPublish> got;
+            while (true) {
+                got = broker.received().subList(from, broker.receivedCount()).stream()
+                        .filter(r -> r.clientId().equals("bombercat-quota-" + compress)).toList();
+                int delivered = got.stream().mapToInt(r -> Integer.parseInt(
+                        r.userProperties().getOrDefault("batch_size", "1"))).sum();
+                if (delivered >= readings || System.nanoTime() > deadline) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            double rate = readings / ((got.get(got.size() - 1).receivedAtNanos() - start) / 1e9);
+            int publishes = 0;
+            long bytes = 0;
+            for (int i = 0, j = 0; i < got.size(); i++) {
+                while (got.get(i).receivedAtNanos() - got.get(j).receivedAtNanos() >= 1_000_000_000L) {
+                    j++;
+                }
+                publishes = Math.max(publishes, i - j + 1);
+                long window = 0;
+                for (int k = j; k <= i; k++) {
+                    window += got.get(k).payload().length;
+                }
+                bytes = Math.max(bytes, window);
+            }
+            System.out.printf("quota (%s, batches of %d): %.0f readings/s in %d publishes of %.0f bytes on average;"
+                    + " busiest second: %d publishes, %d KiB%n", compress, batch, rate, got.size(),
+                    got.stream().mapToInt(r -> r.payload().length).average().orElse(0), publishes, bytes / 1024);
+            return rate;
+        }
+    }
+
     private static void awaitCount(TestBroker broker, int count, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (broker.receivedCount() < count) {
@@ -169,6 +245,19 @@ public final class Benchmark {
             }
             Thread.sleep(1);
         }
+    }
+
+    /** CPU time per group of threads (names without their numbers). */
+    private static Map<String, Long> threadCpu() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Long> cpu = new java.util.HashMap<>();
+        for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null) {
+                long nanos = threads.getThreadCpuTime(info.getThreadId());
+                cpu.merge(info.getThreadName().replaceAll("\\d+", "N"), Math.max(0, nanos), Long::sum);
+            }
+        }
+        return cpu;
     }
 
     private static long cpuNanos() {
