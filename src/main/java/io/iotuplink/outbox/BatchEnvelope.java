@@ -1,13 +1,13 @@
 package io.iotuplink.outbox;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.envelope.EnvelopeWriter;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +22,8 @@ public final class BatchEnvelope {
     /** What one batch publish carries: the readings it removes from the outbox on PUBACK, and its bytes. */
     public record Batch(String messageId, List<StoredReading> readings, byte[] envelope) {
     }
+
+    private static final String DATA_KEY = "\"data\":";
 
     private final ObjectMapper mapper;
     private final String deviceId;
@@ -56,13 +58,12 @@ public final class BatchEnvelope {
             json.writeStringField("device_id", deviceId);
             json.writeArrayFieldStart("batch");
             for (StoredReading reading : readings) {
-                JsonNode single = mapper.readTree(reading.envelope());
                 json.writeStartObject();
                 json.writeFieldName("timestamp");
                 json.writeNumber(EnvelopeWriter.epochSeconds(reading.acceptedAtMillis()));
                 json.writeStringField("message_id", reading.messageId());
                 json.writeFieldName("data");
-                mapper.writeTree(json, single.get("data"));
+                writeData(json, reading.envelope());
                 json.writeEndObject();
             }
             json.writeEndArray();
@@ -71,5 +72,22 @@ public final class BatchEnvelope {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * Copies the {@code data} of a stored telemetry envelope as it was serialised when the reading was accepted:
+     * {@link EnvelopeWriter} writes it last, so it runs from its key to the envelope's closing brace (a {@code
+     * "data":} inside the device id would be escaped). Anything else is parsed, to be safe.
+     */
+    private void writeData(JsonGenerator json, byte[] envelope) throws IOException {
+        String text = new String(envelope, StandardCharsets.UTF_8);
+        int key = text.indexOf(DATA_KEY);
+        int end = text.lastIndexOf('}');
+        if (key > 0 && end == text.length() - 1 && text.startsWith("{\"timestamp\":")) {
+            int start = key + DATA_KEY.length();
+            json.writeRawValue(text, start, end - start);
+        } else {
+            mapper.writeTree(json, mapper.readTree(envelope).get("data"));
+        }
     }
 }
