@@ -152,7 +152,8 @@ public final class Benchmark {
                 threadCpu().forEach((name, nanos) -> used.put(name, nanos - threadsStart.getOrDefault(name, 0L)));
                 used.entrySet().stream().filter(e -> e.getValue() >= 10_000_000L)
                         .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-                        .forEach(e -> System.out.printf("bundle: CPU %6.0f ms in %s%n", e.getValue() / 1e6, e.getKey()));
+                        .forEach(e -> System.out.printf("bundle: CPU %6.0f ms in %s%n", e.getValue() / 1e6,
+                                e.getKey()));
                 long accounted = used.values().stream().mapToLong(Long::longValue).sum();
                 System.out.printf("bundle: CPU %6.0f ms in the JVM's own threads (GC, JIT) and the HTTP clients%n",
                         (cpuNanos() - cpuStart - accounted) / 1e6);

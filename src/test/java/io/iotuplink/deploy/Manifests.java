@@ -46,7 +46,8 @@ final class Manifests {
     static List<JsonNode> documents(Path file) {
         try {
             List<JsonNode> documents = new ArrayList<>();
-            try (var values = YAML.readerFor(JsonNode.class).readValues(new YAMLFactory().createParser(file.toFile()))) {
+            var parser = new YAMLFactory().createParser(file.toFile());
+            try (var values = YAML.readerFor(JsonNode.class).readValues(parser)) {
                 while (values.hasNext()) {
                     JsonNode document = (JsonNode) values.next();
                     if (document != null && !document.isNull() && !document.isMissingNode()) {
