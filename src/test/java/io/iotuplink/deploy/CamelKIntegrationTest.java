@@ -82,6 +82,7 @@ class CamelKIntegrationTest {
         assertEquals("/opt/iot-uplink/iot-uplink.jar", traits.path("jvm").path("jar").asText());
         assertTrue(DockerfileTest.entrypoint().contains("\"" + traits.path("jvm").path("jar").asText() + "\""),
                 "the jar the Dockerfile installs");
+        assertTrue(DockerfileTest.setup().contains(" /deployments "), "the working directory Camel K's jvm trait sets");
         assertEquals(DockerfileTest.imageUserId(), traits.path("container").path("runAsUser").asInt());
         assertTrue(traits.path("container").path("runAsNonRoot").asBoolean());
         assertEquals(env().get("CAMEL_SERVER_PORT"), traits.path("container").path("port").asText());

@@ -75,6 +75,11 @@ class DockerfileTest {
         assertEquals(Set.of(), unknown);
     }
 
+    /** The image's set-up commands. */
+    static String setup() {
+        return arguments("RUN").get(0);
+    }
+
     /** What the image runs. */
     static String entrypoint() {
         return arguments("ENTRYPOINT").get(0);
