@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Service;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -52,9 +53,17 @@ class CamelKIntegrationTest {
         JsonNode claim = Manifests.document(CAMEL_K.resolve("outbox-pvc.yaml"), "PersistentVolumeClaim");
         PersistentVolumeClaim bound = Manifests.YAML.treeToValue(claim, PersistentVolumeClaim.class);
         assertEquals(List.of(), Manifests.unknownFields(bound));
+        Service service = Manifests.YAML.treeToValue(
+                Manifests.document(CAMEL_K.resolve("service.yaml"), "Service"), Service.class);
+        assertEquals(List.of(), Manifests.unknownFields(service));
+        String name = integration().path("metadata").path("name").asText();
+        assertEquals(Map.of("camel.apache.org/integration", name), service.getSpec().getSelector(),
+                "the Service finds the Integration's pods by the label Camel K gives them");
+        assertEquals(integration().path("spec").path("traits").path("container").path("port").asInt(),
+                service.getSpec().getPorts().get(0).getTargetPort().getIntVal());
         Set<String> listed = new TreeSet<>();
         kustomization().path("resources").forEach(r -> listed.add(r.asText()));
-        assertEquals(Set.of("integration.yaml", "outbox-pvc.yaml"), listed);
+        assertEquals(Set.of("integration.yaml", "outbox-pvc.yaml", "service.yaml"), listed);
     }
 
     @Test
