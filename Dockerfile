@@ -5,8 +5,7 @@
 #     -v "$PWD/certs:/etc/iot-uplink/certs:ro" -e AWS_IOT_CERT_PATH=/etc/iot-uplink/certs/... (and the rest) iot-uplink:0.1.0
 FROM eclipse-temurin:17-jre-noble
 
-# curl answers the HEALTHCHECK; the user owns nothing but the data volume; Camel K's jvm trait starts the jar
-# from /deployments
+# curl answers the HEALTHCHECK; the user owns nothing but the data volume
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
     && rm -rf /var/lib/apt/lists/* \
@@ -14,7 +13,7 @@ RUN apt-get update \
     && useradd --system --uid 10001 --gid uplink --home-dir /var/lib/iot-uplink --no-create-home \
        --shell /usr/sbin/nologin uplink \
     && mkdir -p /var/lib/iot-uplink/data /var/lib/iot-uplink/inbox /etc/iot-uplink/certs \
-       /etc/iot-uplink/config /etc/iot-uplink/routes.d /deployments \
+       /etc/iot-uplink/config /etc/iot-uplink/routes.d \
     && chown -R uplink:uplink /var/lib/iot-uplink
 
 COPY target/iot-uplink.jar /opt/iot-uplink/iot-uplink.jar

@@ -75,9 +75,15 @@ class DockerfileTest {
         assertEquals(Set.of(), unknown);
     }
 
-    /** The image's set-up commands. */
-    static String setup() {
-        return arguments("RUN").get(0);
+    /** The image's name, as the Dockerfile's build command in its first lines tags it. */
+    static String imageRepository() {
+        try {
+            Matcher tag = Pattern.compile("docker build -t ([a-z0-9-]+):").matcher(Files.readString(DOCKERFILE));
+            assertTrue(tag.find(), "the Dockerfile says how to build it");
+            return tag.group(1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** What the image runs. */
