@@ -16,6 +16,8 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -39,7 +41,7 @@ public final class OutboxDrain extends ServiceSupport {
     private static final int READ_AHEAD = 200;
     private static final long IDLE_MILLIS = 100;
     private static final long SLOT_WAIT_MILLIS = 200;
-    private static final long REMOVAL_PERIOD_NANOS = 10_000_000;
+    private static final long REMOVAL_PERIOD_NANOS = 50_000_000;
 
     private final OutboxStore outbox;
     private final ConnectionMonitor connection;
@@ -54,7 +56,10 @@ public final class OutboxDrain extends ServiceSupport {
     private long cursor;
     private volatile boolean rewind;
     private final Queue<StoredReading> acknowledged = new ConcurrentLinkedQueue<>();
-    private long lastRemovalNanos;
+    private final ReentrantLock removing = new ReentrantLock();
+    private final AtomicBoolean removalQueued = new AtomicBoolean();
+    private volatile long lastRemovalNanos;
+    private ExecutorService remover;
     private final CamelContext context;
     private AsyncProducer publishRoute;
     private ExecutorService thread;
@@ -84,6 +89,7 @@ public final class OutboxDrain extends ServiceSupport {
     protected void doStart() throws Exception {
         publishRoute = context.getEndpoint("direct:mqtt-publish").createAsyncProducer();
         ServiceHelper.startService(publishRoute);
+        remover = context.getExecutorServiceManager().newSingleThreadExecutor(this, "uplink-outbox-removal");
         thread = context.getExecutorServiceManager().newSingleThreadExecutor(this, "uplink-outbox");
         thread.execute(this::run);
     }
@@ -92,6 +98,7 @@ public final class OutboxDrain extends ServiceSupport {
     protected void doStop() throws Exception {
         wakeUp();
         context.getExecutorServiceManager().shutdownGraceful(thread);
+        context.getExecutorServiceManager().shutdownGraceful(remover);
         ServiceHelper.stopService(publishRoute);
     }
 
@@ -209,8 +216,15 @@ public final class OutboxDrain extends ServiceSupport {
      */
     private boolean dispatch(OutgoingPublish publish, List<StoredReading> readings)
             throws InterruptedException {
-        if (System.nanoTime() - lastRemovalNanos > REMOVAL_PERIOD_NANOS) {
-            removeAcknowledged();
+        if (System.nanoTime() - lastRemovalNanos > REMOVAL_PERIOD_NANOS && removalQueued.compareAndSet(false, true)) {
+            // on a thread of its own: the drain keeps the window full while a removal waits for the database
+            remover.execute(() -> {
+                try {
+                    removeAcknowledged();
+                } finally {
+                    removalQueued.set(false);
+                }
+            });
         }
         if (!window.acquire(SLOT_WAIT_MILLIS)) {
             return false;
@@ -246,21 +260,26 @@ public final class OutboxDrain extends ServiceSupport {
         }
     }
 
-    /** Removes what is acknowledged so far in one transaction (on the drain's thread). */
+    /**
+     * Removes what is acknowledged so far in one transaction; returns once every removal started before it is done
+     * (a rewind reads the outbox again right after).
+     */
     private void removeAcknowledged() {
-        lastRemovalNanos = System.nanoTime();
-        List<StoredReading> done = new ArrayList<>();
-        for (StoredReading reading; (reading = acknowledged.poll()) != null; ) {
-            done.add(reading);
-        }
-        if (done.isEmpty()) {
-            return;
-        }
+        removing.lock();
         try {
-            outbox.removeAll(done);
+            lastRemovalNanos = System.nanoTime();
+            List<StoredReading> done = new ArrayList<>();
+            for (StoredReading reading; (reading = acknowledged.poll()) != null; ) {
+                done.add(reading);
+            }
+            if (!done.isEmpty()) {
+                outbox.removeAll(done);
+            }
         } catch (RuntimeException e) {
             LOG.warn("Acknowledged readings stay in the outbox and will be sent again: {}", e.getMessage());
             rewind = true;
+        } finally {
+            removing.unlock();
         }
     }
 

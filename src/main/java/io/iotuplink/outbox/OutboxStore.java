@@ -3,6 +3,7 @@ package io.iotuplink.outbox;
 import io.iotuplink.envelope.PreparedReading;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,6 +29,9 @@ public final class OutboxStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxStore.class);
 
     private final Connection db;
+    /** The drain's own read-only connection: with WAL, reading never waits for an append's commit to reach disk. */
+    private final Connection reader;
+    private final Object readLock = new Object();
     private final long maxReadings;
     private final long maxBytes;
     private final WhenFull whenFull;
@@ -35,10 +39,13 @@ public final class OutboxStore implements AutoCloseable {
     private long depth;
     private long bytes;
     private PreparedStatement selectAfter;
+    private PreparedStatement measure;
     private PreparedStatement delete;
 
-    private OutboxStore(Connection db, long maxReadings, long maxBytes, WhenFull whenFull) throws SQLException {
+    private OutboxStore(Connection db, Connection reader, long maxReadings, long maxBytes, WhenFull whenFull)
+            throws SQLException {
         this.db = db;
+        this.reader = reader;
         this.maxReadings = maxReadings;
         this.maxBytes = maxBytes;
         this.whenFull = whenFull;
@@ -66,7 +73,10 @@ public final class OutboxStore implements AutoCloseable {
                         + " accepted_at INTEGER NOT NULL,"
                         + " envelope BLOB NOT NULL)");
             }
-            OutboxStore store = new OutboxStore(db, maxReadings, maxBytes, whenFull);
+            SQLiteConfig readOnly = new SQLiteConfig();
+            readOnly.setReadOnly(true);
+            Connection reader = readOnly.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            OutboxStore store = new OutboxStore(db, reader, maxReadings, maxBytes, whenFull);
             if (store.depth > 0) {
                 LOG.info("Outbox {} holds {} reading(s) from before; they go out first", file, store.depth);
             }
@@ -153,11 +163,17 @@ public final class OutboxStore implements AutoCloseable {
     }
 
     /** Up to {@code limit} readings stored after {@code seq} (0: from the oldest), oldest first. */
-    public synchronized List<StoredReading> after(long seq, int limit) {
+    public List<StoredReading> after(long seq, int limit) {
+        synchronized (readLock) {
+            return readAfter(seq, limit);
+        }
+    }
+
+    private List<StoredReading> readAfter(long seq, int limit) {
         List<StoredReading> readings = new ArrayList<>(Math.min(limit, 1024));
         try {
             if (selectAfter == null) {
-                selectAfter = db.prepareStatement("SELECT seq, message_id, kind, topic, accepted_at, envelope"
+                selectAfter = reader.prepareStatement("SELECT seq, message_id, kind, topic, accepted_at, envelope"
                         + " FROM readings WHERE seq > ? ORDER BY seq LIMIT ?");
             }
             selectAfter.setLong(1, seq);
@@ -183,16 +199,29 @@ public final class OutboxStore implements AutoCloseable {
             synchronous("NORMAL");
             db.setAutoCommit(false);
             if (delete == null) {
-                delete = db.prepareStatement("DELETE FROM readings WHERE seq = ?");
+                measure = db.prepareStatement("SELECT COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM readings"
+                        + " WHERE seq BETWEEN ? AND ?");
+                delete = db.prepareStatement("DELETE FROM readings WHERE seq BETWEEN ? AND ?");
             }
+            long[] seqs = done.stream().mapToLong(StoredReading::seq).sorted().toArray();
             long removed = 0;
             long freed = 0;
-            for (StoredReading reading : done) {
-                delete.setLong(1, reading.seq());
-                if (delete.executeUpdate() == 1) {
-                    removed++;
-                    freed += reading.envelope().length;
+            // PUBACKs come in the outbox's order, so the acknowledged readings are mostly runs of consecutive seqs:
+            // two statements a run instead of one a reading (rows dropped meanwhile are simply not there)
+            for (int from = 0, to; from < seqs.length; from = to) {
+                to = from + 1;
+                while (to < seqs.length && seqs[to] == seqs[to - 1] + 1) {
+                    to++;
                 }
+                measure.setLong(1, seqs[from]);
+                measure.setLong(2, seqs[to - 1]);
+                try (ResultSet r = measure.executeQuery()) {
+                    removed += r.getLong(1);
+                    freed += r.getLong(2);
+                }
+                delete.setLong(1, seqs[from]);
+                delete.setLong(2, seqs[to - 1]);
+                delete.executeUpdate();
             }
             db.commit();
             depth -= removed;
@@ -248,6 +277,9 @@ public final class OutboxStore implements AutoCloseable {
     @Override
     public synchronized void close() {
         try {
+            synchronized (readLock) {
+                reader.close();
+            }
             db.close();
         } catch (SQLException e) {
             LOG.debug("closing the outbox: {}", e.toString());
