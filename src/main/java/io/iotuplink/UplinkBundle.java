@@ -176,6 +176,7 @@ public final class UplinkBundle extends RouteBuilder {
         AsyncMqttPublisher publisher = new AsyncMqttPublisher(client, config.mqtt().publishTimeout(),
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-publish-timeouts"));
         context.addService(drain, true, true);
+        UplinkMetrics.leaveOutOfRouteMetrics(context, PublishRoutes.PUBLISH_ROUTE);
         context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox, drain, publisher, metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));

@@ -56,6 +56,9 @@ public final class PublishShaper {
 
     /** Waits (sleeping) until a publish of {@code bytes} may go out, then records it. */
     public void acquire(int bytes) throws InterruptedException {
+        if (maxPerSecond <= 0 && maxBytesPerSecond <= 0) {
+            return; // shaping off: nothing to wait for, nothing to record
+        }
         long wait;
         while ((wait = waitFor(bytes)) > 0) {
             Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));

@@ -4,8 +4,11 @@ import io.iotuplink.mqtt.UplinkMqttClient;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.TimeoutMap;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 import org.apache.camel.support.AsyncProcessorSupport;
+import org.apache.camel.support.DefaultTimeoutMap;
+import org.apache.camel.support.service.ServiceHelper;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
@@ -13,8 +16,6 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -28,12 +29,28 @@ public final class AsyncMqttPublisher extends AsyncProcessorSupport {
 
     private final UplinkMqttClient client;
     private final long timeoutMillis;
-    private final ScheduledExecutorService timeouts;
+    /** The publishes awaiting their PUBACK; one sweep every tenth of the timeout fails those past it. */
+    private final DefaultTimeoutMap<Awaiting, Awaiting> awaiting;
 
     public AsyncMqttPublisher(UplinkMqttClient client, Duration timeout, ScheduledExecutorService timeouts) {
         this.client = client;
         this.timeoutMillis = timeout.toMillis();
-        this.timeouts = timeouts;
+        this.awaiting = new DefaultTimeoutMap<>(timeouts, Math.max(10, Math.min(100, timeoutMillis / 10)));
+        awaiting.addListener((type, publish, same) -> {
+            if (type == TimeoutMap.Listener.Type.Evict) {
+                publish.settle(new MqttException(MqttClientException.REASON_CODE_CLIENT_TIMEOUT), false);
+            }
+        });
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        ServiceHelper.startService(awaiting);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        ServiceHelper.stopService(awaiting);
     }
 
     @Override
@@ -47,31 +64,42 @@ public final class AsyncMqttPublisher extends AsyncProcessorSupport {
         if (properties != null) {
             message.setProperties(properties);
         }
-        AtomicBoolean settled = new AtomicBoolean();
-        ScheduledFuture<?> timeout = timeouts.schedule(() -> {
-            if (settled.compareAndSet(false, true)) {
-                exchange.setException(new MqttException(MqttClientException.REASON_CODE_CLIENT_TIMEOUT));
-                callback.done(false);
-            }
-        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        Awaiting publish = new Awaiting(exchange, callback);
+        awaiting.put(publish, publish, timeoutMillis);
         try {
             client.publishAsync(topic, message, failure -> {
-                if (settled.compareAndSet(false, true)) {
-                    timeout.cancel(false);
-                    if (failure != null) {
-                        exchange.setException(failure);
-                    }
-                    callback.done(false);
-                }
+                awaiting.remove(publish);
+                publish.settle(failure, false);
             });
             return false;
         } catch (MqttException | RuntimeException e) {
+            awaiting.remove(publish);
+            // false: the timeout has already answered
+            return publish.settle(e, true);
+        }
+    }
+
+    /** A publish awaiting its PUBACK, settled once: by the PUBACK, a failure or the timeout, whichever is first. */
+    private static final class Awaiting {
+
+        private final AtomicBoolean settled = new AtomicBoolean();
+        private final Exchange exchange;
+        private final AsyncCallback callback;
+
+        Awaiting(Exchange exchange, AsyncCallback callback) {
+            this.exchange = exchange;
+            this.callback = callback;
+        }
+
+        /** Settles the exchange with {@code failure} (null: acknowledged); false when it was settled before. */
+        boolean settle(Throwable failure, boolean sync) {
             if (!settled.compareAndSet(false, true)) {
-                return false; // the timeout has already answered
+                return false;
             }
-            timeout.cancel(false);
-            exchange.setException(e);
-            callback.done(true);
+            if (failure != null) {
+                exchange.setException(failure);
+            }
+            callback.done(sync);
             return true;
         }
     }

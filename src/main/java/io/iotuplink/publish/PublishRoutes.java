@@ -13,13 +13,18 @@ import io.iotuplink.outbox.OutboxStore;
 import io.iotuplink.outbox.OutgoingPublish;
 import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.UplinkMetrics;
+import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.DeadLetterChannelBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
+import org.apache.camel.support.AsyncProcessorSupport;
+import org.apache.camel.support.service.ServiceHelper;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -40,6 +45,9 @@ public final class PublishRoutes extends RouteBuilder {
     public static final String MESSAGE_ID = "UplinkMessageId";
     public static final String READING_KIND = "UplinkReadingKind";
     private static final String REDELIVERIES = "uplinkRedeliveries";
+    /** The route every publish takes (Camel's route metrics leave it out: {@code uplink_*} count publishes). */
+    public static final String PUBLISH_ROUTE = "uplink-publish";
+    private static final Logger LOG = LoggerFactory.getLogger(PublishRoutes.class);
 
     private final UplinkConfig config;
     private final ReadingIntake intake;
@@ -89,21 +97,15 @@ public final class PublishRoutes extends RouteBuilder {
                     drain.wakeUp();
                 });
 
-        from("direct:mqtt-publish").routeId("uplink-publish")
+        // once per publish: one step (the error handler copies the exchange before each step), no stream caching
+        from("direct:mqtt-publish").routeId(PUBLISH_ROUTE)
+                .noStreamCaching()
                 .errorHandler(redelivery(config.publishRetry()))
                 .onException(PublishRefusedException.class)
                     .onWhen(e -> !e.getProperty(Exchange.EXCEPTION_CAUGHT, PublishRefusedException.class).retryable())
                     .maximumRedeliveries(0)
                 .end()
-                .process(this::toMqttMessage)
-                .process(publisher)
-                .process(e -> {
-                    stats.countPublished(clock.millis());
-                    metrics.publish(e.getMessage().getHeader(READING_KIND, String.class), "published");
-                })
-                .setProperty(OutboxDrain.OUTCOME, constant(OutboxDrain.PUBLISHED))
-                .log(LoggingLevel.DEBUG, "Published ${header." + MESSAGE_ID + "} to ${header."
-                        + PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC + "}");
+                .process(new PublishAttempt());
 
         from("direct:dead-letter").routeId("uplink-dead-letter")
                 .choice()
@@ -164,6 +166,41 @@ public final class PublishRoutes extends RouteBuilder {
             return refused.retryable() && exchange.getContext().isStopping();
         }
         return !(cause instanceof IllegalArgumentException);
+    }
+
+    /** One attempt at a publish: the MQTT message from the outbox's reading, the publish, and on its PUBACK the counts. */
+    private final class PublishAttempt extends AsyncProcessorSupport {
+
+        @Override
+        protected void doStart() {
+            ServiceHelper.startService(publisher);
+        }
+
+        @Override
+        protected void doStop() {
+            ServiceHelper.stopService(publisher);
+        }
+
+        @Override
+        public boolean process(Exchange exchange, AsyncCallback callback) {
+            toMqttMessage(exchange);
+            return publisher.process(exchange, doneSync -> {
+                if (exchange.getException() == null) {
+                    published(exchange);
+                }
+                callback.done(doneSync);
+            });
+        }
+    }
+
+    private void published(Exchange exchange) {
+        stats.countPublished(clock.millis());
+        metrics.publish(exchange.getMessage().getHeader(READING_KIND, String.class), "published");
+        exchange.setProperty(OutboxDrain.OUTCOME, OutboxDrain.PUBLISHED);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("Published {} to {}", exchange.getMessage().getHeader(MESSAGE_ID),
+                    exchange.getMessage().getHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC));
+        }
     }
 
     private void toMqttMessage(Exchange exchange) {
