@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Prints throughput figures: raw Paho (sync and 90 in flight) and the bundle's whole path, on one embedded broker.
-#   bench/run.sh                       5000 readings, then 60 s at 1,000 readings/s for the memory figure
+# Prints throughput figures: raw Paho (sync and 90 in flight) and the bundle's whole path, each warmed up first, on
+# Mosquitto (its own process, installed from the Debian package) and on the embedded broker; then AWS's quotas.
+#   bench/run.sh                       50000 readings a phase, then 60 s at 1,000 readings/s for the memory figure
 #   BENCH_MESSAGES=20000 BENCH_STEADY_SECONDS=10 bench/run.sh
 #   BENCH_QUOTA_READINGS=40000 BENCH_BATCH=500: the batching-at-quota phases (shaping on, plain and gzip)
 #   BENCH_THREADS=1: CPU time per thread group during the whole-path phase (where the time goes)
+#   BENCH_JAVA_OPTS="-XX:StartFlightRecording=filename=target/bench.jfr": profile it (jfr print --events jdk.ExecutionSample)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -q -B -DskipTests test-compile
 mvn -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath >/dev/null
-java -Dbench.messages="${BENCH_MESSAGES:-5000}" -Dbench.steady-seconds="${BENCH_STEADY_SECONDS:-60}" \
+java ${BENCH_JAVA_OPTS:-} -Dbench.messages="${BENCH_MESSAGES:-50000}" -Dbench.steady-seconds="${BENCH_STEADY_SECONDS:-60}" \
   -Dbench.quota-readings="${BENCH_QUOTA_READINGS:-40000}" -Dbench.batch="${BENCH_BATCH:-500}" \
   ${BENCH_THREADS:+-Dbench.threads=1} \
-  -cp "target/test-classes:target/classes:$(cat target/bench.classpath)" io.iotuplink.bench.Benchmark 2>&1 \
+  -cp "$PWD/target/test-classes:$PWD/target/classes:$(cat target/bench.classpath)" io.iotuplink.bench.Benchmark 2>&1 \
   | grep -v -E '^[0-9:.]+ (INFO|WARN|DEBUG)'

@@ -2,6 +2,9 @@ package io.iotuplink.bench;
 
 import io.iotuplink.config.MqttSession;
 import io.iotuplink.mqtt.MqttOptions;
+import io.iotuplink.status.StatusReport;
+import io.iotuplink.support.BundleProcess;
+import io.iotuplink.support.Mosquitto;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import io.iotuplink.tls.PemFiles;
@@ -12,66 +15,211 @@ import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * Prints figures, asserts nothing: raw Paho (synchronous and with 90 in flight) against the bundle's whole path
- * (HTTP in, outbox, envelope, mutual-TLS publish, PUBACK) on the same embedded broker in the same run, and the
- * bundle's resident memory after a steady load. Run it with {@code bench/run.sh}.
+ * Prints figures, asserts nothing. On each broker (Mosquitto, a process of its own as AWS IoT Core is, then the
+ * embedded broker in this JVM) it warms up a raw pipelined Paho client and the bundle's whole path (HTTP in,
+ * outbox, envelope, mutual-TLS publish, PUBACK) side by side, then measures them in alternating rounds and gives
+ * the median of each and of their ratios. Then the bundle in a JVM of its own: start to first PUBACK, and resident
+ * memory after a steady 1,000 readings/s; and readings/s at AWS's quotas with batching. Run it with
+ * {@code bench/run.sh}.
  */
 public final class Benchmark {
 
     private static final String PAYLOAD = "{\"temperature\": 21.3, \"humidity\": 60.0, \"seq\": 123}";
+    private static final String DEVICE = "bombercat-bench";
+    private static final int RAW_IN_FLIGHT = 90;
+
+    /** A broker to measure against: where it listens and a device certificate it accepts. */
+    private record Target(String name, int port, TestBroker.DeviceFiles device) {
+    }
+
+    /** The medians of one broker's rounds. */
+    private record PathFigures(double sync, double pipelined, double bundle, double ratio) {
+    }
 
     public static void main(String[] args) throws Exception {
-        int messages = Integer.parseInt(System.getProperty("bench.messages", "5000"));
+        int messages = Integer.parseInt(System.getProperty("bench.messages", "50000"));
         int steadySeconds = Integer.parseInt(System.getProperty("bench.steady-seconds", "60"));
         Path dir = Files.createTempDirectory("iot-uplink-bench");
+        PathFigures onMosquitto;
+        try (Mosquitto mosquitto = Mosquitto.start(dir.resolve("mosquitto"),
+                List.of("user " + DEVICE, "topic readwrite bombercat/#"),
+                // AWS IoT Core's receive maximum (Mosquitto's default is 20)
+                List.of("max_inflight_messages 100"))) {
+            Target target = new Target("mosquitto", mosquitto.port(), mosquitto.device(DEVICE));
+            onMosquitto = path(target, dir.resolve("mosquitto-bundle"), messages);
+            ownJvm(target, dir.resolve("own-jvm"), steadySeconds);
+        }
+        if (Boolean.getBoolean("bench.mosquitto-only")) {
+            return; // profiling the path on Mosquitto alone
+        }
+        PathFigures embedded;
         try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
-            TestBroker.DeviceFiles device = broker.device("bombercat-bench", TestBroker.KeyForm.PKCS1);
-            MqttConnectionOptions options = MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true,
-                    Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(10)),
-                    PemTlsContext.create(PemFiles.load(device.certificate(), device.key(), device.ca()))
-                            .socketFactory());
-            double sync = raw(broker, options, messages, 1);
-            double pipelined = raw(broker, options, messages, 90);
-            double bundle = bundle(broker, device, dir, messages, steadySeconds);
+            embedded = path(new Target("embedded", broker.port(), broker.device(DEVICE, TestBroker.KeyForm.PKCS1)),
+                    dir.resolve("embedded-bundle"), messages);
+        }
+        // a broker of their own: the one above holds a record of every publish it got
+        try (TestBroker broker = TestBroker.start(dir.resolve("quota-broker"))) {
             int quotaReadings = Integer.parseInt(System.getProperty("bench.quota-readings", "40000"));
             int batch = Integer.parseInt(System.getProperty("bench.batch", "500"));
             double batched = atQuotas(broker, dir, quotaReadings, batch, "none");
             double gzipped = atQuotas(broker, dir, quotaReadings, batch, "gzip");
-            System.out.printf("%n| path | readings/s |%n|---|---|%n| raw Paho, synchronous | %.0f |%n"
-                    + "| raw Paho, 90 in flight | %.0f |%n| bundle (HTTP → outbox → PUBACK) | %.0f |%n"
-                    + "| ratio bundle / pipelined Paho | %.2f |%n"
-                    + "| bundle at AWS quotas (100 publishes/s, 512 KiB/s), batches of %d | %.0f |%n"
-                    + "| the same, gzip | %.0f |%n", sync, pipelined, bundle, bundle / pipelined, batch, batched,
-                    gzipped);
+            System.out.printf("%n| readings/s (median of the rounds) | Mosquitto (own process) | embedded HiveMQ"
+                    + " (this JVM) |%n|---|---|---|%n"
+                    + "| raw Paho, synchronous | %.0f | %.0f |%n"
+                    + "| raw Paho, %d in flight | %.0f | %.0f |%n"
+                    + "| bundle (HTTP → outbox → PUBACK) | %.0f | %.0f |%n"
+                    + "| ratio bundle / pipelined Paho | %.2f | %.2f |%n"
+                    + "%n| at AWS quotas (100 publishes/s, 512 KiB/s), batches of %d | %.0f readings/s |%n"
+                    + "| the same, gzip | %.0f readings/s |%n",
+                    onMosquitto.sync(), embedded.sync(), RAW_IN_FLIGHT, onMosquitto.pipelined(),
+                    embedded.pipelined(), onMosquitto.bundle(), embedded.bundle(), onMosquitto.ratio(),
+                    embedded.ratio(), batch, batched, gzipped);
         }
     }
 
-    private static double raw(TestBroker broker, MqttConnectionOptions options, int messages, int inFlight)
-            throws Exception {
-        MqttAsyncClient client = new MqttAsyncClient("ssl://localhost:" + broker.port(), "bench-raw-" + inFlight,
+    /**
+     * Raw Paho synchronous; then raw Paho pipelined and the bundle, warmed up together for
+     * {@code bench.warmup-seconds} (the JIT compilers keep a core busy for many seconds on a path this size, and a
+     * measurement in that time measures them), measured in {@code bench.rounds} alternating rounds.
+     */
+    private static PathFigures path(Target target, Path dataDir, int messages) throws Exception {
+        MqttConnectionOptions options = MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true,
+                Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(10)),
+                PemTlsContext.create(PemFiles.load(target.device().certificate(), target.device().key(),
+                        target.device().ca())).socketFactory());
+        MqttAsyncClient raw = new MqttAsyncClient("ssl://localhost:" + target.port(), DEVICE + "-raw",
                 new MemoryPersistence());
-        IMqttToken connack = client.connect(options);
-        connack.waitForCompletion(10_000);
-        Integer receiveMaximum = connack.getResponseProperties() == null ? null
-                : connack.getResponseProperties().getReceiveMaximum();
-        if (receiveMaximum != null && receiveMaximum < inFlight) {
-            // Paho refuses (32202) more in flight than the broker's receive maximum
-            System.out.printf("raw: the broker's receive maximum is %d; %d in flight instead of %d%n",
-                    receiveMaximum, receiveMaximum - 1, inFlight);
-            inFlight = receiveMaximum - 1;
+        int inFlight = inFlight(raw.connect(options));
+        long warmUpEnd = System.nanoTime() + Integer.getInteger("bench.warmup-seconds", 20) * 1_000_000_000L;
+        publishRaw(raw, messages / 10, 1);
+        double sync = timed(messages / 10, () -> publishRaw(raw, messages / 10, 1));
+        System.out.printf("%s: raw Paho, synchronous: %.0f readings/s%n", target.name(), sync);
+
+        Map<String, String> p = RunningBundle.properties("localhost:" + target.port(), target.device(), dataDir);
+        p.put("aws.iot.client-id", DEVICE);
+        p.put("uplink.max-publish-rate", "0");
+        p.put("uplink.max-bytes-rate", "0");
+        // the HTTP clients may run ahead of the publishing by more than the default outbox bound
+        p.put("uplink.outbox.max-readings", "10000000");
+        p.put("uplink.outbox.max-bytes", "4GB");
+        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
+            StatusReport status = bundle.context().getRegistry().lookupByNameAndType("uplinkStatus",
+                    StatusReport.class);
+            LongSupplier published = () -> ((Number) status.snapshot().get("published")).longValue();
+            int posters = Integer.getInteger("bench.posters", 4);
+            Pass rawPass = () -> publishRaw(raw, messages, inFlight);
+            Pass bundlePass = () -> {
+                long base = published.getAsLong();
+                long[] postNanos = postAll(bundle, messages, posters);
+                awaitCount(published, base + messages, Duration.ofMinutes(10));
+                return postNanos;
+            };
+            do {
+                rawPass.run();
+                bundlePass.run();
+            } while (System.nanoTime() < warmUpEnd);
+
+            int rounds = Integer.getInteger("bench.rounds", 5);
+            double[] rawRates = new double[rounds];
+            double[] bundleRates = new double[rounds];
+            double[] ratios = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                rawRates[r] = timed(messages, rawPass);
+                boolean last = r == rounds - 1;
+                bundleRates[r] = last ? profiled(target, messages, bundlePass) : timed(messages, bundlePass);
+                ratios[r] = bundleRates[r] / rawRates[r];
+                System.out.printf("%s: round %d: raw Paho, %d in flight %.0f readings/s; bundle %.0f readings/s;"
+                        + " ratio %.2f%n", target.name(), r + 1, inFlight, rawRates[r], bundleRates[r], ratios[r]);
+            }
+            String metrics = bundle.http("GET", "/observe/metrics", null, null).body();
+            metrics.lines().filter(l -> l.startsWith("uplink_puback_seconds{quantile"))
+                    .forEach(l -> System.out.println(target.name() + ": bundle: " + l));
+            raw.disconnect().waitForCompletion(5_000);
+            raw.close();
+            return new PathFigures(sync, median(rawRates), median(bundleRates), median(ratios));
         }
-        Deque<IMqttToken> window = new ArrayDeque<>();
+    }
+
+    /** A measured piece of work; it may return each request's time. */
+    private interface Pass {
+        long[] run() throws Exception;
+    }
+
+    /** Readings/s of one pass of {@code readings}. */
+    private static double timed(int readings, Pass pass) throws Exception {
         long start = System.nanoTime();
+        pass.run();
+        return readings / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /** The same, printing where the CPU went: the JVM's load, and with {@code bench.threads} each thread group. */
+    private static double profiled(Target target, int readings, Pass pass) throws Exception {
+        long cpuStart = cpuNanos();
+        Map<String, Long> threadsStart = threadCpu();
+        long gcStart = gcMillis();
+        long start = System.nanoTime();
+        long[] postNanos = pass.run();
+        long elapsed = System.nanoTime() - start;
+        Arrays.sort(postNanos);
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.out.printf("%s: bundle: POST of 100 readings p50 %.2f ms, p99 %.2f ms; this JVM busy %.0f%% of %d"
+                        + " cores (HTTP clients and bundle%s)%n", target.name(),
+                postNanos[postNanos.length / 2] / 1e6, postNanos[postNanos.length * 99 / 100] / 1e6,
+                100.0 * (cpuNanos() - cpuStart) / elapsed / cores, cores,
+                target.name().equals("embedded") ? ", broker" : "");
+        if (System.getProperty("bench.threads") != null) {
+            Map<String, Long> used = new HashMap<>();
+            threadCpu().forEach((name, nanos) -> used.put(name, nanos - threadsStart.getOrDefault(name, 0L)));
+            used.entrySet().stream().filter(e -> e.getValue() >= 10_000_000L)
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .forEach(e -> System.out.printf("%s: bundle: CPU %5.1f µs a reading in %s%n", target.name(),
+                            e.getValue() / 1e3 / readings, e.getKey()));
+            long accounted = used.values().stream().mapToLong(Long::longValue).sum();
+            System.out.printf("%s: bundle: %d ms in garbage collection (wall time of the collections), %.1f µs a"
+                    + " reading in threads that ended meanwhile%n", target.name(), gcMillis() - gcStart,
+                    (cpuNanos() - cpuStart - accounted) / 1e3 / readings);
+        }
+        return readings / (elapsed / 1e9);
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+    /** {@value #RAW_IN_FLIGHT}, or one less than the receive maximum in CONNACK (Paho refuses more: 32202). */
+    private static int inFlight(IMqttToken connect) throws Exception {
+        connect.waitForCompletion(10_000);
+        Integer receiveMaximum = connect.getResponseProperties() == null ? null
+                : connect.getResponseProperties().getReceiveMaximum();
+        return receiveMaximum == null ? RAW_IN_FLIGHT : Math.min(RAW_IN_FLIGHT, receiveMaximum - 1);
+    }
+
+    private static long[] publishRaw(MqttAsyncClient client, int messages, int inFlight) throws Exception {
+        Deque<IMqttToken> window = new ArrayDeque<>();
         for (int i = 0; i < messages; i++) {
             if (window.size() >= inFlight) {
                 window.removeFirst().waitForCompletion(10_000);
@@ -97,87 +245,69 @@ public final class Benchmark {
         while (!window.isEmpty()) {
             window.removeFirst().waitForCompletion(10_000);
         }
-        double rate = messages / ((System.nanoTime() - start) / 1e9);
-        client.disconnect().waitForCompletion(5_000);
-        client.close();
-        return rate;
+        return new long[0];
     }
 
-    private static double bundle(TestBroker broker, TestBroker.DeviceFiles device, Path dir, int messages,
-            int steadySeconds) throws Exception {
-        Map<String, String> p = RunningBundle.properties(broker, device, dir.resolve("data"));
-        p.put("aws.iot.client-id", "bombercat-bench");
-        p.put("uplink.max-publish-rate", "0");
-        p.put("uplink.max-bytes-rate", "0");
+    /**
+     * The bundle as a user runs it (a JVM of its own, default JVM settings, the broker outside it): the time from
+     * starting the process to the first PUBACK, then the resident memory after {@code seconds} at 1,000 readings/s
+     * (10 readings every 10 ms).
+     */
+    private static void ownJvm(Target target, Path dir, int seconds) throws Exception {
+        Map<String, String> p = RunningBundle.properties("localhost:" + target.port(), target.device(),
+                dir.resolve("data"));
+        p.put("aws.iot.client-id", DEVICE);
+        URI base = URI.create("http://127.0.0.1:" + p.get("camel.server.port"));
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest one = post(base, PAYLOAD);
+        HttpRequest ten = post(base, IntStream.range(0, 10).mapToObj(i -> PAYLOAD)
+                .collect(Collectors.joining(",", "[", "]")));
+        HttpRequest status = HttpRequest.newBuilder(base.resolve("/status")).build();
         long started = System.nanoTime();
-        int before = broker.receivedCount();
-        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
-            bundle.http("POST", "/telemetry", "application/json", PAYLOAD);
-            awaitCount(broker, before + 1, Duration.ofSeconds(30));
-            System.out.printf("bundle: start to first PUBACK %.2f s%n", (System.nanoTime() - started) / 1e9);
-
-            String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
-            int base = broker.receivedCount();
-            long cpuStart = cpuNanos();
-            Map<String, Long> threadsStart = threadCpu();
-            long start = System.nanoTime();
-            // several devices post at once, as the raw client keeps many publishes in flight
-            int posters = Integer.getInteger("bench.posters", 4);
-            long[] postNanos = new long[(messages + 99) / 100];
-            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(posters);
-            for (int t = 0; t < posters; t++) {
-                pool.execute(() -> {
-                    for (int i; (i = next.getAndIncrement()) < postNanos.length; ) {
-                        long posted = System.nanoTime();
-                        bundle.http("POST", "/telemetry", "application/json", array);
-                        postNanos[i] = System.nanoTime() - posted;
+        try (BundleProcess bundle = BundleProcess.start(dir, BundleProcess.environment(p))) {
+            long deadline = started + 60_000_000_000L;
+            boolean accepted = false;
+            while (true) {
+                try {
+                    accepted = accepted || http.send(one, HttpResponse.BodyHandlers.discarding()).statusCode() == 202;
+                    if (accepted && RunningBundle.json(http.send(status, HttpResponse.BodyHandlers.ofString())
+                            .body()).get("published").asLong() > 0) {
+                        break;
                     }
-                });
+                } catch (java.io.IOException notListeningYet) {
+                    // the HTTP server is not up yet
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("no PUBACK within 60 s of the start:\n" + bundle.output());
+                }
+                Thread.sleep(5);
             }
-            pool.shutdown();
-            pool.awaitTermination(10, java.util.concurrent.TimeUnit.MINUTES);
-            java.util.Arrays.sort(postNanos);
-            System.out.printf("bundle: POST of 100 readings p50 %.2f ms, p99 %.2f ms%n",
-                    postNanos[postNanos.length / 2] / 1e6, postNanos[postNanos.length * 99 / 100] / 1e6);
-            System.out.printf("bundle: HTTP intake (100 readings per POST, %d clients at once) %.0f readings/s%n",
-                    posters, messages / ((System.nanoTime() - start) / 1e9));
-            awaitCount(broker, base + messages, Duration.ofMinutes(10));
-            System.out.printf("bundle: CPU busy %.0f%% of %d cores (broker, clients and bundle)%n",
-                    100.0 * (cpuNanos() - cpuStart) / (System.nanoTime() - start)
-                            / Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().availableProcessors());
-            double rate = messages / ((System.nanoTime() - start) / 1e9);
-            if (System.getProperty("bench.threads") != null) {
-                Map<String, Long> used = new java.util.HashMap<>();
-                threadCpu().forEach((name, nanos) -> used.put(name, nanos - threadsStart.getOrDefault(name, 0L)));
-                used.entrySet().stream().filter(e -> e.getValue() >= 10_000_000L)
-                        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-                        .forEach(e -> System.out.printf("bundle: CPU %6.0f ms in %s%n", e.getValue() / 1e6,
-                                e.getKey()));
-                long accounted = used.values().stream().mapToLong(Long::longValue).sum();
-                System.out.printf("bundle: CPU %6.0f ms in the JVM's own threads (GC, JIT) and the HTTP clients%n",
-                        (cpuNanos() - cpuStart - accounted) / 1e6);
-            }
-            String metrics = bundle.http("GET", "/observe/metrics", null, null).body();
-            metrics.lines().filter(l -> l.startsWith("uplink_puback_seconds{quantile")
-                    || System.getProperty("bench.route-metrics") != null && l.contains("routeId=\"uplink-")
-                    && (l.contains("_sum") || l.contains("_count")))
-                    .forEach(l -> System.out.println("bundle: " + l));
-
-            long end = System.nanoTime() + steadySeconds * 1_000_000_000L;
-            String ten = IntStream.range(0, 10).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
+            System.out.printf("%s: bundle in a JVM of its own: start to first PUBACK %.2f s%n", target.name(),
+                    (System.nanoTime() - started) / 1e9);
+            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            int posted = 0;
             while (System.nanoTime() < end) {
                 long tick = System.nanoTime();
-                bundle.http("POST", "/telemetry", "application/json", ten);
+                if (http.send(ten, HttpResponse.BodyHandlers.discarding()).statusCode() == 202) {
+                    posted += 10;
+                }
                 long sleep = 10_000_000L - (System.nanoTime() - tick);
                 if (sleep > 0) {
                     Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
                 }
             }
-            System.out.printf("bundle: resident memory of this JVM (broker and bundle) after %d s at 1,000"
-                    + " readings/s: %s%n", steadySeconds, residentMemory());
-            return rate;
+            if (seconds > 0) {
+                System.out.printf("%s: bundle in a JVM of its own: resident memory %s after %d s at 1,000"
+                        + " readings/s (%d accepted)%n", target.name(), residentMemory(bundle.pid()), seconds, posted);
+            }
+            bundle.terminate();
+            bundle.waitForExit(Duration.ofSeconds(30));
         }
+    }
+
+    private static HttpRequest post(URI base, String json) {
+        return HttpRequest.newBuilder(base.resolve("/telemetry")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
     }
 
     /**
@@ -195,8 +325,8 @@ public final class Benchmark {
         try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
             String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
             long start = System.nanoTime();
-            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            AtomicInteger next = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(4);
             for (int t = 0; t < 4; t++) {
                 pool.execute(() -> {
                     while (next.getAndIncrement() < readings / 100) {
@@ -208,7 +338,8 @@ public final class Benchmark {
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
             java.util.List<io.iotuplink.local.ReceivedPublish> got;
             while (true) {
-                got = broker.received().subList(from, broker.receivedCount()).stream()
+                List<io.iotuplink.local.ReceivedPublish> all = broker.received();
+                got = all.subList(from, all.size()).stream()
                         .filter(r -> r.clientId().equals("bombercat-quota-" + compress)).toList();
                 int delivered = got.stream().mapToInt(r -> Integer.parseInt(
                         r.userProperties().getOrDefault("batch_size", "1"))).sum();
@@ -238,27 +369,68 @@ public final class Benchmark {
         }
     }
 
-    private static void awaitCount(TestBroker broker, int count, Duration timeout) throws InterruptedException {
+    /**
+     * Posts {@code readings} to {@code /telemetry}, 100 per request, from {@code posters} clients at once (several
+     * devices, as the raw client keeps many publishes in flight); returns each request's time, sorted.
+     */
+    private static long[] postAll(RunningBundle bundle, int readings, int posters) throws InterruptedException {
+        String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
+        long[] postNanos = new long[(readings + 99) / 100];
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(posters);
+        for (int t = 0; t < posters; t++) {
+            pool.execute(() -> {
+                for (int i; (i = next.getAndIncrement()) < postNanos.length; ) {
+                    long posted = System.nanoTime();
+                    bundle.http("POST", "/telemetry", "application/json", array);
+                    postNanos[i] = System.nanoTime() - posted;
+                }
+            });
+        }
+        pool.shutdown();
+        pool.awaitTermination(10, TimeUnit.MINUTES);
+        Arrays.sort(postNanos);
+        return postNanos;
+    }
+
+    private static void awaitCount(LongSupplier published, long count, Duration timeout)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (broker.receivedCount() < count) {
+        while (published.getAsLong() < count) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the broker got " + broker.receivedCount() + " of " + count);
+                throw new IllegalStateException("the bundle published " + published.getAsLong() + " of " + count);
             }
-            Thread.sleep(1);
+            Thread.sleep(5);
         }
     }
 
-    /** CPU time per group of threads (names without their numbers). */
+    /**
+     * CPU time per group of threads (names without their numbers), read from /proc so that the JVM's own threads
+     * (JIT compilers, GC) count too; Linux cuts thread names to 15 characters.
+     */
     private static Map<String, Long> threadCpu() {
-        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
-        Map<String, Long> cpu = new java.util.HashMap<>();
-        for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-            if (info != null) {
-                long nanos = threads.getThreadCpuTime(info.getThreadId());
-                cpu.merge(info.getThreadName().replaceAll("\\d+", "N"), Math.max(0, nanos), Long::sum);
+        Map<String, Long> cpu = new HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime + stime
+                    cpu.merge(name.replaceAll("\\d+", "N"), ticks * 10_000_000L, Long::sum);
+                } catch (java.io.IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
             }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
         return cpu;
+    }
+
+    private static long gcMillis() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum();
     }
 
     private static long cpuNanos() {
@@ -266,8 +438,8 @@ public final class Benchmark {
                 .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    private static String residentMemory() throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+    private static String residentMemory(long pid) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith("VmRSS:")) {
                 return line.substring(6).trim();
             }

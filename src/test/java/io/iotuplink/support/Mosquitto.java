@@ -34,6 +34,11 @@ public final class Mosquitto implements AutoCloseable {
      * the program the test is skipped on a developer's machine and fails under {@code CI=true}.
      */
     public static Mosquitto start(Path dir, List<String> acl) {
+        return start(dir, acl, List.of());
+    }
+
+    /** The same, with more lines for {@code mosquitto.conf} ({@code max_inflight_messages 100}, ...). */
+    public static Mosquitto start(Path dir, List<String> acl, List<String> moreConfig) {
         Path binary = List.of(Path.of("/usr/sbin/mosquitto"), Path.of("/usr/bin/mosquitto")).stream()
                 .filter(Files::isExecutable).findFirst().orElse(null);
         if (binary == null) {
@@ -68,6 +73,7 @@ public final class Mosquitto implements AutoCloseable {
                     "use_identity_as_username true",
                     "tls_version tlsv1.2",
                     "acl_file " + dir.resolve("acl"),
+                    String.join("\n", moreConfig),
                     ""));
             Process process = new ProcessBuilder(binary.toString(), "-c", dir.resolve("mosquitto.conf").toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
