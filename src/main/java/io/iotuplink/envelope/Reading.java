@@ -12,9 +12,11 @@ public record Reading(Kind kind, String messageId, long acceptedAtMillis, String
     public enum Kind {
         TELEMETRY, EVENT;
 
+        private final String label = name().toLowerCase(java.util.Locale.ROOT);
+
         /** The lower-case name used in logs, metrics and file names. */
         public String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return label;
         }
     }
 
