@@ -284,7 +284,9 @@ public final class Benchmark {
             }
             System.out.printf("%s: bundle in a JVM of its own: start to first PUBACK %.2f s%n", target.name(),
                     (System.nanoTime() - started) / 1e9);
-            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            long cpuBefore = processCpuNanos(bundle.pid());
+            long steadyStart = System.nanoTime();
+            long end = steadyStart + seconds * 1_000_000_000L;
             int posted = 0;
             while (System.nanoTime() < end) {
                 long tick = System.nanoTime();
@@ -298,7 +300,9 @@ public final class Benchmark {
             }
             if (seconds > 0) {
                 System.out.printf("%s: bundle in a JVM of its own: resident memory %s after %d s at 1,000"
-                        + " readings/s (%d accepted)%n", target.name(), residentMemory(bundle.pid()), seconds, posted);
+                        + " readings/s (%d accepted), CPU %.1f %% of one core meanwhile%n", target.name(),
+                        residentMemory(bundle.pid()), seconds, posted, 100.0 * (processCpuNanos(bundle.pid())
+                                - cpuBefore) / (System.nanoTime() - steadyStart));
             }
             bundle.terminate();
             bundle.waitForExit(Duration.ofSeconds(30));
@@ -415,9 +419,7 @@ public final class Benchmark {
                 try {
                     String stat = Files.readString(task.resolve("stat"));
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime + stime
-                    cpu.merge(name.replaceAll("\\d+", "N"), ticks * 10_000_000L, Long::sum);
+                    cpu.merge(name.replaceAll("\\d+", "N"), cpuNanos(stat), Long::sum);
                 } catch (java.io.IOException | RuntimeException gone) {
                     // the thread ended meanwhile
                 }
@@ -436,6 +438,16 @@ public final class Benchmark {
     private static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static long processCpuNanos(long pid) throws Exception {
+        return cpuNanos(Files.readString(Path.of("/proc/" + pid + "/stat")));
+    }
+
+    /** User and system CPU time in a /proc {@code stat} line (clock ticks of 10 ms). */
+    private static long cpuNanos(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
     }
 
     private static String residentMemory(long pid) throws Exception {
