@@ -97,6 +97,11 @@ class CamelKIntegrationTest {
         assertTrue(traits.path("jvm").isMissingNode(), "the image's own entry point runs the jar");
         assertEquals(DockerfileTest.imageUserId(), traits.path("container").path("runAsUser").asInt());
         assertTrue(traits.path("container").path("runAsNonRoot").asBoolean());
+        JsonNode pod = integration().path("spec").path("template").path("spec");
+        assertEquals(DockerfileTest.imageUserId(), pod.path("securityContext").path("fsGroup").asInt(),
+                "the image's user may write the outbox on a new claim");
+        assertEquals("integration", pod.path("containers").path(0).path("name").asText(),
+                "the pod template merges into Camel K's own container");
         assertEquals(env().get("CAMEL_SERVER_PORT"), traits.path("container").path("port").asText());
         assertEquals("/observe/health/live", traits.path("health").path("livenessProbe").asText());
         assertEquals("/observe/health/ready", traits.path("health").path("readinessProbe").asText());
