@@ -65,14 +65,9 @@ public final class OutboxStore implements AutoCloseable {
                 s.execute("PRAGMA journal_mode=WAL");
                 // FULL: a commit is on disk before the input is acknowledged, even across a power cut
                 s.execute("PRAGMA synchronous=FULL");
-                s.execute("CREATE TABLE IF NOT EXISTS readings ("
-                        + " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-                        + " message_id TEXT NOT NULL UNIQUE,"
-                        + " kind TEXT NOT NULL,"
-                        + " topic TEXT NOT NULL,"
-                        + " accepted_at INTEGER NOT NULL,"
-                        + " envelope BLOB NOT NULL)");
+                s.execute(createTable("readings"));
             }
+            dropMessageIdIndex(db, file);
             SQLiteConfig readOnly = new SQLiteConfig();
             readOnly.setReadOnly(true);
             Connection reader = readOnly.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
@@ -85,6 +80,47 @@ public final class OutboxStore implements AutoCloseable {
             throw new IllegalStateException("cannot open the outbox " + file + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the directory of the outbox " + file, e);
+        }
+    }
+
+    /**
+     * The table: seq orders the readings (AUTOINCREMENT: never reused, so the drain's position stays valid). No
+     * index beside it: message ids are random UUIDs, and an index on them would rewrite a random page of it for
+     * every reading stored or removed.
+     */
+    private static String createTable(String name) {
+        return "CREATE TABLE IF NOT EXISTS " + name + " ("
+                + " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                + " message_id TEXT NOT NULL,"
+                + " kind TEXT NOT NULL,"
+                + " topic TEXT NOT NULL,"
+                + " accepted_at INTEGER NOT NULL,"
+                + " envelope BLOB NOT NULL)";
+    }
+
+    /** An outbox made by an earlier version has a unique index on message_id: copied once into a table without. */
+    private static void dropMessageIdIndex(Connection db, Path file) throws SQLException {
+        try (Statement s = db.createStatement();
+             ResultSet index = s.executeQuery("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
+                     + " AND tbl_name = 'readings'")) {
+            if (index.getLong(1) == 0) {
+                return;
+            }
+        }
+        db.setAutoCommit(false);
+        try (Statement s = db.createStatement()) {
+            s.execute(createTable("readings_unindexed"));
+            s.execute("INSERT INTO readings_unindexed SELECT seq, message_id, kind, topic, accepted_at, envelope"
+                    + " FROM readings ORDER BY seq");
+            s.execute("DROP TABLE readings");
+            s.execute("ALTER TABLE readings_unindexed RENAME TO readings");
+            db.commit();
+            LOG.info("Outbox {}: dropped the index on message_id of an earlier version", file);
+        } catch (SQLException e) {
+            db.rollback();
+            throw e;
+        } finally {
+            db.setAutoCommit(true);
         }
     }
 
