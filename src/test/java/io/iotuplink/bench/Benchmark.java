@@ -1,6 +1,7 @@
 package io.iotuplink.bench;
 
 import io.iotuplink.config.MqttSession;
+import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.status.StatusReport;
 import io.iotuplink.support.BundleProcess;
@@ -124,6 +125,7 @@ public final class Benchmark {
         // the HTTP clients may run ahead of the publishing by more than the default outbox bound
         p.put("uplink.outbox.max-readings", "10000000");
         p.put("uplink.outbox.max-bytes", "4GB");
+        int httpPort = Integer.parseInt(p.get("camel.server.port"));
         try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
             StatusReport status = bundle.context().getRegistry().lookupByNameAndType("uplinkStatus",
                     StatusReport.class);
@@ -132,7 +134,7 @@ public final class Benchmark {
             Pass rawPass = () -> publishRaw(raw, messages, inFlight);
             Pass bundlePass = () -> {
                 long base = published.getAsLong();
-                long[] postNanos = postAll(bundle, messages, posters);
+                long[] postNanos = postAll(httpPort, messages, posters);
                 awaitCount(published, base + messages, Duration.ofMinutes(10));
                 return postNanos;
             };
@@ -327,22 +329,12 @@ public final class Benchmark {
         p.put("uplink.compress", compress);
         int from = broker.receivedCount();
         try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
-            String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
             long start = System.nanoTime();
-            AtomicInteger next = new AtomicInteger();
-            ExecutorService pool = Executors.newFixedThreadPool(4);
-            for (int t = 0; t < 4; t++) {
-                pool.execute(() -> {
-                    while (next.getAndIncrement() < readings / 100) {
-                        bundle.http("POST", "/telemetry", "application/json", array);
-                    }
-                });
-            }
-            pool.shutdown();
+            postAll(Integer.parseInt(p.get("camel.server.port")), readings, 4);
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-            java.util.List<io.iotuplink.local.ReceivedPublish> got;
+            List<ReceivedPublish> got;
             while (true) {
-                List<io.iotuplink.local.ReceivedPublish> all = broker.received();
+                List<ReceivedPublish> all = broker.received();
                 got = all.subList(from, all.size()).stream()
                         .filter(r -> r.clientId().equals("bombercat-quota-" + compress)).toList();
                 int delivered = got.stream().mapToInt(r -> Integer.parseInt(
@@ -374,20 +366,27 @@ public final class Benchmark {
     }
 
     /**
-     * Posts {@code readings} to {@code /telemetry}, 100 per request, from {@code posters} clients at once (several
-     * devices, as the raw client keeps many publishes in flight); returns each request's time, sorted.
+     * Posts {@code readings} to {@code /telemetry}, 100 per request, from {@code posters} devices at once (as the raw
+     * client keeps many publishes in flight), each on a kept-alive connection; returns each request's time, sorted.
      */
-    private static long[] postAll(RunningBundle bundle, int readings, int posters) throws InterruptedException {
+    private static long[] postAll(int port, int readings, int posters) throws InterruptedException {
         String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
         long[] postNanos = new long[(readings + 99) / 100];
         AtomicInteger next = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(posters);
         for (int t = 0; t < posters; t++) {
             pool.execute(() -> {
-                for (int i; (i = next.getAndIncrement()) < postNanos.length; ) {
-                    long posted = System.nanoTime();
-                    bundle.http("POST", "/telemetry", "application/json", array);
-                    postNanos[i] = System.nanoTime() - posted;
+                try (KeepAlivePoster poster = new KeepAlivePoster(port, "/telemetry", array)) {
+                    for (int i; (i = next.getAndIncrement()) < postNanos.length; ) {
+                        long posted = System.nanoTime();
+                        int status = poster.post();
+                        if (status != 202) {
+                            throw new IllegalStateException("POST /telemetry answered " + status);
+                        }
+                        postNanos[i] = System.nanoTime() - posted;
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
             });
         }
