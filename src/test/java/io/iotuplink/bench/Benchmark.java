@@ -148,8 +148,13 @@ public final class Benchmark {
             double[] bundleRates = new double[rounds];
             double[] ratios = new double[rounds];
             for (int r = 0; r < rounds; r++) {
-                rawRates[r] = timed(messages, rawPass);
                 boolean last = r == rounds - 1;
+                long rawCpu = cpuNanos();
+                rawRates[r] = timed(messages, rawPass);
+                if (last) {
+                    System.out.printf("%s: raw Paho: CPU of this JVM %.1f µs a message%n", target.name(),
+                            (cpuNanos() - rawCpu) / 1e3 / messages);
+                }
                 bundleRates[r] = last ? profiled(target, messages, bundlePass) : timed(messages, bundlePass);
                 ratios[r] = bundleRates[r] / rawRates[r];
                 System.out.printf("%s: round %d: raw Paho, %d in flight %.0f readings/s; bundle %.0f readings/s;"
