@@ -102,7 +102,7 @@ public final class OutboxStore implements AutoCloseable {
     private static void dropMessageIdIndex(Connection db, Path file) throws SQLException {
         try (Statement s = db.createStatement();
              ResultSet index = s.executeQuery("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
-                     + " AND tbl_name = 'readings'")) {
+                     + " AND tbl_name = 'readings' AND name LIKE 'sqlite_autoindex_readings_%'")) {
             if (index.getLong(1) == 0) {
                 return;
             }
