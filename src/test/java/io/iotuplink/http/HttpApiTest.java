@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HttpApiTest {
@@ -177,5 +178,8 @@ class HttpApiTest {
         assertTrue(metrics.body().contains("uplink_puback_seconds_count "), metrics.body());
         assertTrue(metrics.body().contains("uplink_input_records_total{input=\"http\",result=\"accepted\"}"),
                 metrics.body());
+        // Camel's route metrics cover the input routes, not the route every publish takes (uplink_* measure it)
+        assertTrue(metrics.body().contains("routeId=\"uplink-http-telemetry\""), metrics.body());
+        assertFalse(metrics.body().contains("routeId=\"uplink-publish\""), metrics.body());
     }
 }
