@@ -17,6 +17,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,6 +32,12 @@ public final class OutboxStore implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboxStore.class);
 
+    /** How much of what was just stored is kept in memory for the drain as well. */
+    /** How long an append waits before it looks again whether it was committed (it is woken when it is). */
+    private static final long PARK_NANOS = 10_000_000;
+    private static final int RECENT_READINGS = 50_000;
+    private static final long RECENT_BYTES = 8L << 20;
+
     private final Connection db;
     /** The drain's own read-only connection: with WAL, reading never waits for an append's commit to reach disk. */
     private final Connection reader;
@@ -36,8 +46,16 @@ public final class OutboxStore implements AutoCloseable {
     private final long maxBytes;
     private final WhenFull whenFull;
     private final AtomicLong dropped = new AtomicLong();
-    private long depth;
-    private long bytes;
+    /** Held while the writing connection is in use: one transaction at a time. */
+    private final ReentrantLock writer = new ReentrantLock();
+    private volatile long depth;
+    private volatile long bytes;
+    private final Queue<PendingAppend> pending = new ConcurrentLinkedQueue<>();
+    /** Rows inserted by the transaction under way, for {@link #recent} once it is committed. */
+    private final List<StoredReading> uncommitted = new ArrayList<>();
+    private final RecentReadings recent = new RecentReadings(RECENT_READINGS, RECENT_BYTES);
+    private PreparedStatement insert;
+    private PreparedStatement lastSeq;
     private PreparedStatement selectAfter;
     private PreparedStatement measure;
     private PreparedStatement delete;
@@ -125,81 +143,171 @@ public final class OutboxStore implements AutoCloseable {
     }
 
     /**
-     * Stores the readings in one transaction: all of them are durable when this returns, or none is.
+     * Stores the readings in one transaction: all of them are durable when this returns, or none is. Appends that
+     * come in while another is being committed are committed together after it (one write to disk for all of them;
+     * each is still refused or stored whole).
      *
      * @throws OutboxFullException when there is no room and the policy is {@link WhenFull#REJECT}
      */
-    public synchronized void append(List<PreparedReading> batch) {
-        long batchBytes = batch.stream().mapToLong(r -> r.envelope().length).sum();
-        if (batch.size() > maxReadings || batchBytes > maxBytes) {
-            throw new OutboxFullException("the outbox holds at most " + maxReadings + " readings and " + maxBytes
-                    + " bytes; this batch alone has " + batch.size() + " readings of " + batchBytes + " bytes");
+    public void append(List<PreparedReading> batch) {
+        PendingAppend mine = new PendingAppend(batch);
+        pending.add(mine);
+        while (!mine.settled) {
+            if (writer.tryLock()) {
+                try {
+                    if (!mine.settled) {
+                        commitPending();
+                    }
+                } finally {
+                    writer.unlock();
+                }
+                // whoever came in meanwhile commits next, with all that is waiting by then
+                PendingAppend next = pending.peek();
+                if (next != null) {
+                    LockSupport.unpark(next.thread);
+                }
+            } else {
+                // woken when settled, or when the writer is free and this append is the oldest waiting
+                LockSupport.parkNanos(this, PARK_NANOS);
+            }
         }
-        boolean full = depth + batch.size() > maxReadings || bytes + batchBytes > maxBytes;
-        if (full && whenFull == WhenFull.REJECT) {
-            throw new OutboxFullException("the outbox is full (" + depth + " readings, " + bytes + " bytes; limits "
-                    + maxReadings + " and " + maxBytes + "): try again once the connection is back");
+        mine.rethrow();
+    }
+
+    /** Commits every append waiting so far in one transaction (the caller holds the lock). */
+    private void commitPending() {
+        List<PendingAppend> group = new ArrayList<>();
+        for (PendingAppend next; (next = pending.poll()) != null; ) {
+            group.add(next);
         }
+        long groupDepth = depth;
+        long groupBytes = bytes;
+        long droppedNow = 0;
+        long droppedThrough = 0;
+        List<PendingAppend> stored = new ArrayList<>(group.size());
+        List<PreparedReading> rows = new ArrayList<>();
         try {
             db.setAutoCommit(false);
-            long droppedNow = full ? dropOldest(depth + batch.size() - maxReadings, bytes + batchBytes - maxBytes)
-                    : 0;
-            try (PreparedStatement insert = db.prepareStatement("INSERT INTO readings"
-                    + " (message_id, kind, topic, accepted_at, envelope) VALUES (?, ?, ?, ?, ?)")) {
-                for (PreparedReading r : batch) {
-                    insert.setString(1, r.reading().messageId());
-                    insert.setString(2, r.reading().kind().label());
-                    insert.setString(3, r.topic());
-                    insert.setLong(4, r.reading().acceptedAtMillis());
-                    insert.setBytes(5, r.envelope());
-                    insert.addBatch();
+            for (PendingAppend append : group) {
+                List<PreparedReading> batch = append.batch;
+                long batchBytes = batch.stream().mapToLong(r -> r.envelope().length).sum();
+                if (batch.size() > maxReadings || batchBytes > maxBytes) {
+                    append.refused(new OutboxFullException("the outbox holds at most " + maxReadings
+                            + " readings and " + maxBytes + " bytes; this batch alone has " + batch.size()
+                            + " readings of " + batchBytes + " bytes"));
+                    continue;
                 }
-                insert.executeBatch();
+                boolean full = groupDepth + batch.size() > maxReadings || groupBytes + batchBytes > maxBytes;
+                if (full && whenFull == WhenFull.REJECT) {
+                    append.refused(new OutboxFullException("the outbox is full (" + groupDepth + " readings, "
+                            + groupBytes + " bytes; limits " + maxReadings + " and " + maxBytes
+                            + "): try again once the connection is back"));
+                    continue;
+                }
+                if (full) {
+                    insert(rows);
+                    rows.clear();
+                    Dropped freed = dropOldest(groupDepth + batch.size() - maxReadings,
+                            groupBytes + batchBytes - maxBytes);
+                    groupDepth -= freed.readings();
+                    groupBytes -= freed.bytes();
+                    droppedNow += freed.readings();
+                    droppedThrough = Math.max(droppedThrough, freed.throughSeq());
+                }
+                rows.addAll(batch);
+                stored.add(append);
+                groupDepth += batch.size();
+                groupBytes += batchBytes;
             }
+            insert(rows);
             db.commit();
-            depth += batch.size();
-            bytes += batchBytes;
-            if (droppedNow > 0) {
-                dropped.addAndGet(droppedNow);
-                LOG.warn("Outbox full: dropped the {} oldest reading(s) to make room (uplink.outbox.when-full="
-                        + "drop-oldest)", droppedNow);
-            }
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException e) {
             rollback();
-            throw new IllegalStateException("cannot store readings in the outbox: " + e.getMessage(), e);
+            uncommitted.clear();
+            stored.forEach(append -> append.refused(new IllegalStateException(
+                    "cannot store readings in the outbox: " + e.getMessage(), e)));
+            return;
         } finally {
             autoCommit();
         }
+        recent.droppedThrough(droppedThrough);
+        long through = droppedThrough;
+        recent.added(uncommitted.stream().filter(r -> r.seq() > through).toList());
+        uncommitted.clear();
+        depth = groupDepth;
+        bytes = groupBytes;
+        stored.forEach(PendingAppend::stored);
+        if (droppedNow > 0) {
+            dropped.addAndGet(droppedNow);
+            LOG.warn("Outbox full: dropped the {} oldest reading(s) to make room (uplink.outbox.when-full="
+                    + "drop-oldest)", droppedNow);
+        }
     }
 
-    /** Deletes the oldest readings until {@code readings} and {@code excessBytes} are made up; returns how many. */
-    private long dropOldest(long readings, long excessBytes) throws SQLException {
+    /** Inserts the rows and gives them to the in-memory copy with the seqs they got. */
+    private void insert(List<PreparedReading> rows) throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        if (insert == null) {
+            insert = db.prepareStatement("INSERT INTO readings (message_id, kind, topic, accepted_at, envelope)"
+                    + " VALUES (?, ?, ?, ?, ?)");
+            lastSeq = db.prepareStatement("SELECT last_insert_rowid()");
+        }
+        for (PreparedReading r : rows) {
+            insert.setString(1, r.reading().messageId());
+            insert.setString(2, r.reading().kind().label());
+            insert.setString(3, r.topic());
+            insert.setLong(4, r.reading().acceptedAtMillis());
+            insert.setBytes(5, r.envelope());
+            insert.addBatch();
+        }
+        insert.executeBatch();
+        long last;
+        try (ResultSet r = lastSeq.executeQuery()) {
+            last = r.getLong(1);
+        }
+        // one connection writes, inside one transaction: AUTOINCREMENT gave these rows consecutive seqs
+        List<StoredReading> committed = new ArrayList<>(rows.size());
+        long seq = last - rows.size() + 1;
+        for (PreparedReading r : rows) {
+            committed.add(new StoredReading(seq++, r.reading().messageId(), r.reading().kind().label(), r.topic(),
+                    r.reading().acceptedAtMillis(), r.envelope()));
+        }
+        uncommitted.addAll(committed);
+    }
+
+    /** What {@link #dropOldest} made room with. */
+    private record Dropped(long readings, long bytes, long throughSeq) {
+    }
+
+    /** Deletes the oldest readings until {@code readings} and {@code excessBytes} are made up. */
+    private Dropped dropOldest(long readings, long excessBytes) throws SQLException {
         long count = 0;
         long freed = 0;
-        List<Long> seqs = new ArrayList<>();
+        long through = 0;
         try (PreparedStatement select = db.prepareStatement(
                 "SELECT seq, LENGTH(envelope) FROM readings ORDER BY seq");
              ResultSet r = select.executeQuery()) {
             while ((count < readings || freed < excessBytes) && r.next()) {
-                seqs.add(r.getLong(1));
+                through = r.getLong(1);
                 freed += r.getLong(2);
                 count++;
             }
         }
-        try (PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq = ?")) {
-            for (long seq : seqs) {
-                delete.setLong(1, seq);
-                delete.addBatch();
-            }
-            delete.executeBatch();
+        try (PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq <= ?")) {
+            delete.setLong(1, through);
+            delete.executeUpdate();
         }
-        depth -= count;
-        bytes -= freed;
-        return count;
+        return new Dropped(count, freed, through);
     }
 
     /** Up to {@code limit} readings stored after {@code seq} (0: from the oldest), oldest first. */
     public List<StoredReading> after(long seq, int limit) {
+        List<StoredReading> recentOnes = recent.after(seq, limit);
+        if (recentOnes != null) {
+            return recentOnes;
+        }
         synchronized (readLock) {
             return readAfter(seq, limit);
         }
@@ -230,7 +338,8 @@ public final class OutboxStore implements AutoCloseable {
      * Removes readings once they are acknowledged (or kept as dead letters), in one transaction that is not forced
      * to disk: a power cut right after it can only send a few acknowledged readings again, with their message_id.
      */
-    public synchronized void removeAll(List<StoredReading> done) {
+    public void removeAll(List<StoredReading> done) {
+        writer.lock();
         try {
             synchronous("NORMAL");
             db.setAutoCommit(false);
@@ -260,6 +369,7 @@ public final class OutboxStore implements AutoCloseable {
                 delete.executeUpdate();
             }
             db.commit();
+            recent.removed(seqs);
             depth -= removed;
             bytes -= freed;
         } catch (SQLException e) {
@@ -272,6 +382,40 @@ public final class OutboxStore implements AutoCloseable {
             } catch (SQLException e) {
                 LOG.warn("cannot set synchronous=FULL on the outbox again: {}", e.getMessage());
             }
+            writer.unlock();
+            PendingAppend next = pending.peek();
+            if (next != null) {
+                LockSupport.unpark(next.thread);
+            }
+        }
+    }
+
+    /** An append waiting for the transaction that stores it. */
+    private static final class PendingAppend {
+        final List<PreparedReading> batch;
+        final Thread thread = Thread.currentThread();
+        volatile boolean settled;
+        RuntimeException failure;
+
+        PendingAppend(List<PreparedReading> batch) {
+            this.batch = batch;
+        }
+
+        void stored() {
+            settled = true;
+            LockSupport.unpark(thread);
+        }
+
+        void refused(RuntimeException why) {
+            failure = why;
+            settled = true;
+            LockSupport.unpark(thread);
+        }
+
+        void rethrow() {
+            if (failure != null) {
+                throw failure;
+            }
         }
     }
 
@@ -281,11 +425,11 @@ public final class OutboxStore implements AutoCloseable {
         }
     }
 
-    public synchronized long depth() {
+    public long depth() {
         return depth;
     }
 
-    public synchronized long bytes() {
+    public long bytes() {
         return bytes;
     }
 
@@ -311,7 +455,8 @@ public final class OutboxStore implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
+        writer.lock();
         try {
             synchronized (readLock) {
                 reader.close();
@@ -319,6 +464,8 @@ public final class OutboxStore implements AutoCloseable {
             db.close();
         } catch (SQLException e) {
             LOG.debug("closing the outbox: {}", e.toString());
+        } finally {
+            writer.unlock();
         }
     }
 }

@@ -1,5 +1,8 @@
 package io.iotuplink.outbox;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.iotuplink.envelope.PreparedReading;
+import io.iotuplink.envelope.Reading;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,15 +14,162 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The outbox's SQLite file as a user's gateway has it, made by this version or an earlier one. */
+/**
+ * The outbox's SQLite file as a user's gateway has it, made by this version or an earlier one; and what the drain is
+ * handed (partly from memory) against what the file holds.
+ */
 class OutboxStoreTest {
 
     @TempDir
     Path dir;
+
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    private static List<PreparedReading> batch(int size) {
+        List<PreparedReading> batch = new ArrayList<>(size);
+        int batchNumber = IDS.incrementAndGet();
+        for (int i = 0; i < size; i++) {
+            String id = "batch-" + batchNumber + "-" + i;
+            batch.add(new PreparedReading(new Reading(Reading.Kind.TELEMETRY, id, 1_000L, null,
+                    JsonNodeFactory.instance.objectNode()), ("{\"id\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8),
+                    "bombercat/telemetry"));
+        }
+        return batch;
+    }
+
+    /** What a store opened afresh on the file (so read from the database alone) holds, as text. */
+    private List<String> onDisk(Path file) {
+        try (OutboxStore fresh = OutboxStore.open(file, 1_000_000, 1L << 30, WhenFull.REJECT)) {
+            return describe(fresh.after(0, 1_000_000));
+        }
+    }
+
+    private static List<String> describe(List<StoredReading> readings) {
+        return readings.stream().map(r -> r.seq() + " " + r.messageId() + " " + r.kind() + " " + r.topic() + " "
+                + r.acceptedAtMillis() + " " + new String(r.envelope(), StandardCharsets.UTF_8)).toList();
+    }
+
+    @Test
+    void theDrainIsHandedExactlyWhatTheFileHolds() {
+        Path file = dir.resolve("outbox.db");
+        try (OutboxStore outbox = OutboxStore.open(file, 1000, 1 << 20, WhenFull.REJECT)) {
+            outbox.append(batch(5));
+            outbox.append(batch(5));
+            List<StoredReading> all = outbox.after(0, 100);
+            assertEquals(onDisk(file), describe(all));
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L), all.stream().map(StoredReading::seq).toList());
+
+            // all handed out, 2 and 3 acknowledged, then a rewind: from the oldest still stored
+            outbox.removeAll(List.of(all.get(1), all.get(2)));
+            assertEquals(List.of(1L, 4L, 5L, 6L, 7L, 8L, 9L, 10L),
+                    outbox.after(0, 100).stream().map(StoredReading::seq).toList());
+            assertEquals(onDisk(file), describe(outbox.after(0, 100)));
+            // handed out up to 4: what comes after it is the rest, in order
+            assertEquals(describe(all.subList(4, 10)), describe(outbox.after(4, 100)));
+            assertEquals(describe(all.subList(4, 7)), describe(outbox.after(4, 3)));
+            outbox.append(batch(2));
+            assertEquals(11, outbox.after(10, 100).get(0).seq());
+
+            // a rewind starts again from the oldest still stored: what was removed is not handed out again
+            outbox.removeAll(List.of(all.get(5), all.get(9)));
+            List<String> fromTheOldest = describe(outbox.after(0, 100));
+            assertEquals(onDisk(file), fromTheOldest);
+            assertEquals(List.of(1L, 4L, 5L, 7L, 8L, 9L, 11L, 12L),
+                    outbox.after(0, 100).stream().map(StoredReading::seq).toList());
+            assertEquals(8, outbox.depth());
+        }
+    }
+
+    @Test
+    void droppingTheOldestToMakeRoomDropsThemForTheDrainToo() {
+        Path file = dir.resolve("outbox.db");
+        try (OutboxStore outbox = OutboxStore.open(file, 3, 1 << 20, WhenFull.DROP_OLDEST)) {
+            outbox.append(batch(2));
+            assertEquals(2, outbox.after(0, 100).size());
+            for (int i = 0; i < 3; i++) {
+                outbox.append(batch(1));
+            }
+            assertEquals(List.of(3L, 4L, 5L), outbox.after(0, 100).stream().map(StoredReading::seq).toList());
+            assertEquals(onDisk(file), describe(outbox.after(0, 100)));
+            // a batch bigger than what is left of the room drops some of the readings stored just before it
+            outbox.append(batch(2));
+            assertEquals(List.of(5L, 6L, 7L), outbox.after(0, 100).stream().map(StoredReading::seq).toList());
+            assertEquals(onDisk(file), describe(outbox.after(0, 100)));
+            assertEquals(3, outbox.depth());
+            assertEquals(4, outbox.dropped());
+        }
+    }
+
+    @Test
+    void appendsFromManyThreadsAreEachStoredWholeOnceOrRefusedWhole() throws Exception {
+        Path file = dir.resolve("outbox.db");
+        int threads = 8;
+        int appendsEach = 40;
+        int batchSize = 10;
+        int room = 2_000;
+        try (OutboxStore outbox = OutboxStore.open(file, room, 1L << 30, WhenFull.REJECT)) {
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<int[]>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                results.add(pool.submit(() -> {
+                    int stored = 0;
+                    int refused = 0;
+                    for (int i = 0; i < appendsEach; i++) {
+                        List<PreparedReading> batch = batch(batchSize);
+                        try {
+                            outbox.append(batch);
+                            stored++;
+                        } catch (OutboxFullException e) {
+                            refused++;
+                        }
+                    }
+                    return new int[] {stored, refused};
+                }));
+            }
+            int stored = 0;
+            int refused = 0;
+            for (Future<int[]> result : results) {
+                stored += result.get()[0];
+                refused += result.get()[1];
+            }
+            pool.shutdown();
+            assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+
+            assertEquals(room / batchSize, stored, "as many batches as there is room for");
+            assertEquals(threads * appendsEach - room / batchSize, refused);
+            assertEquals(room, outbox.depth());
+            List<StoredReading> all = outbox.after(0, 1_000_000);
+            assertEquals(onDisk(file), describe(all));
+            Set<String> ids = new HashSet<>();
+            for (int i = 0; i < all.size(); i++) {
+                assertTrue(ids.add(all.get(i).messageId()), "stored twice: " + all.get(i).messageId());
+                if (i % batchSize != 0) {
+                    // a batch's readings are stored together, one after the other
+                    assertEquals(all.get(i - 1).seq() + 1, all.get(i).seq());
+                    String previous = all.get(i - 1).messageId();
+                    assertEquals(previous.substring(0, previous.lastIndexOf('-') + 1) + (i % batchSize),
+                            all.get(i).messageId());
+                }
+            }
+            assertEquals(room, ids.size());
+            OutboxFullException full = assertThrows(OutboxFullException.class, () -> outbox.append(batch(1)));
+            assertTrue(full.getMessage().contains("the outbox is full"), full.getMessage());
+        }
+    }
 
     @Test
     void anOutboxOfTheEarlierVersionKeepsItsReadingsInOrderWithoutTheMessageIdIndex() throws SQLException {
