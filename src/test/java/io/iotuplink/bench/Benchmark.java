@@ -56,7 +56,7 @@ public final class Benchmark {
     }
 
     /** The medians of one broker's rounds. */
-    private record PathFigures(double sync, double pipelined, double bundle, double ratio) {
+    private record PathFigures(double sync, double pipelined, double bundle, double ratio, double singles) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -92,11 +92,13 @@ public final class Benchmark {
                     + "| raw Paho, %d in flight | %.0f | %.0f |%n"
                     + "| bundle (HTTP → outbox → PUBACK) | %.0f | %.0f |%n"
                     + "| ratio bundle / pipelined Paho | %.2f | %.2f |%n"
+                    + "| bundle, one reading per POST from %d devices | %.0f | %.0f |%n"
                     + "%n| at AWS quotas (100 publishes/s, 512 KiB/s), batches of %d | %.0f readings/s |%n"
                     + "| the same, gzip | %.0f readings/s |%n",
                     onMosquitto.sync(), embedded.sync(), RAW_IN_FLIGHT, onMosquitto.pipelined(),
                     embedded.pipelined(), onMosquitto.bundle(), embedded.bundle(), onMosquitto.ratio(),
-                    embedded.ratio(), batch, batched, gzipped);
+                    embedded.ratio(), Integer.getInteger("bench.devices", 32), onMosquitto.singles(),
+                    embedded.singles(), batch, batched, gzipped);
         }
     }
 
@@ -134,7 +136,7 @@ public final class Benchmark {
             Pass rawPass = () -> publishRaw(raw, messages, inFlight);
             Pass bundlePass = () -> {
                 long base = published.getAsLong();
-                long[] postNanos = postAll(httpPort, messages, posters);
+                long[] postNanos = postAll(httpPort, messages, posters, 100);
                 awaitCount(published, base + messages, Duration.ofMinutes(10));
                 return postNanos;
             };
@@ -160,12 +162,31 @@ public final class Benchmark {
                 System.out.printf("%s: round %d: raw Paho, %d in flight %.0f readings/s; bundle %.0f readings/s;"
                         + " ratio %.2f%n", target.name(), r + 1, inFlight, rawRates[r], bundleRates[r], ratios[r]);
             }
+            // many devices posting one reading each: each POST waits for its reading to be on disk
+            int devices = Integer.getInteger("bench.devices", 32);
+            int singles = messages / 2;
+            long warm = published.getAsLong();
+            postAll(httpPort, singles, devices, 1); // this path warmed up too
+            awaitCount(published, warm + singles, Duration.ofMinutes(10));
+            long singlesStart = System.nanoTime();
+            long singlesCpu = cpuNanos();
+            long base = published.getAsLong();
+            long[] singleNanos = postAll(httpPort, singles, devices, 1);
+            awaitCount(published, base + singles, Duration.ofMinutes(10));
+            long singlesElapsed = System.nanoTime() - singlesStart;
+            double singlesRate = singles / (singlesElapsed / 1e9);
+            System.out.printf("%s: bundle, one reading per POST from %d devices at once: %.0f readings/s; POST p50"
+                    + " %.2f ms, p99 %.2f ms; this JVM busy %.0f%% of the cores, %.0f µs a reading%n", target.name(),
+                    devices, singlesRate, singleNanos[singleNanos.length / 2] / 1e6,
+                    singleNanos[singleNanos.length * 99 / 100] / 1e6,
+                    100.0 * (cpuNanos() - singlesCpu) / singlesElapsed / Runtime.getRuntime().availableProcessors(),
+                    (cpuNanos() - singlesCpu) / 1e3 / singles);
             String metrics = bundle.http("GET", "/observe/metrics", null, null).body();
             metrics.lines().filter(l -> l.startsWith("uplink_puback_seconds{quantile"))
                     .forEach(l -> System.out.println(target.name() + ": bundle: " + l));
             raw.disconnect().waitForCompletion(5_000);
             raw.close();
-            return new PathFigures(sync, median(rawRates), median(bundleRates), median(ratios));
+            return new PathFigures(sync, median(rawRates), median(bundleRates), median(ratios), singlesRate);
         }
     }
 
@@ -335,7 +356,7 @@ public final class Benchmark {
         int from = broker.receivedCount();
         try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
             long start = System.nanoTime();
-            postAll(Integer.parseInt(p.get("camel.server.port")), readings, 4);
+            postAll(Integer.parseInt(p.get("camel.server.port")), readings, 4, 100);
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
             List<ReceivedPublish> got;
             while (true) {
@@ -371,12 +392,14 @@ public final class Benchmark {
     }
 
     /**
-     * Posts {@code readings} to {@code /telemetry}, 100 per request, from {@code posters} devices at once (as the raw
-     * client keeps many publishes in flight), each on a kept-alive connection; returns each request's time, sorted.
+     * Posts {@code readings} to {@code /telemetry}, {@code perRequest} per request, from {@code posters} devices at
+     * once (as the raw client keeps many publishes in flight), each on a kept-alive connection; returns each
+     * request's time, sorted.
      */
-    private static long[] postAll(int port, int readings, int posters) throws InterruptedException {
-        String array = IntStream.range(0, 100).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
-        long[] postNanos = new long[(readings + 99) / 100];
+    private static long[] postAll(int port, int readings, int posters, int perRequest) throws InterruptedException {
+        String array = perRequest == 1 ? PAYLOAD
+                : IntStream.range(0, perRequest).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
+        long[] postNanos = new long[(readings + perRequest - 1) / perRequest];
         AtomicInteger next = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(posters);
         for (int t = 0; t < posters; t++) {
