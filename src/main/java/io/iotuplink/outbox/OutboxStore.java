@@ -19,9 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The durable outbox: an SQLite database ({@code {data-dir}/outbox.db}, inspect it with {@code sqlite3}) where
@@ -32,9 +32,9 @@ public final class OutboxStore implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboxStore.class);
 
-    /** How much of what was just stored is kept in memory for the drain as well. */
     /** How long an append waits before it looks again whether it was committed (it is woken when it is). */
     private static final long PARK_NANOS = 10_000_000;
+    /** How much of what was just stored is kept in memory for the drain as well. */
     private static final int RECENT_READINGS = 50_000;
     private static final long RECENT_BYTES = 8L << 20;
 
@@ -224,19 +224,23 @@ public final class OutboxStore implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             rollback();
             uncommitted.clear();
-            stored.forEach(append -> append.refused(new IllegalStateException(
-                    "cannot store readings in the outbox: " + e.getMessage(), e)));
+            // every append of the group not refused on its own is refused with the transaction
+            group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
+                    new IllegalStateException("cannot store readings in the outbox: " + e.getMessage(), e)));
             return;
         } finally {
             autoCommit();
         }
-        recent.droppedThrough(droppedThrough);
-        long through = droppedThrough;
-        recent.added(uncommitted.stream().filter(r -> r.seq() > through).toList());
-        uncommitted.clear();
-        depth = groupDepth;
-        bytes = groupBytes;
-        stored.forEach(PendingAppend::stored);
+        try {
+            recent.droppedThrough(droppedThrough);
+            long through = droppedThrough;
+            recent.added(uncommitted.stream().filter(r -> r.seq() > through).toList());
+        } finally {
+            uncommitted.clear();
+            depth = groupDepth;
+            bytes = groupBytes;
+            stored.forEach(PendingAppend::stored);
+        }
         if (droppedNow > 0) {
             dropped.addAndGet(droppedNow);
             LOG.warn("Outbox full: dropped the {} oldest reading(s) to make room (uplink.outbox.when-full="

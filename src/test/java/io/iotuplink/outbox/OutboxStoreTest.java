@@ -115,6 +115,15 @@ class OutboxStoreTest {
     }
 
     @Test
+    void anAppendTheDatabaseCannotTakeFailsWithTheReasonInsteadOfWaiting() {
+        OutboxStore outbox = OutboxStore.open(dir.resolve("outbox.db"), 100, 1 << 20, WhenFull.REJECT);
+        outbox.close();
+        IllegalStateException failed = assertThrows(IllegalStateException.class, () -> outbox.append(batch(2)));
+        assertTrue(failed.getMessage().startsWith("cannot store readings in the outbox: "), failed.getMessage());
+        assertEquals(0, outbox.depth());
+    }
+
+    @Test
     void appendsFromManyThreadsAreEachStoredWholeOnceOrRefusedWhole() throws Exception {
         Path file = dir.resolve("outbox.db");
         int threads = 8;
