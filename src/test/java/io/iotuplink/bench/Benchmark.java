@@ -3,6 +3,7 @@ package io.iotuplink.bench;
 import io.iotuplink.config.MqttSession;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.mqtt.MqttOptions;
+import io.iotuplink.publish.MqttPublishProperties;
 import io.iotuplink.status.StatusReport;
 import io.iotuplink.support.BundleProcess;
 import io.iotuplink.support.Mosquitto;
@@ -29,6 +30,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +51,9 @@ public final class Benchmark {
 
     private static final String PAYLOAD = "{\"temperature\": 21.3, \"humidity\": 60.0, \"seq\": 123}";
     private static final String DEVICE = "bombercat-bench";
+    /** An envelope of the size the bundle publishes for {@link #PAYLOAD}. */
+    private static final byte[] ENVELOPE = ("{\"timestamp\":1732270000.123,\"device_id\":\"" + DEVICE
+            + "\",\"data\":" + PAYLOAD.replace(" ", "") + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     private static final int RAW_IN_FLIGHT = 90;
 
     /** A broker to measure against: where it listens and a device certificate it accepts. */
@@ -56,7 +61,8 @@ public final class Benchmark {
     }
 
     /** The medians of one broker's rounds. */
-    private record PathFigures(double sync, double pipelined, double bundle, double ratio, double singles) {
+    private record PathFigures(double sync, double pipelined, double bundle, double ratio, double pipelinedAlike,
+            double ratioAlike, double singles) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -92,12 +98,15 @@ public final class Benchmark {
                     + "| raw Paho, %d in flight | %.0f | %.0f |%n"
                     + "| bundle (HTTP → outbox → PUBACK) | %.0f | %.0f |%n"
                     + "| ratio bundle / pipelined Paho | %.2f | %.2f |%n"
+                    + "| raw Paho, %d in flight, the bundle's publishes | %.0f | %.0f |%n"
+                    + "| ratio bundle / pipelined Paho with the same publishes | %.2f | %.2f |%n"
                     + "| bundle, one reading per POST from %d devices | %.0f | %.0f |%n"
                     + "%n| at AWS quotas (100 publishes/s, 512 KiB/s), batches of %d | %.0f readings/s |%n"
                     + "| the same, gzip | %.0f readings/s |%n",
                     onMosquitto.sync(), embedded.sync(), RAW_IN_FLIGHT, onMosquitto.pipelined(),
                     embedded.pipelined(), onMosquitto.bundle(), embedded.bundle(), onMosquitto.ratio(),
-                    embedded.ratio(), Integer.getInteger("bench.devices", 32), onMosquitto.singles(),
+                    embedded.ratio(), RAW_IN_FLIGHT, onMosquitto.pipelinedAlike(), embedded.pipelinedAlike(),
+                    onMosquitto.ratioAlike(), embedded.ratioAlike(), Integer.getInteger("bench.devices", 32), onMosquitto.singles(),
                     embedded.singles(), batch, batched, gzipped);
         }
     }
@@ -116,8 +125,8 @@ public final class Benchmark {
                 new MemoryPersistence());
         int inFlight = inFlight(raw.connect(options));
         long warmUpEnd = System.nanoTime() + Integer.getInteger("bench.warmup-seconds", 20) * 1_000_000_000L;
-        publishRaw(raw, messages / 10, 1);
-        double sync = timed(messages / 10, () -> publishRaw(raw, messages / 10, 1));
+        publishRaw(raw, messages / 10, 1, false);
+        double sync = timed(messages / 10, () -> publishRaw(raw, messages / 10, 1, false));
         System.out.printf("%s: raw Paho, synchronous: %.0f readings/s%n", target.name(), sync);
 
         Map<String, String> p = RunningBundle.properties("localhost:" + target.port(), target.device(), dataDir);
@@ -133,7 +142,8 @@ public final class Benchmark {
                     StatusReport.class);
             LongSupplier published = () -> ((Number) status.snapshot().get("published")).longValue();
             int posters = Integer.getInteger("bench.posters", 4);
-            Pass rawPass = () -> publishRaw(raw, messages, inFlight);
+            Pass rawPass = () -> publishRaw(raw, messages, inFlight, false);
+            Pass rawAlikePass = () -> publishRaw(raw, messages, inFlight, true);
             Pass bundlePass = () -> {
                 long base = published.getAsLong();
                 long[] postNanos = postAll(httpPort, messages, posters, 100);
@@ -142,6 +152,7 @@ public final class Benchmark {
             };
             do {
                 rawPass.run();
+                rawAlikePass.run();
                 bundlePass.run();
             } while (System.nanoTime() < warmUpEnd);
 
@@ -149,6 +160,8 @@ public final class Benchmark {
             double[] rawRates = new double[rounds];
             double[] bundleRates = new double[rounds];
             double[] ratios = new double[rounds];
+            double[] rawAlikeRates = new double[rounds];
+            double[] ratiosAlike = new double[rounds];
             for (int r = 0; r < rounds; r++) {
                 boolean last = r == rounds - 1;
                 long rawCpu = cpuNanos();
@@ -157,14 +170,18 @@ public final class Benchmark {
                     System.out.printf("%s: raw Paho: CPU of this JVM %.1f µs a message%n", target.name(),
                             (cpuNanos() - rawCpu) / 1e3 / messages);
                 }
+                rawAlikeRates[r] = timed(messages, rawAlikePass);
                 bundleRates[r] = last ? profiled(target, messages, bundlePass) : timed(messages, bundlePass);
                 ratios[r] = bundleRates[r] / rawRates[r];
-                System.out.printf("%s: round %d: raw Paho, %d in flight %.0f readings/s; bundle %.0f readings/s;"
-                        + " ratio %.2f%n", target.name(), r + 1, inFlight, rawRates[r], bundleRates[r], ratios[r]);
+                ratiosAlike[r] = bundleRates[r] / rawAlikeRates[r];
+                System.out.printf("%s: round %d: raw Paho, %d in flight %.0f readings/s; the same with the bundle's"
+                        + " publishes %.0f readings/s; bundle %.0f readings/s; ratio %.2f (%.2f against the same"
+                        + " publishes)%n", target.name(), r + 1, inFlight, rawRates[r], rawAlikeRates[r],
+                        bundleRates[r], ratios[r], ratiosAlike[r]);
             }
             // many devices posting one reading each: each POST waits for its reading to be on disk
             int devices = Integer.getInteger("bench.devices", 32);
-            int singles = messages / 2;
+            int singles = Integer.getInteger("bench.singles", messages / 2);
             long warm = published.getAsLong();
             postAll(httpPort, singles, devices, 1); // this path warmed up too
             awaitCount(published, warm + singles, Duration.ofMinutes(10));
@@ -186,7 +203,8 @@ public final class Benchmark {
                     .forEach(l -> System.out.println(target.name() + ": bundle: " + l));
             raw.disconnect().waitForCompletion(5_000);
             raw.close();
-            return new PathFigures(sync, median(rawRates), median(bundleRates), median(ratios), singlesRate);
+            return new PathFigures(sync, median(rawRates), median(bundleRates), median(ratios), median(rawAlikeRates),
+                    median(ratiosAlike), singlesRate);
         }
     }
 
@@ -246,14 +264,23 @@ public final class Benchmark {
         return receiveMaximum == null ? RAW_IN_FLIGHT : Math.min(RAW_IN_FLIGHT, receiveMaximum - 1);
     }
 
-    private static long[] publishRaw(MqttAsyncClient client, int messages, int inFlight) throws Exception {
+    /**
+     * Publishes {@code messages} at QoS 1 with up to {@code inFlight} awaiting their PUBACK: the bare reading, or
+     * ({@code alike}) what the bundle publishes for it, an envelope of the same size with the bundle's MQTT 5
+     * properties (content type, payload format indicator, a new {@code message_id} each).
+     */
+    private static long[] publishRaw(MqttAsyncClient client, int messages, int inFlight, boolean alike)
+            throws Exception {
         Deque<IMqttToken> window = new ArrayDeque<>();
         for (int i = 0; i < messages; i++) {
             if (window.size() >= inFlight) {
                 window.removeFirst().waitForCompletion(10_000);
             }
-            MqttMessage message = new MqttMessage(PAYLOAD.getBytes());
+            MqttMessage message = new MqttMessage(alike ? ENVELOPE : PAYLOAD.getBytes());
             message.setQos(1);
+            if (alike) {
+                message.setProperties(MqttPublishProperties.forReading(UUID.randomUUID().toString()));
+            }
             while (true) {
                 try {
                     window.addLast(client.publish("bombercat/telemetry", message));
