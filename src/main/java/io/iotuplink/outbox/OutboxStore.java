@@ -161,17 +161,21 @@ public final class OutboxStore implements AutoCloseable {
                 } finally {
                     writer.unlock();
                 }
-                // whoever came in meanwhile commits next, with all that is waiting by then
-                PendingAppend next = pending.peek();
-                if (next != null) {
-                    LockSupport.unpark(next.thread);
-                }
+                wakeNextAppend();
             } else {
                 // woken when settled, or when the writer is free and this append is the oldest waiting
                 LockSupport.parkNanos(this, PARK_NANOS);
             }
         }
         mine.rethrow();
+    }
+
+    /** Once the writer is free: whoever came in meanwhile commits next, with all that is waiting by then. */
+    private void wakeNextAppend() {
+        PendingAppend next = pending.peek();
+        if (next != null) {
+            LockSupport.unpark(next.thread);
+        }
     }
 
     /** Commits every append waiting so far in one transaction (the caller holds the lock). */
@@ -387,10 +391,7 @@ public final class OutboxStore implements AutoCloseable {
                 LOG.warn("cannot set synchronous=FULL on the outbox again: {}", e.getMessage());
             }
             writer.unlock();
-            PendingAppend next = pending.peek();
-            if (next != null) {
-                LockSupport.unpark(next.thread);
-            }
+            wakeNextAppend();
         }
     }
 

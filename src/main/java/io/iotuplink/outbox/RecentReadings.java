@@ -48,9 +48,7 @@ final class RecentReadings {
         if (seq + 1 < coveredFrom) {
             return null;
         }
-        while (!readings.isEmpty() && readings.peekFirst().seq() <= seq) {
-            forgetFirst();
-        }
+        droppedThrough(seq);
         coveredFrom = Math.max(coveredFrom, seq + 1);
         List<StoredReading> next = new ArrayList<>(Math.min(limit, readings.size()));
         Iterator<StoredReading> it = readings.iterator();
@@ -79,15 +77,11 @@ final class RecentReadings {
         }
     }
 
-    /** The oldest readings up to {@code seq} were dropped from the database to make room. */
+    /** Forgets the readings up to {@code seq}: dropped from the database to make room, or handed out already. */
     synchronized void droppedThrough(long seq) {
         while (!readings.isEmpty() && readings.peekFirst().seq() <= seq) {
             forgetFirst();
         }
-    }
-
-    synchronized int size() {
-        return readings.size();
     }
 
     private void forgetFirst() {
