@@ -252,7 +252,7 @@ public final class OutboxStore implements AutoCloseable {
         }
     }
 
-    /** Inserts the rows and gives them to the in-memory copy with the seqs they got. */
+    /** Inserts the rows, keeping them with the seqs they got for the in-memory copy once the transaction commits. */
     private void insert(List<PreparedReading> rows) throws SQLException {
         if (rows.isEmpty()) {
             return;
@@ -276,13 +276,11 @@ public final class OutboxStore implements AutoCloseable {
             last = r.getLong(1);
         }
         // one connection writes, inside one transaction: AUTOINCREMENT gave these rows consecutive seqs
-        List<StoredReading> committed = new ArrayList<>(rows.size());
         long seq = last - rows.size() + 1;
         for (PreparedReading r : rows) {
-            committed.add(new StoredReading(seq++, r.reading().messageId(), r.reading().kind().label(), r.topic(),
+            uncommitted.add(new StoredReading(seq++, r.reading().messageId(), r.reading().kind().label(), r.topic(),
                     r.reading().acceptedAtMillis(), r.envelope()));
         }
-        uncommitted.addAll(committed);
     }
 
     /** What {@link #dropOldest} made room with. */
