@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Prints throughput figures: raw Paho (sync and 90 in flight) and the bundle's whole path, each warmed up first, on
-# Mosquitto (its own process, installed from the Debian package) and on the embedded broker; then AWS's quotas.
+# Prints throughput figures: raw Paho (sync and 90 in flight) and the bundle's whole path (the bundle in a JVM of its
+# own), each warmed up first, on Mosquitto (its own process, installed from the Debian package) and on the embedded
+# broker; then AWS's quotas.
 #   bench/run.sh                       50000 readings a phase, then 60 s at 1,000 readings/s for the memory figure
 #   BENCH_MESSAGES=20000 BENCH_STEADY_SECONDS=10 bench/run.sh
 #   BENCH_QUOTA_READINGS=40000 BENCH_BATCH=500: the batching-at-quota phases (shaping on, plain and gzip)
 #   BENCH_THREADS=1: CPU time per thread group during the whole-path phase (where the time goes)
-#   BENCH_JAVA_OPTS="-XX:StartFlightRecording=filename=target/bench.jfr": profile it (jfr print --events jdk.ExecutionSample)
+#   BENCH_JAVA_OPTS="-Dbench.bundle-java-options=-XX:StartFlightRecording=filename=$PWD/target/bench.jfr": profile the
+#     bundle's JVM (jfr print --events jdk.ExecutionSample target/bench.jfr)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -q -B -DskipTests test-compile

@@ -4,7 +4,6 @@ import io.iotuplink.config.MqttSession;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.publish.MqttPublishProperties;
-import io.iotuplink.status.StatusReport;
 import io.iotuplink.support.BundleProcess;
 import io.iotuplink.support.Mosquitto;
 import io.iotuplink.support.RunningBundle;
@@ -41,9 +40,9 @@ import java.util.stream.IntStream;
 
 /**
  * Prints figures, asserts nothing. On each broker (Mosquitto, a process of its own as AWS IoT Core is, then the
- * embedded broker in this JVM) it warms up a raw pipelined Paho client and the bundle's whole path (HTTP in,
- * outbox, envelope, mutual-TLS publish, PUBACK) side by side, then measures them in alternating rounds and gives
- * the median of each and of their ratios. Then the bundle in a JVM of its own: start to first PUBACK, and resident
+ * embedded broker in this JVM) it warms up a raw pipelined Paho client in this JVM and the bundle's whole path
+ * (HTTP in, outbox, envelope, mutual-TLS publish, PUBACK) in a JVM of its own, as a user runs it, side by side,
+ * then measures them in alternating rounds and gives the median of each and of their ratios. Then the bundle in a JVM of its own: start to first PUBACK, and resident
  * memory after a steady 1,000 readings/s; and readings/s at AWS's quotas with batching. Run it with
  * {@code bench/run.sh}.
  */
@@ -56,8 +55,8 @@ public final class Benchmark {
             + "\",\"data\":" + PAYLOAD.replace(" ", "") + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     private static final int RAW_IN_FLIGHT = 90;
 
-    /** A broker to measure against: where it listens and a device certificate it accepts. */
-    private record Target(String name, int port, TestBroker.DeviceFiles device) {
+    /** A broker to measure against: where it listens, a device certificate it accepts, its process (0: this JVM). */
+    private record Target(String name, int port, TestBroker.DeviceFiles device, long brokerPid) {
     }
 
     /** The medians of one broker's rounds. */
@@ -74,7 +73,7 @@ public final class Benchmark {
                 List.of("user " + DEVICE, "topic readwrite bombercat/#"),
                 // AWS IoT Core's receive maximum (Mosquitto's default is 20)
                 List.of("max_inflight_messages 100"))) {
-            Target target = new Target("mosquitto", mosquitto.port(), mosquitto.device(DEVICE));
+            Target target = new Target("mosquitto", mosquitto.port(), mosquitto.device(DEVICE), mosquitto.pid());
             onMosquitto = path(target, dir.resolve("mosquitto-bundle"), messages);
             ownJvm(target, dir.resolve("own-jvm"), steadySeconds);
         }
@@ -83,7 +82,7 @@ public final class Benchmark {
         }
         PathFigures embedded;
         try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
-            embedded = path(new Target("embedded", broker.port(), broker.device(DEVICE, TestBroker.KeyForm.PKCS1)),
+            embedded = path(new Target("embedded", broker.port(), broker.device(DEVICE, TestBroker.KeyForm.PKCS1), 0),
                     dir.resolve("embedded-bundle"), messages);
         }
         // a broker of their own: the one above holds a record of every publish it got
@@ -124,7 +123,7 @@ public final class Benchmark {
         MqttAsyncClient raw = new MqttAsyncClient("ssl://localhost:" + target.port(), DEVICE + "-raw",
                 new MemoryPersistence());
         int inFlight = inFlight(raw.connect(options));
-        long warmUpEnd = System.nanoTime() + Integer.getInteger("bench.warmup-seconds", 20) * 1_000_000_000L;
+        long warmUpEnd = System.nanoTime() + Integer.getInteger("bench.warmup-seconds", 60) * 1_000_000_000L;
         publishRaw(raw, messages / 10, 1, false);
         double sync = timed(messages / 10, () -> publishRaw(raw, messages / 10, 1, false));
         System.out.printf("%s: raw Paho, synchronous: %.0f readings/s%n", target.name(), sync);
@@ -136,18 +135,31 @@ public final class Benchmark {
         // the HTTP clients may run ahead of the publishing by more than the default outbox bound
         p.put("uplink.outbox.max-readings", "10000000");
         p.put("uplink.outbox.max-bytes", "4GB");
+        // -Dbench.set.uplink.max-inflight=50 and the like: a bundle property of one's own
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.set."))
+                .forEach(k -> p.put(k.substring("bench.set.".length()), System.getProperty(k)));
         int httpPort = Integer.parseInt(p.get("camel.server.port"));
-        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
-            StatusReport status = bundle.context().getRegistry().lookupByNameAndType("uplinkStatus",
-                    StatusReport.class);
-            LongSupplier published = () -> ((Number) status.snapshot().get("published")).longValue();
+        try (BundleJvm bundle = BundleJvm.start(dataDir.resolveSibling(dataDir.getFileName() + "-jvm"), p)
+                .awaitConnected(Duration.ofSeconds(60))) {
+            LongSupplier published = bundle::published;
             int posters = Integer.getInteger("bench.posters", 4);
             Pass rawPass = () -> publishRaw(raw, messages, inFlight, false);
             Pass rawAlikePass = () -> publishRaw(raw, messages, inFlight, true);
             Pass bundlePass = () -> {
                 long base = published.getAsLong();
+                long start = System.nanoTime();
                 long[] postNanos = postAll(httpPort, messages, posters, 100);
+                long posted = System.nanoTime();
+                long publishedMeanwhile = published.getAsLong() - base;
                 awaitCount(published, base + messages, Duration.ofMinutes(10));
+                long end = System.nanoTime();
+                if (System.getProperty("bench.threads") != null) {
+                    System.out.printf("%s: bundle: posted in %.2f s (%.0f readings/s), %d published meanwhile"
+                            + " (%.0f/s); the rest published in %.2f s (%.0f/s)%n", target.name(), (posted - start)
+                            / 1e9, messages / ((posted - start) / 1e9), publishedMeanwhile, publishedMeanwhile
+                            / ((posted - start) / 1e9), (end - posted) / 1e9, (messages - publishedMeanwhile)
+                            / ((end - posted) / 1e9));
+                }
                 return postNanos;
             };
             do {
@@ -165,13 +177,18 @@ public final class Benchmark {
             for (int r = 0; r < rounds; r++) {
                 boolean last = r == rounds - 1;
                 long rawCpu = cpuNanos();
+                long brokerCpu = brokerCpu(target);
+                Map<String, Long> rawThreads = ProcStats.threadCpu(ProcessHandle.current().pid());
                 rawRates[r] = timed(messages, rawPass);
                 if (last) {
-                    System.out.printf("%s: raw Paho: CPU of this JVM %.1f µs a message%n", target.name(),
-                            (cpuNanos() - rawCpu) / 1e3 / messages);
+                    System.out.printf("%s: raw Paho: CPU of this JVM %.1f µs a message%s%n", target.name(),
+                            (cpuNanos() - rawCpu) / 1e3 / messages, brokerShare(target, brokerCpu, messages));
+                    threadBreakdown(target.name() + ": raw Paho", ProcessHandle.current().pid(), rawThreads,
+                            cpuNanos() - rawCpu, messages, "message");
                 }
                 rawAlikeRates[r] = timed(messages, rawAlikePass);
-                bundleRates[r] = last ? profiled(target, messages, bundlePass) : timed(messages, bundlePass);
+                bundleRates[r] = last ? profiled(target, bundle.pid(), messages, bundlePass)
+                        : timed(messages, bundlePass);
                 ratios[r] = bundleRates[r] / rawRates[r];
                 ratiosAlike[r] = bundleRates[r] / rawAlikeRates[r];
                 System.out.printf("%s: round %d: raw Paho, %d in flight %.0f readings/s; the same with the bundle's"
@@ -182,23 +199,29 @@ public final class Benchmark {
             // many devices posting one reading each: each POST waits for its reading to be on disk
             int devices = Integer.getInteger("bench.devices", 32);
             int singles = Integer.getInteger("bench.singles", messages / 2);
+            if (singles == 0) { // not measured (profiling the path above alone)
+                raw.disconnect().waitForCompletion(5_000);
+                raw.close();
+                return new PathFigures(sync, median(rawRates), median(bundleRates), median(ratios),
+                        median(rawAlikeRates), median(ratiosAlike), 0);
+            }
             long warm = published.getAsLong();
             postAll(httpPort, singles, devices, 1); // this path warmed up too
             awaitCount(published, warm + singles, Duration.ofMinutes(10));
             long singlesStart = System.nanoTime();
-            long singlesCpu = cpuNanos();
+            long singlesCpu = ProcStats.cpuNanos(bundle.pid());
             long base = published.getAsLong();
             long[] singleNanos = postAll(httpPort, singles, devices, 1);
             awaitCount(published, base + singles, Duration.ofMinutes(10));
             long singlesElapsed = System.nanoTime() - singlesStart;
             double singlesRate = singles / (singlesElapsed / 1e9);
             System.out.printf("%s: bundle, one reading per POST from %d devices at once: %.0f readings/s; POST p50"
-                    + " %.2f ms, p99 %.2f ms; this JVM busy %.0f%% of the cores, %.0f µs a reading%n", target.name(),
-                    devices, singlesRate, singleNanos[singleNanos.length / 2] / 1e6,
-                    singleNanos[singleNanos.length * 99 / 100] / 1e6,
-                    100.0 * (cpuNanos() - singlesCpu) / singlesElapsed / Runtime.getRuntime().availableProcessors(),
-                    (cpuNanos() - singlesCpu) / 1e3 / singles);
-            String metrics = bundle.http("GET", "/observe/metrics", null, null).body();
+                    + " %.2f ms, p99 %.2f ms; the bundle's JVM busy %.0f%% of the cores, %.0f µs a reading%n",
+                    target.name(), devices, singlesRate, singleNanos[singleNanos.length / 2] / 1e6,
+                    singleNanos[singleNanos.length * 99 / 100] / 1e6, 100.0 * (ProcStats.cpuNanos(bundle.pid())
+                            - singlesCpu) / singlesElapsed / Runtime.getRuntime().availableProcessors(),
+                    (ProcStats.cpuNanos(bundle.pid()) - singlesCpu) / 1e3 / singles);
+            String metrics = bundle.metrics();
             metrics.lines().filter(l -> l.startsWith("uplink_puback_seconds{quantile"))
                     .forEach(l -> System.out.println(target.name() + ": bundle: " + l));
             raw.disconnect().waitForCompletion(5_000);
@@ -220,34 +243,56 @@ public final class Benchmark {
         return readings / ((System.nanoTime() - start) / 1e9);
     }
 
-    /** The same, printing where the CPU went: the JVM's load, and with {@code bench.threads} each thread group. */
-    private static double profiled(Target target, int readings, Pass pass) throws Exception {
+    /**
+     * The same, printing where the CPU went: the load of the bundle's JVM and of this one (the devices, and the
+     * broker when it is the embedded one), and with {@code bench.threads} each thread group of the bundle's JVM.
+     */
+    private static double profiled(Target target, long bundlePid, int readings, Pass pass) throws Exception {
         long cpuStart = cpuNanos();
-        Map<String, Long> threadsStart = threadCpu();
-        long gcStart = gcMillis();
+        long brokerCpu = brokerCpu(target);
+        long bundleCpuStart = ProcStats.cpuNanos(bundlePid);
+        Map<String, Long> threadsStart = ProcStats.threadCpu(bundlePid);
         long start = System.nanoTime();
         long[] postNanos = pass.run();
         long elapsed = System.nanoTime() - start;
+        long bundleCpu = ProcStats.cpuNanos(bundlePid) - bundleCpuStart;
         Arrays.sort(postNanos);
         int cores = Runtime.getRuntime().availableProcessors();
-        System.out.printf("%s: bundle: POST of 100 readings p50 %.2f ms, p99 %.2f ms; this JVM busy %.0f%% of %d"
-                        + " cores (HTTP clients and bundle%s)%n", target.name(),
+        System.out.printf("%s: bundle: POST of 100 readings p50 %.2f ms, p99 %.2f ms; the bundle's JVM busy %.0f%% of"
+                + " %d cores, %.1f µs a reading; the benchmark's JVM (the devices%s) %.0f%%%s%n", target.name(),
                 postNanos[postNanos.length / 2] / 1e6, postNanos[postNanos.length * 99 / 100] / 1e6,
-                100.0 * (cpuNanos() - cpuStart) / elapsed / cores, cores,
-                target.name().equals("embedded") ? ", broker" : "");
-        if (System.getProperty("bench.threads") != null) {
-            Map<String, Long> used = new HashMap<>();
-            threadCpu().forEach((name, nanos) -> used.put(name, nanos - threadsStart.getOrDefault(name, 0L)));
-            used.entrySet().stream().filter(e -> e.getValue() >= 10_000_000L)
-                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-                    .forEach(e -> System.out.printf("%s: bundle: CPU %5.1f µs a reading in %s%n", target.name(),
-                            e.getValue() / 1e3 / readings, e.getKey()));
-            long accounted = used.values().stream().mapToLong(Long::longValue).sum();
-            System.out.printf("%s: bundle: %d ms in garbage collection (wall time of the collections), %.1f µs a"
-                    + " reading in threads that ended meanwhile%n", target.name(), gcMillis() - gcStart,
-                    (cpuNanos() - cpuStart - accounted) / 1e3 / readings);
-        }
+                100.0 * bundleCpu / elapsed / cores, cores, bundleCpu / 1e3 / readings,
+                target.brokerPid() == 0 ? ", the broker" : "", 100.0 * (cpuNanos() - cpuStart) / elapsed / cores,
+                brokerShare(target, brokerCpu, readings));
+        threadBreakdown(target.name() + ": bundle", bundlePid, threadsStart, bundleCpu, readings, "reading");
         return readings / (elapsed / 1e9);
+    }
+
+    /** With {@code bench.threads}: the CPU each thread group of process {@code pid} used since {@code before}. */
+    private static void threadBreakdown(String label, long pid, Map<String, Long> before, long processCpu, int count,
+            String unit) {
+        if (System.getProperty("bench.threads") == null) {
+            return;
+        }
+        Map<String, Long> used = new HashMap<>();
+        ProcStats.threadCpu(pid).forEach((name, nanos) -> used.put(name, nanos - before.getOrDefault(name, 0L)));
+        used.entrySet().stream().filter(e -> e.getValue() >= 10_000_000L)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> System.out.printf("%s: CPU %5.1f µs a %s in %s%n", label, e.getValue() / 1e3 / count,
+                        unit, e.getKey()));
+        long accounted = used.values().stream().mapToLong(Long::longValue).sum();
+        System.out.printf("%s: %.1f µs a %s in threads that ended meanwhile%n", label,
+                (processCpu - accounted) / 1e3 / count, unit);
+    }
+
+    private static long brokerCpu(Target target) {
+        return target.brokerPid() == 0 ? 0 : ProcStats.cpuNanos(target.brokerPid());
+    }
+
+    /** What the broker's own process spent a message since {@code cpuBefore}. */
+    private static String brokerShare(Target target, long cpuBefore, int messages) {
+        return target.brokerPid() == 0 ? "" : String.format("; %s %.1f µs a message", target.name(),
+                (ProcStats.cpuNanos(target.brokerPid()) - cpuBefore) / 1e3 / messages);
     }
 
     private static double median(double[] values) {
@@ -339,7 +384,7 @@ public final class Benchmark {
             }
             System.out.printf("%s: bundle in a JVM of its own: start to first PUBACK %.2f s%n", target.name(),
                     (System.nanoTime() - started) / 1e9);
-            long cpuBefore = processCpuNanos(bundle.pid());
+            long cpuBefore = ProcStats.cpuNanos(bundle.pid());
             long steadyStart = System.nanoTime();
             long end = steadyStart + seconds * 1_000_000_000L;
             int posted = 0;
@@ -356,7 +401,7 @@ public final class Benchmark {
             if (seconds > 0) {
                 System.out.printf("%s: bundle in a JVM of its own: resident memory %s after %d s at 1,000"
                         + " readings/s (%d accepted), CPU %.1f %% of one core meanwhile%n", target.name(),
-                        residentMemory(bundle.pid()), seconds, posted, 100.0 * (processCpuNanos(bundle.pid())
+                        ProcStats.residentMemory(bundle.pid()), seconds, posted, 100.0 * (ProcStats.cpuNanos(bundle.pid())
                                 - cpuBefore) / (System.nanoTime() - steadyStart));
             }
             bundle.terminate();
@@ -458,58 +503,12 @@ public final class Benchmark {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the bundle published " + published.getAsLong() + " of " + count);
             }
-            Thread.sleep(5);
+            Thread.sleep(10);
         }
-    }
-
-    /**
-     * CPU time per group of threads (names without their numbers), read from /proc so that the JVM's own threads
-     * (JIT compilers, GC) count too; Linux cuts thread names to 15 characters.
-     */
-    private static Map<String, Long> threadCpu() {
-        Map<String, Long> cpu = new HashMap<>();
-        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                try {
-                    String stat = Files.readString(task.resolve("stat"));
-                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    cpu.merge(name.replaceAll("\\d+", "N"), cpuNanos(stat), Long::sum);
-                } catch (java.io.IOException | RuntimeException gone) {
-                    // the thread ended meanwhile
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return cpu;
-    }
-
-    private static long gcMillis() {
-        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
-                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum();
     }
 
     private static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
-    private static long processCpuNanos(long pid) throws Exception {
-        return cpuNanos(Files.readString(Path.of("/proc/" + pid + "/stat")));
-    }
-
-    /** User and system CPU time in a /proc {@code stat} line (clock ticks of 10 ms). */
-    private static long cpuNanos(String stat) {
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
-    }
-
-    private static String residentMemory(long pid) throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return line.substring(6).trim();
-            }
-        }
-        return "unknown";
     }
 }

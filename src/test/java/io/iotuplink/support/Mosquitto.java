@@ -102,6 +102,10 @@ public final class Mosquitto implements AutoCloseable {
         return port;
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     /** Device files for a client whose certificate CN (and so its mosquitto user) is {@code name}. */
     public TestBroker.DeviceFiles device(String name) {
         ThrowawayPki.Issued issued = pki.issueDevice(name, ThrowawayPki.KeyType.RSA);
