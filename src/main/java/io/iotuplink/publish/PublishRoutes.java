@@ -236,7 +236,10 @@ public final class PublishRoutes extends RouteBuilder {
 
     private DeadLetterChannelBuilder redelivery(Backoff retry) {
         DeadLetterChannelBuilder dlc = deadLetterChannel("direct:dead-letter");
+        // asynchronous: a refusal arrives on Paho's callback thread, which every other PUBACK needs; the back-off
+        // is a scheduled task, not a sleep there
         dlc.maximumRedeliveries(retry.enabled() ? retry.maxAttempts() : 0)
+                .asyncDelayedRedelivery()
                 .redeliveryDelay(retry.initialDelay().toMillis())
                 .maximumRedeliveryDelay(retry.maxDelay().toMillis())
                 .onRedelivery(e -> e.setProperty(REDELIVERIES, e.getProperty(REDELIVERIES, 0, Integer.class) + 1))

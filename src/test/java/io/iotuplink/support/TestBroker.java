@@ -40,6 +40,7 @@ public final class TestBroker implements AutoCloseable {
     private final List<ReceivedConnect> connects = new CopyOnWriteArrayList<>();
     private final Map<String, Set<Integer>> unacknowledged = new HashMap<>();
     private final Map<String, Integer> peakUnacknowledged = new HashMap<>();
+    private final Map<String, Integer> pubacksSent = new HashMap<>();
     private final EmbeddedBroker broker;
 
     private TestBroker(Path dir, int port, int receiveMaximum, ThrowawayPki pki, boolean certificateRequired) {
@@ -76,6 +77,7 @@ public final class TestBroker implements AutoCloseable {
                     public void pubackSent(String clientId, int packetId) {
                         synchronized (unacknowledged) {
                             unacknowledged.getOrDefault(clientId, new HashSet<>()).remove(packetId);
+                            pubacksSent.merge(clientId, 1, Integer::sum);
                         }
                     }
                 });
@@ -90,6 +92,13 @@ public final class TestBroker implements AutoCloseable {
     public int peakUnacknowledged(String clientId) {
         synchronized (unacknowledged) {
             return peakUnacknowledged.getOrDefault(clientId, 0);
+        }
+    }
+
+    /** How many PUBACKs the broker sent {@code clientId}, refusals included. */
+    public int pubacksSent(String clientId) {
+        synchronized (unacknowledged) {
+            return pubacksSent.getOrDefault(clientId, 0);
         }
     }
 
