@@ -31,6 +31,7 @@ import io.iotuplink.outbox.OutboxStore;
 import io.iotuplink.outbox.PublishShaper;
 import io.iotuplink.outbox.WhenFull;
 import io.iotuplink.publish.AsyncMqttPublisher;
+import io.iotuplink.publish.FirstPublishAttempt;
 import io.iotuplink.publish.KeepaliveRoute;
 import io.iotuplink.publish.MqttPublishProperties;
 import io.iotuplink.publish.PublishRoutes;
@@ -169,15 +170,20 @@ public final class UplinkBundle extends RouteBuilder {
         InflightWindow window = new InflightWindow(
                 () -> Math.min(config.maxInflight(), supervisor.receiveMaximum()));
         metrics.inFlight(window);
-        OutboxDrain drain = new OutboxDrain(context, outbox, monitor,
-                new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime), window,
-                "gzip".equals(config.compress()) ? MqttPublishProperties::gzip : UnaryOperator.identity(),
-                config.batchMaxReadings(), config.batchMaxDelay(), new BatchEnvelope(mapper, config.deviceId(), clock));
+        boolean gzip = "gzip".equals(config.compress());
         AsyncMqttPublisher publisher = new AsyncMqttPublisher(client, config.mqtt().publishTimeout(),
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-publish-timeouts"));
+        // stopped after the drain (services stop in reverse order), which lets its publishes settle first
+        context.addService(publisher, true, true);
+        FirstPublishAttempt firstAttempt = new FirstPublishAttempt(publisher, stats, metrics, clock, gzip);
+        OutboxDrain drain = new OutboxDrain(context, outbox, monitor,
+                new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime), window,
+                gzip ? MqttPublishProperties::gzip : UnaryOperator.identity(), config.batchMaxReadings(),
+                config.batchMaxDelay(), new BatchEnvelope(mapper, config.deviceId(), clock), firstAttempt);
         context.addService(drain, true, true);
         UplinkMetrics.leaveOutOfRouteMetrics(context, PublishRoutes.PUBLISH_ROUTE);
-        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox, drain, publisher, metrics, clock));
+        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox, drain, publisher, firstAttempt,
+                metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));

@@ -17,21 +17,38 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
- * Sends what the outbox holds, oldest first, through {@code direct:mqtt-publish} while the connection is up, on a
- * thread of its own ({@code uplink-outbox}; a Camel route's thread would only queue the exchanges it sends): the
- * route runs on that thread until Paho has queued the publish and goes on when its PUBACK arrives, so up
- * to the {@link InflightWindow}'s worth await their PUBACK at once, in the outbox's order on the wire. Each reading
- * leaves the outbox only after its own PUBACK (or as a dead letter). When one could not be sent, the drain lets the
- * others settle and starts again from the oldest reading still stored, so nothing is skipped.
+ * Sends what the outbox holds, oldest first, while the connection is up, on a thread of its own
+ * ({@code uplink-outbox}): each publish's {@link FirstAttempt} returns once Paho has queued it and is settled when
+ * its PUBACK arrives, so up to the {@link InflightWindow}'s worth await their PUBACK at once, in the outbox's order
+ * on the wire. A publish whose first attempt failed goes on through {@code direct:mqtt-publish}, whose error handler
+ * retries it with back-off or makes it a dead letter. Each reading leaves the outbox only after its own PUBACK (or
+ * as a dead letter). When one could not be sent, the drain lets the others settle and starts again from the oldest
+ * reading still stored, so nothing is skipped.
  */
 public final class OutboxDrain extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboxDrain.class);
 
+    /**
+     * The first attempt at a publish, outside any route: {@code settled} gets null once its PUBACK accepts it, else
+     * the failure, once, on whichever thread learnt of it; it must not block.
+     */
+    @FunctionalInterface
+    public interface FirstAttempt {
+        void publish(OutgoingPublish publish, Consumer<Throwable> settled);
+    }
+
+    /**
+     * Exchange property holding why the first attempt failed, for {@code direct:mqtt-publish} to take as the failure
+     * of its first delivery (and so retry, or dead-letter, as if it had made that attempt itself).
+     */
+    public static final String FIRST_FAILURE = "uplinkFirstFailure";
     /** Exchange property the publish routes set to say what became of a reading. */
     public static final String OUTCOME = "uplinkOutcome";
     public static final String PUBLISHED = "published";
@@ -51,6 +68,7 @@ public final class OutboxDrain extends ServiceSupport {
     private final int batchSize;
     private final long batchDelayMillis;
     private final BatchEnvelope batches;
+    private final FirstAttempt firstAttempt;
 
     /** The newest reading handed out (drain thread only); 0 starts again from the oldest. */
     private long cursor;
@@ -73,8 +91,9 @@ public final class OutboxDrain extends ServiceSupport {
      */
     public OutboxDrain(CamelContext context, OutboxStore outbox, ConnectionMonitor connection, PublishShaper shaper,
             InflightWindow window, UnaryOperator<byte[]> encode, int batchSize, Duration batchDelay,
-            BatchEnvelope batches) {
+            BatchEnvelope batches, FirstAttempt firstAttempt) {
         this.context = context;
+        this.firstAttempt = firstAttempt;
         this.outbox = outbox;
         this.connection = connection;
         this.shaper = shaper;
@@ -98,6 +117,14 @@ public final class OutboxDrain extends ServiceSupport {
     protected void doStop() throws Exception {
         wakeUp();
         context.getExecutorServiceManager().shutdownGraceful(thread);
+        // the publishes awaiting their PUBACK are no route's exchanges, which Camel's shutdown would wait for: they
+        // settle here (PUBACK, failure or publish timeout), before the connection closes, and leave the outbox
+        if (!window.awaitEmpty(context.getShutdownStrategy().getTimeUnit()
+                .toMillis(context.getShutdownStrategy().getTimeout()))) {
+            LOG.warn("{} publish(es) still await their PUBACK; their readings stay in the outbox and will be sent"
+                    + " again", window.inFlight());
+        }
+        removeAcknowledged();
         context.getExecutorServiceManager().shutdownGraceful(remover);
         ServiceHelper.stopService(publishRoute);
     }
@@ -240,13 +267,33 @@ public final class OutboxDrain extends ServiceSupport {
             return false;
         }
         cursor = readings.get(readings.size() - 1).seq();
-        Exchange exchange = publishRoute.getEndpoint().createExchange();
-        exchange.getMessage().setBody(publish);
-        publishRoute.process(exchange, doneSync -> settle(exchange, readings));
+        firstAttempt.publish(publish, failure -> {
+            if (failure == null) {
+                acknowledged(readings);
+            } else {
+                retry(publish, readings, failure);
+            }
+        });
         return true;
     }
 
-    /** When a publish is settled (on Paho's callback thread, or the error handler's): keep the outcome. */
+    private void acknowledged(List<StoredReading> readings) {
+        try {
+            acknowledged.addAll(readings);
+        } finally {
+            window.release();
+        }
+    }
+
+    /** A failed first attempt goes on through {@code direct:mqtt-publish}, keeping its slot in the window. */
+    private void retry(OutgoingPublish publish, List<StoredReading> readings, Throwable failure) {
+        Exchange exchange = publishRoute.getEndpoint().createExchange();
+        exchange.getMessage().setBody(publish);
+        exchange.setProperty(FIRST_FAILURE, new AtomicReference<>(failure));
+        publishRoute.process(exchange, doneSync -> settle(exchange, readings));
+    }
+
+    /** When a retried publish is settled (on Paho's callback thread, or the error handler's): keep the outcome. */
     private void settle(Exchange result, List<StoredReading> readings) {
         try {
             String outcome = result.getProperty(OUTCOME, String.class);

@@ -17,6 +17,7 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * Publishes the message body at QoS 1 to the topic in {@code CamelPahoOverrideTopic}, with the MQTT 5 properties in
@@ -38,7 +39,7 @@ public final class AsyncMqttPublisher extends AsyncProcessorSupport {
         this.awaiting = new DefaultTimeoutMap<>(timeouts, Math.max(10, Math.min(100, timeoutMillis / 10)));
         awaiting.addListener((type, publish, same) -> {
             if (type == TimeoutMap.Listener.Type.Evict) {
-                publish.settle(new MqttException(MqttClientException.REASON_CODE_CLIENT_TIMEOUT), false);
+                publish.settle(new MqttException(MqttClientException.REASON_CODE_CLIENT_TIMEOUT));
             }
         });
     }
@@ -56,26 +57,57 @@ public final class AsyncMqttPublisher extends AsyncProcessorSupport {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         Message in = exchange.getMessage();
-        String topic = in.getHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, String.class);
-        MqttMessage message = new MqttMessage(in.getBody(byte[].class));
+        Awaiting publish = new Awaiting(failure -> {
+            if (failure != null) {
+                exchange.setException(failure);
+            }
+            callback.done(false);
+        });
+        try {
+            start(in.getHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, String.class), in.getBody(byte[].class),
+                    in.getHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, MqttProperties.class), publish);
+            return false;
+        } catch (MqttException | RuntimeException e) {
+            // false: the timeout has already answered
+            if (publish.claim()) {
+                exchange.setException(e);
+                callback.done(true);
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /**
+     * The same outside a route: {@code settled} gets null on a PUBACK that accepts the publish, else the failure
+     * (a refusal, a lost connection, no PUBACK in time), once, on Paho's callback thread, the timeout's or this one.
+     */
+    public void publish(String topic, byte[] payload, MqttProperties properties, Consumer<Throwable> settled) {
+        Awaiting publish = new Awaiting(settled);
+        try {
+            start(topic, payload, properties, publish);
+        } catch (MqttException | RuntimeException e) {
+            publish.settle(e);
+        }
+    }
+
+    private void start(String topic, byte[] payload, MqttProperties properties, Awaiting publish)
+            throws MqttException {
+        MqttMessage message = new MqttMessage(payload);
         message.setQos(1);
         message.setRetained(false);
-        MqttProperties properties = in.getHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, MqttProperties.class);
         if (properties != null) {
             message.setProperties(properties);
         }
-        Awaiting publish = new Awaiting(exchange, callback);
         awaiting.put(publish, publish, timeoutMillis);
         try {
             client.publishAsync(topic, message, failure -> {
                 awaiting.remove(publish);
-                publish.settle(failure, false);
+                publish.settle(failure);
             });
-            return false;
         } catch (MqttException | RuntimeException e) {
             awaiting.remove(publish);
-            // false: the timeout has already answered
-            return publish.settle(e, true);
+            throw e;
         }
     }
 
@@ -83,24 +115,22 @@ public final class AsyncMqttPublisher extends AsyncProcessorSupport {
     private static final class Awaiting {
 
         private final AtomicBoolean settled = new AtomicBoolean();
-        private final Exchange exchange;
-        private final AsyncCallback callback;
+        private final Consumer<Throwable> outcome;
 
-        Awaiting(Exchange exchange, AsyncCallback callback) {
-            this.exchange = exchange;
-            this.callback = callback;
+        Awaiting(Consumer<Throwable> outcome) {
+            this.outcome = outcome;
         }
 
-        /** Settles the exchange with {@code failure} (null: acknowledged); false when it was settled before. */
-        boolean settle(Throwable failure, boolean sync) {
-            if (!settled.compareAndSet(false, true)) {
-                return false;
+        /** Whether this caller is the first to settle it (and so the one to answer). */
+        boolean claim() {
+            return settled.compareAndSet(false, true);
+        }
+
+        /** Settles it with {@code failure} (null: acknowledged), unless it was settled before. */
+        void settle(Throwable failure) {
+            if (claim()) {
+                outcome.accept(failure);
             }
-            if (failure != null) {
-                exchange.setException(failure);
-            }
-            callback.done(sync);
-            return true;
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.iotuplink.publish;
 
+import io.iotuplink.outbox.OutgoingPublish;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 
@@ -36,6 +37,15 @@ public final class MqttPublishProperties {
             properties.setPayloadFormat(true);
         }
         properties.setUserProperties(user);
+        return properties;
+    }
+
+    /** The properties of what the drain sends: a reading's, or a batch's with its {@code batch_size}. */
+    public static MqttProperties forPublish(OutgoingPublish publish, boolean gzip) {
+        MqttProperties properties = forReading(publish.messageId(), gzip);
+        if (publish.batchSize() > 0) {
+            properties.getUserProperties().add(new UserProperty("batch_size", String.valueOf(publish.batchSize())));
+        }
         return properties;
     }
 

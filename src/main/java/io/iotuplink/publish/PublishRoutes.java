@@ -20,22 +20,18 @@ import org.apache.camel.builder.DeadLetterChannelBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 import org.apache.camel.support.AsyncProcessorSupport;
-import org.apache.camel.support.service.ServiceHelper;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
-import org.eclipse.paho.mqttv5.common.packet.UserProperty;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The core data path: {@code direct:telemetry} and {@code direct:event} turn a record into an envelope,
  * {@code direct:publish} commits it to the outbox (the input's acknowledgement), and the outbox is drained oldest
- * first through {@code direct:mqtt-publish}, many publishes awaiting their PUBACK at once, at QoS 1, retrying with
- * exponential back-off; a reading the broker keeps refusing is written to the dead-letter directory with its
- * reason, one that only lacked a connection stays in the outbox.
+ * first, many publishes awaiting their PUBACK at once, at QoS 1; one whose first attempt failed goes through
+ * {@code direct:mqtt-publish}, retrying with exponential back-off; a reading the broker keeps refusing is written to
+ * the dead-letter directory with its reason, one that only lacked a connection stays in the outbox.
  */
 public final class PublishRoutes extends RouteBuilder {
 
@@ -45,9 +41,8 @@ public final class PublishRoutes extends RouteBuilder {
     public static final String MESSAGE_ID = "UplinkMessageId";
     public static final String READING_KIND = "UplinkReadingKind";
     private static final String REDELIVERIES = "uplinkRedeliveries";
-    /** The route every publish takes (Camel's route metrics leave it out: {@code uplink_*} count publishes). */
+    /** The route a publish takes once its first attempt failed (Camel's route metrics leave it out). */
     public static final String PUBLISH_ROUTE = "uplink-publish";
-    private static final Logger LOG = LoggerFactory.getLogger(PublishRoutes.class);
 
     private final UplinkConfig config;
     private final ReadingIntake intake;
@@ -59,10 +54,11 @@ public final class PublishRoutes extends RouteBuilder {
     private final Clock clock;
     private final boolean gzip;
     private final AsyncMqttPublisher publisher;
+    private final FirstPublishAttempt firstAttempt;
 
     public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, InputCounters inputs,
-            OutboxStore outbox, OutboxDrain drain, AsyncMqttPublisher publisher, UplinkMetrics metrics,
-            Clock clock) {
+            OutboxStore outbox, OutboxDrain drain, AsyncMqttPublisher publisher, FirstPublishAttempt firstAttempt,
+            UplinkMetrics metrics, Clock clock) {
         this.config = config;
         this.intake = intake;
         this.stats = stats;
@@ -73,6 +69,7 @@ public final class PublishRoutes extends RouteBuilder {
         this.clock = clock;
         this.gzip = "gzip".equals(config.compress());
         this.publisher = publisher;
+        this.firstAttempt = firstAttempt;
     }
 
     @Override
@@ -97,7 +94,8 @@ public final class PublishRoutes extends RouteBuilder {
                     drain.wakeUp();
                 });
 
-        // once per publish: one step (the error handler copies the exchange before each step), no stream caching
+        // the publishes whose first attempt failed: one step (the error handler copies the exchange before each
+        // step), no stream caching
         from("direct:mqtt-publish").routeId(PUBLISH_ROUTE)
                 .noStreamCaching()
                 .errorHandler(redelivery(config.publishRetry()))
@@ -172,18 +170,16 @@ public final class PublishRoutes extends RouteBuilder {
     private final class PublishAttempt extends AsyncProcessorSupport {
 
         @Override
-        protected void doStart() {
-            ServiceHelper.startService(publisher);
-        }
-
-        @Override
-        protected void doStop() {
-            ServiceHelper.stopService(publisher);
-        }
-
-        @Override
         public boolean process(Exchange exchange, AsyncCallback callback) {
             toMqttMessage(exchange);
+            AtomicReference<?> first = exchange.getProperty(OutboxDrain.FIRST_FAILURE, AtomicReference.class);
+            Object firstFailure = first == null ? null : first.getAndSet(null);
+            if (firstFailure instanceof Exception failed) {
+                // the drain's first attempt, outside this route, failed: this delivery fails as it did
+                exchange.setException(failed);
+                callback.done(true);
+                return true;
+            }
             return publisher.process(exchange, doneSync -> {
                 if (exchange.getException() == null) {
                     published(exchange);
@@ -194,13 +190,10 @@ public final class PublishRoutes extends RouteBuilder {
     }
 
     private void published(Exchange exchange) {
-        stats.countPublished(clock.millis());
-        metrics.publish(exchange.getMessage().getHeader(READING_KIND, String.class), "published");
+        firstAttempt.published(exchange.getMessage().getHeader(READING_KIND, String.class),
+                exchange.getMessage().getHeader(MESSAGE_ID),
+                exchange.getMessage().getHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC));
         exchange.setProperty(OutboxDrain.OUTCOME, OutboxDrain.PUBLISHED);
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("Published {} to {}", exchange.getMessage().getHeader(MESSAGE_ID),
-                    exchange.getMessage().getHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC));
-        }
     }
 
     private void toMqttMessage(Exchange exchange) {
@@ -211,11 +204,8 @@ public final class PublishRoutes extends RouteBuilder {
         message.setHeader(MESSAGE_ID, publish.messageId());
         message.setHeader(READING_KIND, publish.kind());
         message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, publish.topic());
-        MqttProperties properties = MqttPublishProperties.forReading(publish.messageId(), gzip);
-        if (publish.batchSize() > 0) {
-            properties.getUserProperties().add(new UserProperty("batch_size", String.valueOf(publish.batchSize())));
-        }
-        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, properties);
+        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES,
+                MqttPublishProperties.forPublish(publish, gzip));
         message.setBody(publish.payload());
     }
 

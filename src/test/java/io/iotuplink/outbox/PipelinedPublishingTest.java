@@ -44,6 +44,30 @@ class PipelinedPublishingTest {
         }
     }
 
+    @Test
+    void publishesAwaitingTheirPubackWhenTheBundleStopsSettleAndLeaveTheOutbox() {
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+            broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).delaying(TELEMETRY, Duration.ofMillis(400)));
+            String clientId = "bombercat-stopping";
+            Path data = dir.resolve("data-" + clientId);
+            Map<String, String> properties = RunningBundle.properties(broker,
+                    broker.device(clientId, TestBroker.KeyForm.PKCS1), data);
+            properties.put("uplink.max-publish-rate", "0");
+            properties.put("aws.iot.client-id", clientId);
+            try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
+                String readings = IntStream.range(0, 5).mapToObj(i -> "{\"seq\": " + i + "}")
+                        .collect(Collectors.joining(",", "[", "]"));
+                assertEquals(202, bundle.http("POST", "/telemetry", "application/json", readings).statusCode());
+                // all on the wire, their PUBACKs still to come: then the bundle stops
+                broker.await(p -> p.topic().equals(TELEMETRY), 5, Duration.ofSeconds(30));
+            }
+            try (OutboxStore outbox = OutboxStore.open(data.resolve("outbox.db"), 1000, 1 << 20, WhenFull.REJECT)) {
+                assertEquals(0, outbox.depth(), "the PUBACKs came in before the connection closed, and each"
+                        + " acknowledged reading left the outbox (none goes out twice after a restart)");
+            }
+        }
+    }
+
     /**
      * Sends 60 readings the broker acknowledges 50 ms late: exactly {@code window} await their PUBACK at once, as
      * the broker and the bundle's metrics count them; each arrives once, in order, with no reconnect.
