@@ -54,6 +54,8 @@ public final class Benchmark {
     private static final byte[] ENVELOPE = ("{\"timestamp\":1732270000.123,\"device_id\":\"" + DEVICE
             + "\",\"data\":" + PAYLOAD.replace(" ", "") + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     private static final int RAW_IN_FLIGHT = 90;
+    /** HotSpot's C1 and C2 compiler threads, as {@link ProcStats#threadCpu} names them. */
+    private static final String COMPILER_THREADS = "CN CompilerThre";
 
     /** A broker to measure against: where it listens, a device certificate it accepts, its process (0: this JVM). */
     private record Target(String name, int port, TestBroker.DeviceFiles device, long brokerPid) {
@@ -111,9 +113,10 @@ public final class Benchmark {
     }
 
     /**
-     * Raw Paho synchronous; then raw Paho pipelined and the bundle, warmed up together for
-     * {@code bench.warmup-seconds} (the JIT compilers keep a core busy for many seconds on a path this size, and a
-     * measurement in that time measures them), measured in {@code bench.rounds} alternating rounds.
+     * Raw Paho synchronous; then raw Paho pipelined and the bundle, warmed up together for at least
+     * {@code bench.warmup-seconds} and until the bundle's JIT compilers have all but finished (they keep a core busy
+     * for minutes on a path this size, and a measurement in that time measures them), measured in
+     * {@code bench.rounds} alternating rounds.
      */
     private static PathFigures path(Target target, Path dataDir, int messages) throws Exception {
         MqttConnectionOptions options = MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true,
@@ -123,7 +126,8 @@ public final class Benchmark {
         MqttAsyncClient raw = new MqttAsyncClient("ssl://localhost:" + target.port(), DEVICE + "-raw",
                 new MemoryPersistence());
         int inFlight = inFlight(raw.connect(options));
-        long warmUpEnd = System.nanoTime() + Integer.getInteger("bench.warmup-seconds", 60) * 1_000_000_000L;
+        long warmUpStart = System.nanoTime();
+        long warmUpEnd = warmUpStart + Integer.getInteger("bench.warmup-seconds", 60) * 1_000_000_000L;
         publishRaw(raw, messages / 10, 1, false);
         double sync = timed(messages / 10, () -> publishRaw(raw, messages / 10, 1, false));
         System.out.printf("%s: raw Paho, synchronous: %.0f readings/s%n", target.name(), sync);
@@ -162,11 +166,21 @@ public final class Benchmark {
                 }
                 return postNanos;
             };
+            // at least bench.warmup-seconds, and until the bundle's JIT compilers take under 3 % of its CPU (on two
+            // shared cores HotSpot takes minutes over a path this size), 5 minutes at most
+            double jitShare;
             do {
                 rawPass.run();
                 rawAlikePass.run();
+                long cpu = ProcStats.cpuNanos(bundle.pid());
+                long jit = ProcStats.threadCpu(bundle.pid()).getOrDefault(COMPILER_THREADS, 0L);
                 bundlePass.run();
-            } while (System.nanoTime() < warmUpEnd);
+                jitShare = (ProcStats.threadCpu(bundle.pid()).getOrDefault(COMPILER_THREADS, 0L) - jit)
+                        / (double) Math.max(1, ProcStats.cpuNanos(bundle.pid()) - cpu);
+            } while (System.nanoTime() < warmUpEnd
+                    || jitShare > 0.03 && System.nanoTime() - warmUpStart < 300_000_000_000L);
+            System.out.printf("%s: warmed up for %.0f s; the bundle's JIT compilers took %.0f%% of its CPU in the"
+                    + " last pass%n", target.name(), (System.nanoTime() - warmUpStart) / 1e9, 100 * jitShare);
 
             int rounds = Integer.getInteger("bench.rounds", 5);
             double[] rawRates = new double[rounds];
