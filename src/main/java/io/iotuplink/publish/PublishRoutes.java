@@ -174,9 +174,9 @@ public final class PublishRoutes extends RouteBuilder {
             toMqttMessage(exchange);
             AtomicReference<?> first = exchange.getProperty(OutboxDrain.FIRST_FAILURE, AtomicReference.class);
             Object firstFailure = first == null ? null : first.getAndSet(null);
-            if (firstFailure instanceof Exception failed) {
+            if (firstFailure instanceof Throwable failed) {
                 // the drain's first attempt, outside this route, failed: this delivery fails as it did
-                exchange.setException(failed);
+                exchange.setException(failed instanceof Exception e ? e : new IllegalStateException(failed));
                 callback.done(true);
                 return true;
             }
