@@ -42,9 +42,9 @@ import java.util.stream.IntStream;
  * Prints figures, asserts nothing. On each broker (Mosquitto, a process of its own as AWS IoT Core is, then the
  * embedded broker in this JVM) it warms up a raw pipelined Paho client in this JVM and the bundle's whole path
  * (HTTP in, outbox, envelope, mutual-TLS publish, PUBACK) in a JVM of its own, as a user runs it, side by side,
- * then measures them in alternating rounds and gives the median of each and of their ratios. Then the bundle in a JVM of its own: start to first PUBACK, and resident
- * memory after a steady 1,000 readings/s; and readings/s at AWS's quotas with batching. Run it with
- * {@code bench/run.sh}.
+ * then measures them in alternating rounds and gives the median of each and of their ratios. Then, on Mosquitto,
+ * the time from starting the bundle to its first PUBACK and its resident memory after a steady 1,000 readings/s;
+ * and readings/s at AWS's quotas with batching. Run it with {@code bench/run.sh}.
  */
 public final class Benchmark {
 
@@ -210,31 +210,9 @@ public final class Benchmark {
                         + " publishes)%n", target.name(), r + 1, inFlight, rawRates[r], rawAlikeRates[r],
                         bundleRates[r], ratios[r], ratiosAlike[r]);
             }
-            // many devices posting one reading each: each POST waits for its reading to be on disk
-            int devices = Integer.getInteger("bench.devices", 32);
             int singles = Integer.getInteger("bench.singles", messages / 2);
-            if (singles == 0) { // not measured (profiling the path above alone)
-                raw.disconnect().waitForCompletion(5_000);
-                raw.close();
-                return new PathFigures(sync, median(rawRates), median(bundleRates), median(ratios),
-                        median(rawAlikeRates), median(ratiosAlike), 0);
-            }
-            long warm = published.getAsLong();
-            postAll(httpPort, singles, devices, 1); // this path warmed up too
-            awaitCount(published, warm + singles, Duration.ofMinutes(10));
-            long singlesStart = System.nanoTime();
-            long singlesCpu = ProcStats.cpuNanos(bundle.pid());
-            long base = published.getAsLong();
-            long[] singleNanos = postAll(httpPort, singles, devices, 1);
-            awaitCount(published, base + singles, Duration.ofMinutes(10));
-            long singlesElapsed = System.nanoTime() - singlesStart;
-            double singlesRate = singles / (singlesElapsed / 1e9);
-            System.out.printf("%s: bundle, one reading per POST from %d devices at once: %.0f readings/s; POST p50"
-                    + " %.2f ms, p99 %.2f ms; the bundle's JVM busy %.0f%% of the cores, %.0f µs a reading%n",
-                    target.name(), devices, singlesRate, singleNanos[singleNanos.length / 2] / 1e6,
-                    singleNanos[singleNanos.length * 99 / 100] / 1e6, 100.0 * (ProcStats.cpuNanos(bundle.pid())
-                            - singlesCpu) / singlesElapsed / Runtime.getRuntime().availableProcessors(),
-                    (ProcStats.cpuNanos(bundle.pid()) - singlesCpu) / 1e3 / singles);
+            // 0: not measured (profiling the path above alone)
+            double singlesRate = singles == 0 ? 0 : singles(target, bundle, httpPort, singles);
             String metrics = bundle.metrics();
             metrics.lines().filter(l -> l.startsWith("uplink_puback_seconds{quantile"))
                     .forEach(l -> System.out.println(target.name() + ": bundle: " + l));
@@ -243,6 +221,32 @@ public final class Benchmark {
             return new PathFigures(sync, median(rawRates), median(bundleRates), median(ratios), median(rawAlikeRates),
                     median(ratiosAlike), singlesRate);
         }
+    }
+
+    /**
+     * Many devices posting one reading each, each POST waiting for its reading to be on disk: {@code singles}
+     * readings to warm this path up, then as many measured; readings/s.
+     */
+    private static double singles(Target target, BundleJvm bundle, int httpPort, int singles) throws Exception {
+        int devices = Integer.getInteger("bench.devices", 32);
+        LongSupplier published = bundle::published;
+        long warm = published.getAsLong();
+        postAll(httpPort, singles, devices, 1);
+        awaitCount(published, warm + singles, Duration.ofMinutes(10));
+        long start = System.nanoTime();
+        long cpu = ProcStats.cpuNanos(bundle.pid());
+        long base = published.getAsLong();
+        long[] postNanos = postAll(httpPort, singles, devices, 1);
+        awaitCount(published, base + singles, Duration.ofMinutes(10));
+        long elapsed = System.nanoTime() - start;
+        long used = ProcStats.cpuNanos(bundle.pid()) - cpu;
+        double rate = singles / (elapsed / 1e9);
+        System.out.printf("%s: bundle, one reading per POST from %d devices at once: %.0f readings/s; POST p50"
+                + " %.2f ms, p99 %.2f ms; the bundle's JVM busy %.0f%% of the cores, %.0f µs a reading%n",
+                target.name(), devices, rate, postNanos[postNanos.length / 2] / 1e6,
+                postNanos[postNanos.length * 99 / 100] / 1e6,
+                100.0 * used / elapsed / Runtime.getRuntime().availableProcessors(), used / 1e3 / singles);
+        return rate;
     }
 
     /** A measured piece of work; it may return each request's time. */
