@@ -92,6 +92,11 @@ public final class PemTlsContext {
         return new TlsProtocolsSocketFactory(sslContext.getSocketFactory(), PROTOCOLS, alpn);
     }
 
+    /** The JDK's own socket factory for this context, without the bundle's socket (a baseline to compare with). */
+    public SSLSocketFactory jdkSocketFactory() {
+        return sslContext.getSocketFactory();
+    }
+
     /** The ALPN protocols for a port: {@code x-amzn-mqtt-ca} for mutual TLS on 443, none on any other port. */
     public static List<String> alpnFor(int port) {
         return alpnFor(port, false);

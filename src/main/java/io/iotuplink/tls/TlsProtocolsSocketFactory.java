@@ -10,7 +10,8 @@ import javax.net.ssl.SSLSocketFactory;
 
 /**
  * Wraps an {@link SSLSocketFactory} so every socket it makes allows only the given TLS protocol versions and, when
- * asked, offers ALPN protocols that survive Paho's {@code setSSLParameters}.
+ * asked, offers ALPN protocols that survive Paho's {@code setSSLParameters}; each is an {@link MqttTlsSocket}, whose
+ * records are read through a buffer and whose writes share records.
  */
 final class TlsProtocolsSocketFactory extends SSLSocketFactory {
 
@@ -25,9 +26,14 @@ final class TlsProtocolsSocketFactory extends SSLSocketFactory {
     }
 
     private Socket restrict(Socket socket) {
+        return restrict(socket, null);
+    }
+
+    /** {@code layering}: the factory to layer TLS over a buffered TCP socket when an unconnected one connects. */
+    private Socket restrict(Socket socket, SSLSocketFactory layering) {
         if (socket instanceof SSLSocket ssl) {
             ssl.setEnabledProtocols(protocols);
-            return alpn.isEmpty() ? ssl : new AlpnSocket(ssl, alpn);
+            return new MqttTlsSocket(ssl, layering, alpn);
         }
         return socket;
     }
@@ -44,7 +50,7 @@ final class TlsProtocolsSocketFactory extends SSLSocketFactory {
 
     @Override
     public Socket createSocket() throws IOException {
-        return restrict(delegate.createSocket());
+        return restrict(delegate.createSocket(), delegate);
     }
 
     @Override

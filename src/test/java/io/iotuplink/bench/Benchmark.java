@@ -122,7 +122,7 @@ public final class Benchmark {
         MqttConnectionOptions options = MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true,
                 Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(10)),
                 PemTlsContext.create(PemFiles.load(target.device().certificate(), target.device().key(),
-                        target.device().ca())).socketFactory());
+                        target.device().ca())).jdkSocketFactory());
         MqttAsyncClient raw = new MqttAsyncClient("ssl://localhost:" + target.port(), DEVICE + "-raw",
                 new MemoryPersistence());
         int inFlight = inFlight(raw.connect(options));

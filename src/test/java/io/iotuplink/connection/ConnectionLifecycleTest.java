@@ -13,7 +13,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** What camel-paho-mqtt5 alone gets wrong: the first connect is retried, and a stop leaves no Paho thread behind. */
+/**
+ * What camel-paho-mqtt5 alone gets wrong: the first connect is retried, and a stop leaves no Paho thread (nor the TLS
+ * connection's writer) behind.
+ */
 class ConnectionLifecycleTest {
 
     @TempDir
@@ -49,7 +52,7 @@ class ConnectionLifecycleTest {
     }
 
     @Test
-    void stoppingTheBundleLeavesNoPahoThreadBehind() {
+    void stoppingTheBundleLeavesNoPahoOrTlsWriterThreadBehind() {
         try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
             String clientId = "bombercat-threads";
             Map<String, String> properties = RunningBundle.properties(broker,
@@ -57,15 +60,23 @@ class ConnectionLifecycleTest {
             properties.put("aws.iot.client-id", clientId);
             RunningBundle bundle = RunningBundle.start(properties).awaitConnected();
             assertTrue(pahoThreads(clientId) > 0, "Paho names its threads after the client id");
+            assertEquals(1, tlsWriterThreads(broker.port()), "the connection's TLS writer");
             ConnectionMonitor connection = bundle.connection();
 
             bundle.close();
 
             RunningBundle.await(() -> pahoThreads(clientId) == 0, Duration.ofSeconds(10), "Paho threads to end");
+            RunningBundle.await(() -> tlsWriterThreads(broker.port()) == 0, Duration.ofSeconds(10),
+                    "the TLS writer to end");
             List<ConnectionEvent> history = connection.history();
             assertEquals(ConnectionState.DISCONNECTING, history.get(history.size() - 2).state());
             assertEquals(ConnectionState.DISCONNECTED, history.get(history.size() - 1).state());
         }
+    }
+
+    private static long tlsWriterThreads(int brokerPort) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals("uplink-tls-writer localhost:" + brokerPort)).count();
     }
 
     private static long pahoThreads(String clientId) {

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.nio.channels.SocketChannel;
@@ -13,29 +15,83 @@ import javax.net.ssl.HandshakeCompletedListener;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
- * An {@link SSLSocket} that keeps its ALPN protocols: Paho 1.2.5 calls {@code setSSLParameters} with fresh
- * {@code SSLParameters} (for SNI, then for hostname verification), which would wipe the list AWS IoT Core needs on
- * port 443. Everything else is the wrapped socket's.
+ * The TLS socket Paho is given for the broker connection. It keeps its ALPN protocols: Paho 1.2.5 calls
+ * {@code setSSLParameters} with fresh {@code SSLParameters} (for SNI, then for hostname verification), which would
+ * wipe the list AWS IoT Core needs on port 443. It reads TLS records through a buffer (the JDK reads each record's
+ * header and body with a system call apiece, and a PUBACK is a record of its own), and it writes through a
+ * {@link CoalescingOutputStream}, so a burst of publishes shares TLS records. Everything else is the wrapped socket's.
  */
-final class AlpnSocket extends SSLSocket {
+final class MqttTlsSocket extends SSLSocket {
 
-    private final SSLSocket socket;
+    /** Room for the largest TLS record (16 KiB of data and its header, padding and tag) and then some. */
+    private static final int READ_BUFFER = 32 * 1024;
+
+    /** The TLS socket: unconnected until {@link #connect}, then the one layered over the buffered TCP socket. */
+    private volatile SSLSocket socket;
+    /** Makes the layered TLS socket on connect; null when the socket came connected. */
+    private final SSLSocketFactory layering;
     private final String[] protocols;
+    private CoalescingOutputStream output;
 
-    AlpnSocket(SSLSocket socket, List<String> protocols) {
+    /**
+     * @param socket   the TLS socket as the JDK's factory made it, with the enabled protocols set
+     * @param layering the JDK's factory, to layer TLS over a buffered TCP socket when this one connects (null: the
+     *                 socket is connected already and is used as it is)
+     * @param alpn     the ALPN protocols to offer, none for most ports
+     */
+    MqttTlsSocket(SSLSocket socket, SSLSocketFactory layering, List<String> alpn) {
         this.socket = socket;
-        this.protocols = protocols.toArray(new String[0]);
-        SSLParameters parameters = socket.getSSLParameters();
-        parameters.setApplicationProtocols(this.protocols);
-        socket.setSSLParameters(parameters);
+        this.layering = layering;
+        this.protocols = alpn.toArray(new String[0]);
+        if (protocols.length > 0) {
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setApplicationProtocols(protocols);
+            socket.setSSLParameters(parameters);
+        }
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint) throws IOException {
+        connect(endpoint, 0);
+    }
+
+    /**
+     * Connects a TCP socket whose input is buffered and layers TLS over it, with the settings made so far (enabled
+     * protocols, ALPN, anything Paho set).
+     */
+    @Override
+    public void connect(SocketAddress endpoint, int timeout) throws IOException {
+        if (layering == null || !(endpoint instanceof InetSocketAddress address)) {
+            socket.connect(endpoint, timeout);
+            return;
+        }
+        Socket tcp = new ReadBufferedSocket(READ_BUFFER);
+        try {
+            tcp.connect(endpoint, timeout);
+            SSLSocket layered = (SSLSocket) layering.createSocket(tcp, address.getHostString(), address.getPort(),
+                    true);
+            layered.setSSLParameters(socket.getSSLParameters());
+            SSLSocket unconnected = socket;
+            socket = layered;
+            unconnected.close();
+        } catch (IOException | RuntimeException e) {
+            tcp.close();
+            throw e;
+        }
+    }
+
+    private String peer() {
+        return socket.getRemoteSocketAddress() instanceof InetSocketAddress address
+                ? address.getHostString() + ":" + address.getPort() : String.valueOf(socket.getRemoteSocketAddress());
     }
 
     @Override
     public void setSSLParameters(SSLParameters params) {
         String[] asked = params.getApplicationProtocols();
-        if (asked == null || asked.length == 0) {
+        if ((asked == null || asked.length == 0) && protocols.length > 0) {
             params.setApplicationProtocols(protocols);
         }
         socket.setSSLParameters(params);
@@ -162,16 +218,6 @@ final class AlpnSocket extends SSLSocket {
     }
 
     @Override
-    public void connect(SocketAddress endpoint) throws IOException {
-        socket.connect(endpoint);
-    }
-
-    @Override
-    public void connect(SocketAddress endpoint, int timeout) throws IOException {
-        socket.connect(endpoint, timeout);
-    }
-
-    @Override
     public void bind(SocketAddress bindpoint) throws IOException {
         socket.bind(bindpoint);
     }
@@ -217,8 +263,11 @@ final class AlpnSocket extends SSLSocket {
     }
 
     @Override
-    public OutputStream getOutputStream() throws IOException {
-        return socket.getOutputStream();
+    public synchronized OutputStream getOutputStream() throws IOException {
+        if (output == null) {
+            output = new CoalescingOutputStream(socket.getOutputStream(), socket, peer());
+        }
+        return output;
     }
 
     @Override
@@ -283,12 +332,31 @@ final class AlpnSocket extends SSLSocket {
 
     @Override
     public void close() throws IOException {
-        socket.close();
+        CoalescingOutputStream pending;
+        synchronized (this) {
+            pending = output;
+        }
+        try {
+            if (pending != null) {
+                pending.close();
+            }
+        } finally {
+            socket.close();
+        }
     }
 
+    /**
+     * Paho's stop calls this and then {@link #close}, but skips the close when this throws, as TLS does when the
+     * broker's close_notify has not come yet: the socket is closed here then, or it and its writer thread would stay.
+     */
     @Override
     public void shutdownInput() throws IOException {
-        socket.shutdownInput();
+        try {
+            socket.shutdownInput();
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     @Override

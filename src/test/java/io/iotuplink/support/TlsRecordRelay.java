@@ -1,0 +1,87 @@
+package io.iotuplink.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TCP relay between a client and a broker that counts the TLS records the client sends (it reads their 5-byte
+ * headers, nothing inside them), as a network capture would.
+ */
+public final class TlsRecordRelay implements AutoCloseable {
+
+    private static final int APPLICATION_DATA = 23;
+
+    private final ServerSocket listener;
+    private final int target;
+    private final AtomicInteger applicationRecords = new AtomicInteger();
+
+    private TlsRecordRelay(int target) throws IOException {
+        this.target = target;
+        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread accepting = new Thread(this::accept, "tls-record-relay");
+        accepting.setDaemon(true);
+        accepting.start();
+    }
+
+    /** Relays connections on a port of its own to {@code targetPort} on this machine. */
+    public static TlsRecordRelay to(int targetPort) throws IOException {
+        return new TlsRecordRelay(targetPort);
+    }
+
+    public int port() {
+        return listener.getLocalPort();
+    }
+
+    /** TLS records of application data the clients sent so far (in TLS 1.3, everything after the ClientHello). */
+    public int applicationRecords() {
+        return applicationRecords.get();
+    }
+
+    private void accept() {
+        while (!listener.isClosed()) {
+            try {
+                Socket client = listener.accept();
+                Socket broker = new Socket(InetAddress.getLoopbackAddress(), target);
+                pump(client.getInputStream(), broker.getOutputStream(), true, client, broker);
+                pump(broker.getInputStream(), client.getOutputStream(), false, client, broker);
+            } catch (IOException closed) {
+                return;
+            }
+        }
+    }
+
+    private void pump(InputStream in, OutputStream out, boolean fromClient, Socket client, Socket broker) {
+        Thread pumping = new Thread(() -> {
+            try (client; broker) {
+                if (fromClient) {
+                    byte[] header = new byte[5];
+                    while (in.readNBytes(header, 0, 5) == 5) {
+                        int length = (header[3] & 0xff) << 8 | header[4] & 0xff;
+                        if (header[0] == APPLICATION_DATA) {
+                            applicationRecords.incrementAndGet();
+                        }
+                        out.write(header);
+                        out.write(in.readNBytes(length));
+                        out.flush();
+                    }
+                } else {
+                    in.transferTo(out);
+                }
+            } catch (IOException closed) {
+                // either side went away
+            }
+        }, "tls-record-relay-" + (fromClient ? "up" : "down"));
+        pumping.setDaemon(true);
+        pumping.start();
+    }
+
+    @Override
+    public void close() throws IOException {
+        listener.close();
+    }
+}
