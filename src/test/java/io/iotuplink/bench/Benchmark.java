@@ -40,7 +40,7 @@ import java.util.stream.IntStream;
 
 /**
  * Prints figures, asserts nothing. On each broker (Mosquitto, a process of its own as AWS IoT Core is, then the
- * embedded broker in this JVM) it warms up a raw pipelined Paho client in this JVM and the bundle's whole path
+ * embedded broker in this JVM) it warms up a raw pipelined Paho client in this JVM (on the JDK's TLS socket) and the bundle's whole path
  * (HTTP in, outbox, envelope, mutual-TLS publish, PUBACK) in a JVM of its own, as a user runs it, side by side,
  * then measures them in alternating rounds and gives the median of each and of their ratios. Then, on Mosquitto,
  * the time from starting the bundle to its first PUBACK and its resident memory after a steady 1,000 readings/s;
@@ -119,6 +119,7 @@ public final class Benchmark {
      * {@code bench.rounds} alternating rounds.
      */
     private static PathFigures path(Target target, Path dataDir, int messages) throws Exception {
+        // raw Paho as anyone runs it: on the JDK's own TLS socket, not the bundle's (which coalesces writes)
         MqttConnectionOptions options = MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true,
                 Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(10)),
                 PemTlsContext.create(PemFiles.load(target.device().certificate(), target.device().key(),
