@@ -34,7 +34,8 @@ final class CoalescingOutputStream extends OutputStream {
 
     /**
      * @param out        the TLS socket's own output stream
-     * @param connection closed when a write fails, so that the reading side learns of it too
+     * @param connection the TCP connection under the TLS socket: closed when a write fails, so that the reading side
+     *                   learns of it too, and when a write is stuck at close
      * @param peer       the other end, in the writer thread's name
      */
     CoalescingOutputStream(OutputStream out, Closeable connection, String peer) {
@@ -66,6 +67,9 @@ final class CoalescingOutputStream extends OutputStream {
     private void room(int count) throws IOException {
         ensureOpen();
         while (length > 0 && length + count > MAX_PENDING) {
+            // a packet larger than what may wait comes in pieces before its flush: send what is here meanwhile
+            flushRequested = true;
+            notifyAll();
             try {
                 wait();
             } catch (InterruptedException e) {
@@ -143,7 +147,11 @@ final class CoalescingOutputStream extends OutputStream {
         }
     }
 
-    /** Sends what is pending (waiting at most two seconds for it), then stops the writer thread. */
+    /**
+     * Sends what is pending and stops the writer thread. A network that takes more than two seconds for it (a broker
+     * that stopped reading, a dead link) has the connection closed under the stuck write, which fails it: the TLS
+     * socket's close would otherwise wait for that write for as long as TCP takes to give up.
+     */
     @Override
     public void close() throws IOException {
         synchronized (this) {
@@ -153,12 +161,16 @@ final class CoalescingOutputStream extends OutputStream {
             closed = true;
             notifyAll();
         }
-        if (Thread.currentThread() != writer) {
-            try {
-                writer.join(CLOSE_WAIT_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (Thread.currentThread() == writer) {
+            return;
+        }
+        try {
+            writer.join(CLOSE_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            closeQuietly();
         }
     }
 

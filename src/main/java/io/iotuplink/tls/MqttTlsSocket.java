@@ -22,7 +22,9 @@ import javax.net.ssl.SSLSocketFactory;
  * {@code setSSLParameters} with fresh {@code SSLParameters} (for SNI, then for hostname verification), which would
  * wipe the list AWS IoT Core needs on port 443. It reads TLS records through a buffer (the JDK reads each record's
  * header and body with a system call apiece, and a PUBACK is a record of its own), and it writes through a
- * {@link CoalescingOutputStream}, so a burst of publishes shares TLS records. Everything else is the wrapped socket's.
+ * {@link CoalescingOutputStream}, so a burst of publishes shares TLS records (when it made the connection itself,
+ * as it does for Paho: it then holds the TCP socket under it, to abort a write stuck at close). Everything else is
+ * the wrapped socket's.
  */
 final class MqttTlsSocket extends SSLSocket {
 
@@ -34,7 +36,10 @@ final class MqttTlsSocket extends SSLSocket {
     /** Makes the layered TLS socket on connect; null when the socket came connected. */
     private final SSLSocketFactory layering;
     private final String[] protocols;
+    /** The TCP connection under the TLS socket, once this socket layered one over it. */
+    private Socket tcp;
     private CoalescingOutputStream output;
+    private boolean closed;
 
     /**
      * @param socket   the TLS socket as the JDK's factory made it, with the enabled protocols set
@@ -75,8 +80,20 @@ final class MqttTlsSocket extends SSLSocket {
                     true);
             layered.setSSLParameters(socket.getSSLParameters());
             SSLSocket unconnected = socket;
-            socket = layered;
+            boolean closedMeanwhile;
+            synchronized (this) {
+                closedMeanwhile = closed;
+                if (!closedMeanwhile) {
+                    socket = layered;
+                    this.tcp = tcp;
+                }
+            }
             unconnected.close();
+            if (closedMeanwhile) {
+                // closed while it was connecting (a client closed during its connect): nothing may stay open
+                layered.close();
+                throw new SocketException("the connection was closed while it was being made");
+            }
         } catch (IOException | RuntimeException e) {
             tcp.close();
             throw e;
@@ -264,8 +281,12 @@ final class MqttTlsSocket extends SSLSocket {
 
     @Override
     public synchronized OutputStream getOutputStream() throws IOException {
+        if (tcp == null) {
+            // not layered by this socket, so the TCP connection under it is not at hand to abort a stuck write
+            return socket.getOutputStream();
+        }
         if (output == null) {
-            output = new CoalescingOutputStream(socket.getOutputStream(), socket, peer());
+            output = new CoalescingOutputStream(socket.getOutputStream(), tcp, peer());
         }
         return output;
     }
@@ -334,6 +355,7 @@ final class MqttTlsSocket extends SSLSocket {
     public void close() throws IOException {
         CoalescingOutputStream pending;
         synchronized (this) {
+            closed = true;
             pending = output;
         }
         try {
@@ -361,6 +383,13 @@ final class MqttTlsSocket extends SSLSocket {
 
     @Override
     public void shutdownOutput() throws IOException {
+        CoalescingOutputStream pending;
+        synchronized (this) {
+            pending = output;
+        }
+        if (pending != null) {
+            pending.close();
+        }
         socket.shutdownOutput();
     }
 

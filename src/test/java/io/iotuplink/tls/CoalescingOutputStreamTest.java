@@ -3,19 +3,20 @@ package io.iotuplink.tls;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -127,40 +128,106 @@ class CoalescingOutputStreamTest {
         assertTrue(next.getMessage().contains("Broken pipe"), next.getMessage());
     }
 
+    /** A network whose writes block until it is released, or fail once the connection under it is closed. */
+    private static final class StalledNetwork extends OutputStream {
+        final CountDownLatch released = new CountDownLatch(1);
+        final AtomicBoolean connectionClosed = new AtomicBoolean();
+        final AtomicInteger received = new AtomicInteger();
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int count) throws IOException {
+            try {
+                while (!released.await(10, TimeUnit.MILLISECONDS)) {
+                    if (connectionClosed.get()) {
+                        throw new IOException("Socket closed");
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            received.addAndGet(count);
+        }
+
+        /** The TCP connection under it. */
+        Closeable connection() {
+            return () -> connectionClosed.set(true);
+        }
+    }
+
     @Test
     void aWriterRunningAheadOfAStalledNetworkWaits() throws Exception {
-        CountDownLatch stalled = new CountDownLatch(1);
-        OutputStream network = new OutputStream() {
-            @Override
-            public void write(int b) {
-            }
-
-            @Override
-            public void write(byte[] bytes, int offset, int count) {
-                try {
-                    stalled.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
-        CoalescingOutputStream out = new CoalescingOutputStream(network, () -> { }, "test");
+        StalledNetwork network = new StalledNetwork();
+        CoalescingOutputStream out = new CoalescingOutputStream(network, network.connection(), "test");
         byte[] chunk = new byte[16 * 1024];
+        int chunks = 3 * CoalescingOutputStream.MAX_PENDING / chunk.length;
+        AtomicInteger written = new AtomicInteger();
         CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
             try {
-                // the first flush is taken by the stalled write; then at most MAX_PENDING may wait
-                for (int i = 0; i < 3 * CoalescingOutputStream.MAX_PENDING / chunk.length; i++) {
+                for (int i = 0; i < chunks; i++) {
                     out.write(chunk);
                     out.flush();
+                    written.addAndGet(chunk.length);
                 }
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         });
 
-        assertThrows(TimeoutException.class, () -> writing.get(300, TimeUnit.MILLISECONDS));
-        stalled.countDown();
+        // the first flush is taken by the stalled write; then no more than MAX_PENDING may wait behind it
+        waitUntil(() -> written.get() >= CoalescingOutputStream.MAX_PENDING);
+        Thread.sleep(300);
+        assertTrue(written.get() <= 2 * CoalescingOutputStream.MAX_PENDING, written.get() + " bytes taken");
+        assertFalse(writing.isDone(), "the writer waits for the network");
+        network.released.countDown();
         writing.get(10, TimeUnit.SECONDS);
         out.close();
+        assertEquals(chunks * chunk.length, network.received.get());
+    }
+
+    @Test
+    void aPacketLargerThanWhatMayWaitGoesOutInPiecesBeforeItsFlush() throws Exception {
+        SlowNetwork network = new SlowNetwork(0);
+        CoalescingOutputStream out = new CoalescingOutputStream(network, () -> { }, "test");
+        byte[] piece = new byte[8 * 1024];
+        int pieces = 2 * CoalescingOutputStream.MAX_PENDING / piece.length;
+        // as Paho's 8 KiB BufferedOutputStream hands over a large publish: in pieces, one flush at the end
+        CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
+            try {
+                for (int i = 0; i < pieces; i++) {
+                    out.write(piece);
+                }
+                out.flush();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+
+        writing.get(10, TimeUnit.SECONDS);
+        out.close();
+        assertEquals(pieces * piece.length, network.bytes().length);
+    }
+
+    @Test
+    void closingWhileAWriteIsStuckOnTheNetworkClosesTheConnectionUnderIt() throws Exception {
+        StalledNetwork network = new StalledNetwork();
+        CoalescingOutputStream out = new CoalescingOutputStream(network, network.connection(), "test");
+        out.write("PUBLISH".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+
+        closing.get(10, TimeUnit.SECONDS);
+        assertTrue(network.connectionClosed.get(), "the stuck write is failed by closing the connection under it");
     }
 }
