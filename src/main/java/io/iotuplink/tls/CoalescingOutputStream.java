@@ -10,9 +10,10 @@ import java.util.Arrays;
  * A TLS connection's output as Paho writes it. Paho flushes after every packet, and each flush of a TLS socket is a
  * TLS record and a write to the network, so every publish paid for its own record, encryption and system call, and
  * the broker for reading and decrypting it. Here a flush hands what was written to a writer thread of the
- * connection's own ({@code uplink-tls-writer host:port}), which sends all that has come in by then as one write: a burst of
- * publishes goes out in a few records instead of one each, and a lone publish goes out at once. A writer that runs
- * ahead of the network by more than {@value #MAX_PENDING} bytes waits, so a slow link still slows the publisher.
+ * connection's own ({@code uplink-tls-writer host:port}), which sends all that has come in by then as one write: a
+ * burst of publishes goes out in a few records instead of one each, and a lone publish goes out at once. A writer
+ * that runs ahead of the network by more than {@value #MAX_PENDING} bytes waits, so a slow link still slows the
+ * publisher.
  */
 final class CoalescingOutputStream extends OutputStream {
 
@@ -110,13 +111,14 @@ final class CoalescingOutputStream extends OutputStream {
             byte[] chunk;
             int count;
             synchronized (this) {
-                while (!closed && !flushRequested) {
+                while (!closed && !(flushRequested && length > 0)) {
                     try {
                         wait();
                     } catch (InterruptedException e) {
                         return;
                     }
                 }
+                // closed, with nothing left to send
                 if (length == 0 || failure != null) {
                     notifyAll();
                     return;

@@ -40,11 +40,11 @@ import java.util.stream.IntStream;
 
 /**
  * Prints figures, asserts nothing. On each broker (Mosquitto, a process of its own as AWS IoT Core is, then the
- * embedded broker in this JVM) it warms up a raw pipelined Paho client in this JVM (on the JDK's TLS socket) and the bundle's whole path
- * (HTTP in, outbox, envelope, mutual-TLS publish, PUBACK) in a JVM of its own, as a user runs it, side by side,
- * then measures them in alternating rounds and gives the median of each and of their ratios. Then, on Mosquitto,
- * the time from starting the bundle to its first PUBACK and its resident memory after a steady 1,000 readings/s;
- * and readings/s at AWS's quotas with batching. Run it with {@code bench/run.sh}.
+ * embedded broker in this JVM) it warms up a raw pipelined Paho client in this JVM (on the JDK's TLS socket) and the
+ * bundle's whole path (HTTP in, outbox, envelope, mutual-TLS publish, PUBACK) in a JVM of its own, as a user runs it,
+ * side by side, then measures them in alternating rounds and gives the median of each and of their ratios. Then, on
+ * Mosquitto, the time from starting the bundle to its first PUBACK and its resident memory after a steady 1,000
+ * readings/s; and readings/s at AWS's quotas with batching. Run it with {@code bench/run.sh}.
  */
 public final class Benchmark {
 
