@@ -28,9 +28,6 @@ import javax.net.ssl.SSLSocketFactory;
  */
 final class MqttTlsSocket extends SSLSocket {
 
-    /** Room for the largest TLS record (16 KiB of data and its header, padding and tag) and then some. */
-    private static final int READ_BUFFER = 32 * 1024;
-
     /** The TLS socket: unconnected until {@link #connect}, then the one layered over the buffered TCP socket. */
     private volatile SSLSocket socket;
     /** Makes the layered TLS socket on connect; null when the socket came connected. */
@@ -73,7 +70,7 @@ final class MqttTlsSocket extends SSLSocket {
             socket.connect(endpoint, timeout);
             return;
         }
-        Socket tcp = new ReadBufferedSocket(READ_BUFFER);
+        Socket tcp = new ReadBufferedSocket();
         try {
             tcp.connect(endpoint, timeout);
             SSLSocket layered = (SSLSocket) layering.createSocket(tcp, address.getHostString(), address.getPort(),
@@ -353,17 +350,24 @@ final class MqttTlsSocket extends SSLSocket {
 
     @Override
     public void close() throws IOException {
-        CoalescingOutputStream pending;
         synchronized (this) {
             closed = true;
-            pending = output;
         }
         try {
-            if (pending != null) {
-                pending.close();
-            }
+            sendPendingOutput();
         } finally {
             socket.close();
+        }
+    }
+
+    /** Sends what the coalescing output still holds and stops its writer thread. */
+    private void sendPendingOutput() throws IOException {
+        CoalescingOutputStream pending;
+        synchronized (this) {
+            pending = output;
+        }
+        if (pending != null) {
+            pending.close();
         }
     }
 
@@ -383,13 +387,7 @@ final class MqttTlsSocket extends SSLSocket {
 
     @Override
     public void shutdownOutput() throws IOException {
-        CoalescingOutputStream pending;
-        synchronized (this) {
-            pending = output;
-        }
-        if (pending != null) {
-            pending.close();
-        }
+        sendPendingOutput();
         socket.shutdownOutput();
     }
 

@@ -12,17 +12,15 @@ import java.net.Socket;
  */
 final class ReadBufferedSocket extends Socket {
 
-    private final int bufferSize;
-    private InputStream input;
+    /** Room for the largest TLS record (16 KiB of data and its header, padding and tag) and then some. */
+    private static final int BUFFER = 32 * 1024;
 
-    ReadBufferedSocket(int bufferSize) {
-        this.bufferSize = bufferSize;
-    }
+    private InputStream input;
 
     @Override
     public synchronized InputStream getInputStream() throws IOException {
         if (input == null) {
-            input = new BufferedInputStream(super.getInputStream(), bufferSize);
+            input = new BufferedInputStream(super.getInputStream(), BUFFER);
         }
         return input;
     }

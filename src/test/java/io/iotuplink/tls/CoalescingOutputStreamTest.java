@@ -58,6 +58,23 @@ class CoalescingOutputStreamTest {
         }
     }
 
+    /** Work on the stream that may throw what a stream throws. */
+    @FunctionalInterface
+    private interface StreamWork {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code work} on another thread, as Paho's sender and its stop do. */
+    private static CompletableFuture<Void> inBackground(StreamWork work) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                work.run();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     /** Waits at most five seconds for {@code condition}. */
     private static void waitUntil(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -166,15 +183,11 @@ class CoalescingOutputStreamTest {
         byte[] chunk = new byte[16 * 1024];
         int chunks = 3 * CoalescingOutputStream.MAX_PENDING / chunk.length;
         AtomicInteger written = new AtomicInteger();
-        CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
-            try {
-                for (int i = 0; i < chunks; i++) {
-                    out.write(chunk);
-                    out.flush();
-                    written.addAndGet(chunk.length);
-                }
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+        CompletableFuture<Void> writing = inBackground(() -> {
+            for (int i = 0; i < chunks; i++) {
+                out.write(chunk);
+                out.flush();
+                written.addAndGet(chunk.length);
             }
         });
 
@@ -196,15 +209,11 @@ class CoalescingOutputStreamTest {
         byte[] piece = new byte[8 * 1024];
         int pieces = 2 * CoalescingOutputStream.MAX_PENDING / piece.length;
         // as Paho's 8 KiB BufferedOutputStream hands over a large publish: in pieces, one flush at the end
-        CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
-            try {
-                for (int i = 0; i < pieces; i++) {
-                    out.write(piece);
-                }
-                out.flush();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+        CompletableFuture<Void> writing = inBackground(() -> {
+            for (int i = 0; i < pieces; i++) {
+                out.write(piece);
             }
+            out.flush();
         });
 
         writing.get(10, TimeUnit.SECONDS);
@@ -219,13 +228,7 @@ class CoalescingOutputStreamTest {
         out.write("PUBLISH".getBytes(StandardCharsets.US_ASCII));
         out.flush();
 
-        CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> {
-            try {
-                out.close();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        CompletableFuture<Void> closing = inBackground(out::close);
 
         closing.get(10, TimeUnit.SECONDS);
         assertTrue(network.connectionClosed.get(), "the stuck write is failed by closing the connection under it");
