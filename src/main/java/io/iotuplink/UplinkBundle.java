@@ -24,16 +24,14 @@ import io.iotuplink.inputs.file.InboxFiles;
 import io.iotuplink.local.LocalBroker;
 import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.mqtt.UplinkMqttClient;
+import io.iotuplink.mqtt.PublishShaper;
 import io.iotuplink.outbox.BatchEnvelope;
-import io.iotuplink.outbox.InflightWindow;
-import io.iotuplink.outbox.OutboxDrain;
+import io.iotuplink.outbox.OutboxComponent;
 import io.iotuplink.outbox.OutboxStore;
-import io.iotuplink.outbox.PublishShaper;
 import io.iotuplink.outbox.WhenFull;
-import io.iotuplink.publish.AsyncMqttPublisher;
-import io.iotuplink.publish.FirstPublishAttempt;
 import io.iotuplink.publish.KeepaliveRoute;
-import io.iotuplink.publish.MqttPublishProperties;
+import io.iotuplink.publish.PublishOutcomes;
+import io.iotuplink.publish.PublishRetryPolicy;
 import io.iotuplink.publish.PublishRoutes;
 import io.iotuplink.status.ApplicationState;
 import io.iotuplink.status.PublishStats;
@@ -62,7 +60,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import java.util.Map;
 import java.util.Set;
 
@@ -79,6 +76,8 @@ public final class UplinkBundle extends RouteBuilder {
      * ({@code client=#uplinkMqttClient}).
      */
     public static final String CLIENT_BEAN = "uplinkMqttClient";
+    /** The id of the publish route in {@code routes/publish.camel.yaml}. */
+    public static final String PUBLISH_ROUTE = "uplink-publish";
 
     private final boolean local;
     private volatile ConfigurationException configurationFailure;
@@ -126,7 +125,8 @@ public final class UplinkBundle extends RouteBuilder {
                 outbox);
         inputs.reportTo(metrics);
         UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
-                config.mqtt().publishTimeout());
+                config.mqtt().publishTimeout(),
+                new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime));
         client.onPuback(metrics::puback);
         List<String> alpn = PemTlsContext.alpnFor(config.port(), config.auth().customAuthorizer());
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client,
@@ -167,23 +167,14 @@ public final class UplinkBundle extends RouteBuilder {
             }
         });
 
-        InflightWindow window = new InflightWindow(
-                () -> Math.min(config.maxInflight(), supervisor.receiveMaximum()));
-        metrics.inFlight(window);
-        boolean gzip = "gzip".equals(config.compress());
-        AsyncMqttPublisher publisher = new AsyncMqttPublisher(client, config.mqtt().publishTimeout(),
-                context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-publish-timeouts"));
-        // stopped after the drain (services stop in reverse order), which lets its publishes settle first
-        context.addService(publisher, true, true);
-        FirstPublishAttempt firstAttempt = new FirstPublishAttempt(publisher, stats, metrics, clock, gzip);
-        OutboxDrain drain = new OutboxDrain(context, outbox, monitor,
-                new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime), window,
-                gzip ? MqttPublishProperties::gzip : UnaryOperator.identity(), config.batchMaxReadings(),
-                config.batchMaxDelay(), new BatchEnvelope(mapper, config.deviceId(), clock), firstAttempt);
-        context.addService(drain, true, true);
-        UplinkMetrics.leaveOutOfRouteMetrics(context, PublishRoutes.PUBLISH_ROUTE);
-        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, outbox, drain, publisher, firstAttempt,
-                metrics, clock));
+        // outbox:uplink, which routes/publish.camel.yaml consumes: it hands out readings while the client is connected
+        OutboxComponent outboxComponent = new OutboxComponent(outbox, new BatchEnvelope(mapper, config.deviceId(),
+                clock), client::isConnected, supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
+        context.addComponent("outbox", outboxComponent);
+        metrics.inFlight(outboxComponent);
+        bindToRegistry("uplinkPublishRetry", new PublishRetryPolicy(config.publishRetry()));
+        UplinkMetrics.leaveOutOfRouteMetrics(context, PUBLISH_ROUTE);
+        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));

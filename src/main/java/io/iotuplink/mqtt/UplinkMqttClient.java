@@ -1,7 +1,6 @@
 package io.iotuplink.mqtt;
 
 import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
@@ -14,19 +13,26 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
- * The Paho client the bundle publishes through (and a {@code paho-mqtt5:} endpoint can use). Unlike a plain
- * {@link MqttClient} it fails a publish whose PUBACK carries an error reason code (0x87 not authorized, 0x97 quota
- * exceeded, ...), refuses any QoS but 1 (AWS IoT Core has no QoS 2), can publish without waiting for the PUBACK,
- * and keeps nothing on disk: the bundle's own store does that.
+ * The Paho client the bundle publishes through, given to the publish route's {@code paho-mqtt5:} endpoint. Unlike a
+ * plain {@link MqttClient} it fails a publish whose PUBACK carries an error reason code (0x87 not authorized, 0x97
+ * quota exceeded, ...), refuses any QoS but 1 (AWS IoT Core has no QoS 2), keeps every publish on its connection
+ * within AWS's quotas ({@link PublishShaper}), and keeps nothing on disk: the outbox does that.
  */
 public class UplinkMqttClient extends MqttClient {
 
     private final long publishTimeoutMillis;
+    private final PublishShaper shaper;
     private volatile Consumer<Duration> pubackLatency = latency -> { };
 
     public UplinkMqttClient(String serverUri, String clientId, Duration publishTimeout) throws MqttException {
+        this(serverUri, clientId, publishTimeout, PublishShaper.off());
+    }
+
+    public UplinkMqttClient(String serverUri, String clientId, Duration publishTimeout, PublishShaper shaper)
+            throws MqttException {
         super(serverUri, clientId, new MemoryPersistence());
         this.publishTimeoutMillis = publishTimeout.toMillis();
+        this.shaper = shaper;
     }
 
     /** Told the time from PUBLISH to PUBACK of every acknowledged publish. */
@@ -34,13 +40,22 @@ public class UplinkMqttClient extends MqttClient {
         this.pubackLatency = listener;
     }
 
-    /** Publishes at QoS 1 and waits for the PUBACK; a refusal throws {@link PublishRefusedException}. */
+    /**
+     * Publishes at QoS 1 once the quotas allow, and waits for the PUBACK (at most the publish timeout); a refusal
+     * throws {@link PublishRefusedException}, no PUBACK in time Paho's 32000, no connection Paho's 32104.
+     */
     @Override
     public void publish(String topic, MqttMessage message) throws MqttException {
         requireQos1(topic, message);
+        try {
+            shaper.acquire(message.getPayload().length);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MqttException(MqttClientException.REASON_CODE_CLIENT_DISCONNECTING, e);
+        }
         long sent = System.nanoTime();
-        IMqttToken token = queue(topic, message, null, sent + publishTimeoutMillis * 1_000_000L);
-        token.waitForCompletion(publishTimeoutMillis);
+        IMqttToken token = queue(topic, message, sent + publishTimeoutMillis * 1_000_000L);
+        token.waitForCompletion(Math.max(1, publishTimeoutMillis - (System.nanoTime() - sent) / 1_000_000));
         pubackLatency.accept(Duration.ofNanos(System.nanoTime() - sent));
         PublishRefusedException refused = refusal(topic, token);
         if (refused != null) {
@@ -56,32 +71,11 @@ public class UplinkMqttClient extends MqttClient {
         publish(topic, message);
     }
 
-    /**
-     * Publishes at QoS 1 without waiting: Paho has queued the publish when this returns, and {@code settled} gets
-     * null on a PUBACK that accepts it, else the failure ({@link PublishRefusedException}, or Paho's exception
-     * when the connection is lost). It runs on Paho's callback thread, so it must not block.
-     */
-    public void publishAsync(String topic, MqttMessage message, Consumer<Throwable> settled) throws MqttException {
-        requireQos1(topic, message);
-        long sent = System.nanoTime();
-        queue(topic, message, new MqttActionListener() {
-            @Override
-            public void onSuccess(IMqttToken token) {
-                pubackLatency.accept(Duration.ofNanos(System.nanoTime() - sent));
-                settled.accept(refusal(topic, token));
-            }
-
-            @Override
-            public void onFailure(IMqttToken token, Throwable failure) {
-                settled.accept(failure);
-            }
-        }, sent + publishTimeoutMillis * 1_000_000L);
-    }
-
     private static void requireQos1(String topic, MqttMessage message) {
         if (message.getQos() != 1) {
             throw new IllegalArgumentException("QoS " + message.getQos() + " requested for '" + topic
-                    + "': iot-uplink publishes at QoS 1 only (AWS IoT Core has no QoS 2, QoS 0 can lose readings)");
+                    + "': iot-uplink publishes at QoS 1 only (AWS IoT Core has no QoS 2, QoS 0 can lose readings);"
+                    + " set qos=1 on the paho-mqtt5 endpoint");
         }
     }
 
@@ -96,15 +90,14 @@ public class UplinkMqttClient extends MqttClient {
     }
 
     /**
-     * Hands the publish to Paho. Paho refuses (32202) more in flight than the broker's receive maximum, and frees a
-     * slot on its callback thread a moment after the PUBACK has completed the token; such a refusal is retried
-     * until a slot is free.
+     * Hands the publish to Paho. The outbox never has more in flight than the broker's receive maximum, but Paho
+     * frees a slot on its callback thread a moment after the PUBACK has completed the token, and refuses (32202) a
+     * publish that comes in that moment: such a refusal waits for Paho's bookkeeping, not for the broker.
      */
-    private IMqttToken queue(String topic, MqttMessage message, MqttActionListener listener, long deadlineNanos)
-            throws MqttException {
+    private IMqttToken queue(String topic, MqttMessage message, long deadlineNanos) throws MqttException {
         while (true) {
             try {
-                return aClient.publish(topic, message, null, listener);
+                return aClient.publish(topic, message, null, null);
             } catch (MqttException e) {
                 if (e.getReasonCode() != MqttClientException.REASON_CODE_MAX_INFLIGHT
                         || System.nanoTime() > deadlineNanos) {

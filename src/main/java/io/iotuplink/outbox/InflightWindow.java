@@ -3,9 +3,9 @@ package io.iotuplink.outbox;
 import java.util.function.IntSupplier;
 
 /**
- * How many QoS 1 publishes may await their PUBACK at once: {@code uplink.max-inflight}, never more than the receive
- * maximum the broker granted in CONNACK (the limit is asked again on every acquire, so a new connection's grant
- * applies at once).
+ * How many exchanges the outbox consumer may have out at once (each a QoS 1 publish awaiting its PUBACK):
+ * {@code maxInflight}, never more than the receive maximum the broker granted in CONNACK (the limit is asked again
+ * on every acquire, so a new connection's grant applies at once).
  */
 public final class InflightWindow {
 
@@ -32,7 +32,7 @@ public final class InflightWindow {
         return true;
     }
 
-    /** Gives a slot back once its publish is settled (acknowledged, dead-lettered or kept). */
+    /** Gives a slot back once its exchange is settled (completed or failed). */
     public synchronized void release() {
         inFlight--;
         notifyAll();

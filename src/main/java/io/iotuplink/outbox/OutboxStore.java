@@ -34,12 +34,9 @@ public final class OutboxStore implements AutoCloseable {
 
     /** How long an append waits before it looks again whether it was committed (it is woken when it is). */
     private static final long PARK_NANOS = 10_000_000;
-    /** How much of what was just stored is kept in memory for the drain as well. */
-    private static final int RECENT_READINGS = 50_000;
-    private static final long RECENT_BYTES = 8L << 20;
 
     private final Connection db;
-    /** The drain's own read-only connection: with WAL, reading never waits for an append's commit to reach disk. */
+    /** The consumer's own read-only connection: with WAL, reading never waits for an append's commit to reach disk. */
     private final Connection reader;
     private final Object readLock = new Object();
     private final long maxReadings;
@@ -51,11 +48,7 @@ public final class OutboxStore implements AutoCloseable {
     private volatile long depth;
     private volatile long bytes;
     private final Queue<PendingAppend> pending = new ConcurrentLinkedQueue<>();
-    /** Rows inserted by the transaction under way, for {@link #recent} once it is committed. */
-    private final List<StoredReading> uncommitted = new ArrayList<>();
-    private final RecentReadings recent = new RecentReadings(RECENT_READINGS, RECENT_BYTES);
     private PreparedStatement insert;
-    private PreparedStatement lastSeq;
     private PreparedStatement selectAfter;
     private PreparedStatement measure;
     private PreparedStatement delete;
@@ -187,7 +180,6 @@ public final class OutboxStore implements AutoCloseable {
         long groupDepth = depth;
         long groupBytes = bytes;
         long droppedNow = 0;
-        long droppedThrough = 0;
         List<PendingAppend> stored = new ArrayList<>(group.size());
         List<PreparedReading> rows = new ArrayList<>();
         try {
@@ -216,7 +208,6 @@ public final class OutboxStore implements AutoCloseable {
                     groupDepth -= freed.readings();
                     groupBytes -= freed.bytes();
                     droppedNow += freed.readings();
-                    droppedThrough = Math.max(droppedThrough, freed.throughSeq());
                 }
                 rows.addAll(batch);
                 stored.add(append);
@@ -227,7 +218,6 @@ public final class OutboxStore implements AutoCloseable {
             db.commit();
         } catch (SQLException | RuntimeException e) {
             rollback();
-            uncommitted.clear();
             // every append of the group not refused on its own is refused with the transaction
             group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
                     new IllegalStateException("cannot store readings in the outbox: " + e.getMessage(), e)));
@@ -235,16 +225,9 @@ public final class OutboxStore implements AutoCloseable {
         } finally {
             autoCommit();
         }
-        try {
-            recent.droppedThrough(droppedThrough);
-            long through = droppedThrough;
-            recent.added(uncommitted.stream().filter(r -> r.seq() > through).toList());
-        } finally {
-            uncommitted.clear();
-            depth = groupDepth;
-            bytes = groupBytes;
-            stored.forEach(PendingAppend::stored);
-        }
+        depth = groupDepth;
+        bytes = groupBytes;
+        stored.forEach(PendingAppend::stored);
         if (droppedNow > 0) {
             dropped.addAndGet(droppedNow);
             LOG.warn("Outbox full: dropped the {} oldest reading(s) to make room (uplink.outbox.when-full="
@@ -252,7 +235,7 @@ public final class OutboxStore implements AutoCloseable {
         }
     }
 
-    /** Inserts the rows, keeping them with the seqs they got for the in-memory copy once the transaction commits. */
+    /** Inserts the rows in the transaction under way. */
     private void insert(List<PreparedReading> rows) throws SQLException {
         if (rows.isEmpty()) {
             return;
@@ -260,7 +243,6 @@ public final class OutboxStore implements AutoCloseable {
         if (insert == null) {
             insert = db.prepareStatement("INSERT INTO readings (message_id, kind, topic, accepted_at, envelope)"
                     + " VALUES (?, ?, ?, ?, ?)");
-            lastSeq = db.prepareStatement("SELECT last_insert_rowid()");
         }
         for (PreparedReading r : rows) {
             insert.setString(1, r.reading().messageId());
@@ -271,20 +253,10 @@ public final class OutboxStore implements AutoCloseable {
             insert.addBatch();
         }
         insert.executeBatch();
-        long last;
-        try (ResultSet r = lastSeq.executeQuery()) {
-            last = r.getLong(1);
-        }
-        // one connection writes, inside one transaction: AUTOINCREMENT gave these rows consecutive seqs
-        long seq = last - rows.size() + 1;
-        for (PreparedReading r : rows) {
-            uncommitted.add(new StoredReading(seq++, r.reading().messageId(), r.reading().kind().label(), r.topic(),
-                    r.reading().acceptedAtMillis(), r.envelope()));
-        }
     }
 
     /** What {@link #dropOldest} made room with. */
-    private record Dropped(long readings, long bytes, long throughSeq) {
+    private record Dropped(long readings, long bytes) {
     }
 
     /** Deletes the oldest readings until {@code readings} and {@code excessBytes} are made up. */
@@ -305,15 +277,11 @@ public final class OutboxStore implements AutoCloseable {
             delete.setLong(1, through);
             delete.executeUpdate();
         }
-        return new Dropped(count, freed, through);
+        return new Dropped(count, freed);
     }
 
     /** Up to {@code limit} readings stored after {@code seq} (0: from the oldest), oldest first. */
     public List<StoredReading> after(long seq, int limit) {
-        List<StoredReading> recentOnes = recent.after(seq, limit);
-        if (recentOnes != null) {
-            return recentOnes;
-        }
         synchronized (readLock) {
             return readAfter(seq, limit);
         }
@@ -375,7 +343,6 @@ public final class OutboxStore implements AutoCloseable {
                 delete.executeUpdate();
             }
             db.commit();
-            recent.removed(seqs);
             depth -= removed;
             bytes -= freed;
         } catch (SQLException e) {

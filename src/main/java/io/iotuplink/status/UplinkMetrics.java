@@ -2,7 +2,7 @@ package io.iotuplink.status;
 
 import io.iotuplink.auth.TokenManager;
 import io.iotuplink.connection.ConnectionMonitor;
-import io.iotuplink.outbox.InflightWindow;
+import io.iotuplink.outbox.OutboxComponent;
 import io.iotuplink.outbox.OutboxStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -46,11 +46,11 @@ public final class UplinkMetrics {
                 .description("Readings dropped because the outbox was full").register(registry);
     }
 
-    /** The in-flight window: publishes awaiting their PUBACK now, and the most there were at once. */
-    public void inFlight(InflightWindow window) {
-        Gauge.builder("uplink.publish.in.flight", window, InflightWindow::inFlight)
+    /** The outbox's in-flight window: publishes awaiting their PUBACK now, and the most there were at once. */
+    public void inFlight(OutboxComponent outbox) {
+        Gauge.builder("uplink.publish.in.flight", outbox, OutboxComponent::inFlight)
                 .description("QoS 1 publishes awaiting their PUBACK").register(registry);
-        Gauge.builder("uplink.publish.in.flight.peak", window, InflightWindow::peak)
+        Gauge.builder("uplink.publish.in.flight.peak", outbox, OutboxComponent::peakInFlight)
                 .description("The most QoS 1 publishes awaiting their PUBACK at once").register(registry);
     }
 

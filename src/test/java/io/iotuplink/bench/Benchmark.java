@@ -3,7 +3,7 @@ package io.iotuplink.bench;
 import io.iotuplink.config.MqttSession;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.mqtt.MqttOptions;
-import io.iotuplink.publish.MqttPublishProperties;
+import io.iotuplink.mqtt.MqttPublishProperties;
 import io.iotuplink.support.BundleProcess;
 import io.iotuplink.support.Mosquitto;
 import io.iotuplink.support.RunningBundle;

@@ -2,7 +2,7 @@ package io.iotuplink.mqtt;
 
 import io.iotuplink.config.MqttSession;
 import io.iotuplink.local.BrokerPolicy;
-import io.iotuplink.publish.MqttPublishProperties;
+import io.iotuplink.mqtt.MqttPublishProperties;
 import io.iotuplink.support.TestBroker;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;

@@ -4,11 +4,14 @@ import io.iotuplink.config.MqttSession;
 import io.iotuplink.local.BrokerPolicy;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.mqtt.MqttOptions;
-import io.iotuplink.mqtt.UplinkMqttClient;
 import io.iotuplink.support.TestBroker;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TlsRecordRelay;
 import io.iotuplink.support.TlsServer;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,22 +54,29 @@ class MqttTlsSocketTest {
             broker.policy(BrokerPolicy.seed(TestBroker.PREFIX));
             TestBroker.DeviceFiles device = broker.device("bombercat-burst", TestBroker.KeyForm.PKCS1);
             PemTlsContext tls = PemTlsContext.create(PemFiles.load(device.certificate(), device.key(), device.ca()));
-            UplinkMqttClient client = new UplinkMqttClient("ssl://localhost:" + relay.port(), "bombercat-burst",
-                    Duration.ofSeconds(10));
+            // Paho's own asynchronous client: the burst as fast as Paho writes it, in one order
+            MqttAsyncClient client = new MqttAsyncClient("ssl://localhost:" + relay.port(), "bombercat-burst",
+                    new MemoryPersistence());
             try {
                 client.connect(MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true, Duration.ZERO,
-                        Duration.ofSeconds(10), Duration.ofSeconds(10)), tls.socketFactory()));
+                        Duration.ofSeconds(10), Duration.ofSeconds(10)), tls.socketFactory())).waitForCompletion();
                 int recordsBefore = relay.applicationRecords();
                 CountDownLatch settled = new CountDownLatch(PUBLISHES);
                 Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
                 for (int i = 0; i < PUBLISHES; i++) {
                     MqttMessage message = new MqttMessage(("{\"seq\":" + i + "}").getBytes(StandardCharsets.UTF_8));
                     message.setQos(1);
-                    client.publishAsync("bombercat/telemetry", message, failure -> {
-                        if (failure != null) {
-                            failures.add(failure);
+                    client.publish("bombercat/telemetry", message, null, new MqttActionListener() {
+                        @Override
+                        public void onSuccess(IMqttToken token) {
+                            settled.countDown();
                         }
-                        settled.countDown();
+
+                        @Override
+                        public void onFailure(IMqttToken token, Throwable failure) {
+                            failures.add(failure);
+                            settled.countDown();
+                        }
                     });
                 }
                 assertTrue(settled.await(30, TimeUnit.SECONDS), "every publish acknowledged");
@@ -80,7 +90,7 @@ class MqttTlsSocketTest {
                 assertTrue(records < PUBLISHES * 3 / 4, PUBLISHES + " publishes in a burst took " + records
                         + " TLS records");
             } finally {
-                client.disconnect();
+                client.disconnect().waitForCompletion();
                 client.close();
             }
         }

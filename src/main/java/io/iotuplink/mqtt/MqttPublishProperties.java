@@ -1,6 +1,5 @@
-package io.iotuplink.publish;
+package io.iotuplink.mqtt;
 
-import io.iotuplink.outbox.OutgoingPublish;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.eclipse.paho.mqttv5.common.packet.UserProperty;
 
@@ -40,12 +39,10 @@ public final class MqttPublishProperties {
         return properties;
     }
 
-    /** The properties of what the drain sends: a reading's, or a batch's with its {@code batch_size}. */
-    public static MqttProperties forPublish(OutgoingPublish publish, boolean gzip) {
-        MqttProperties properties = forReading(publish.messageId(), gzip);
-        if (publish.batchSize() > 0) {
-            properties.getUserProperties().add(new UserProperty("batch_size", String.valueOf(publish.batchSize())));
-        }
+    /** The properties of a batch publish: a reading's, with its {@code batch_size}. */
+    public static MqttProperties forBatch(String messageId, int batchSize, boolean gzip) {
+        MqttProperties properties = forReading(messageId, gzip);
+        properties.getUserProperties().add(new UserProperty("batch_size", String.valueOf(batchSize)));
         return properties;
     }
 

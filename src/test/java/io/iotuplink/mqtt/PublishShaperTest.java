@@ -1,4 +1,4 @@
-package io.iotuplink.outbox;
+package io.iotuplink.mqtt;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,28 +1,46 @@
-package io.iotuplink.outbox;
+package io.iotuplink.mqtt;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.function.LongSupplier;
 
 /**
- * Keeps publishing within AWS IoT Core's per-connection quotas: no sliding one-second window holds more than
- * {@code maxPerSecond} publishes or {@code maxBytesPerSecond} payload bytes (0 switches a limit off). Readings
- * that must wait stay in the outbox: shaping delays, it never drops.
+ * Keeps publishing on one connection within AWS IoT Core's per-connection quotas: no sliding one-second window holds
+ * more than {@code maxPerSecond} publishes or {@code maxBytesPerSecond} payload bytes (0 switches a limit off).
+ * Every attempt passes it, retries too; readings that must wait stay in the outbox: shaping delays, never drops.
  */
 public final class PublishShaper {
 
     private static final long WINDOW_NANOS = 1_000_000_000L;
 
+    /** How the shaper waits: asleep, or on a simulated clock in tests. */
+    @FunctionalInterface
+    public interface Sleeper {
+        void sleep(long nanos) throws InterruptedException;
+    }
+
     private final int maxPerSecond;
     private final long maxBytesPerSecond;
     private final LongSupplier nanoTime;
+    private final Sleeper sleeper;
     private final Deque<long[]> window = new ArrayDeque<>();
     private long windowBytes;
 
     public PublishShaper(int maxPerSecond, long maxBytesPerSecond, LongSupplier nanoTime) {
+        this(maxPerSecond, maxBytesPerSecond, nanoTime, nanos -> Thread.sleep(nanos / 1_000_000,
+                (int) (nanos % 1_000_000)));
+    }
+
+    public PublishShaper(int maxPerSecond, long maxBytesPerSecond, LongSupplier nanoTime, Sleeper sleeper) {
         this.maxPerSecond = maxPerSecond;
         this.maxBytesPerSecond = maxBytesPerSecond;
         this.nanoTime = nanoTime;
+        this.sleeper = sleeper;
+    }
+
+    /** A shaper that never waits. */
+    public static PublishShaper off() {
+        return new PublishShaper(0, 0, System::nanoTime);
     }
 
     /** Nanoseconds to wait before a publish of {@code bytes} may go out now; 0 when it may. */
@@ -54,16 +72,27 @@ public final class PublishShaper {
         windowBytes += bytes;
     }
 
-    /** Waits (sleeping) until a publish of {@code bytes} may go out, then records it. */
+    /**
+     * Waits until a publish of {@code bytes} may go out, then records it; every thread publishing on the connection
+     * calls it, and the check and the record are one step, so together they stay within the quotas.
+     */
     public void acquire(int bytes) throws InterruptedException {
         if (maxPerSecond <= 0 && maxBytesPerSecond <= 0) {
             return; // shaping off: nothing to wait for, nothing to record
         }
         long wait;
-        while ((wait = waitFor(bytes)) > 0) {
-            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        while ((wait = reserve(bytes)) > 0) {
+            sleeper.sleep(wait);
         }
-        sent(bytes);
+    }
+
+    /** Records a publish of {@code bytes} and returns 0 when it may go out now, else how long to wait first. */
+    private synchronized long reserve(int bytes) {
+        long wait = waitFor(bytes);
+        if (wait == 0) {
+            sent(bytes);
+        }
+        return wait;
     }
 
     private void expire(long now) {

@@ -1,0 +1,89 @@
+package io.iotuplink.outbox;
+
+import org.apache.camel.Endpoint;
+import org.apache.camel.support.DefaultComponent;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+
+/**
+ * The {@code outbox:} component: {@code to: outbox:uplink} stores readings durably, {@code from: outbox:uplink}
+ * hands them out oldest first and removes each once its exchange completes. The bundle configures it with its
+ * store and with what the consumer must respect (the connection being up, the broker's receive maximum).
+ */
+public class OutboxComponent extends DefaultComponent {
+
+    private final OutboxStore store;
+    private final BatchEnvelope batches;
+    private final BooleanSupplier ready;
+    private final IntSupplier receiveMaximum;
+    private final OutboxListener listener;
+    private final Set<OutboxConsumer> consumers = new CopyOnWriteArraySet<>();
+
+    /**
+     * @param ready          whether handing out makes sense now (the connection is up); asked before each exchange
+     * @param receiveMaximum the most exchanges the receiving side takes at once (the broker's receive maximum)
+     * @param listener       told what became of every exchange the consumer handed out
+     */
+    public OutboxComponent(OutboxStore store, BatchEnvelope batches, BooleanSupplier ready, IntSupplier receiveMaximum,
+            OutboxListener listener) {
+        this.store = store;
+        this.batches = batches;
+        this.ready = ready;
+        this.receiveMaximum = receiveMaximum;
+        this.listener = listener;
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
+        OutboxEndpoint endpoint = new OutboxEndpoint(uri, this, remaining);
+        setProperties(endpoint, parameters);
+        return endpoint;
+    }
+
+    /** Tells the running consumers there is something new to hand out. */
+    void wakeConsumers() {
+        consumers.forEach(OutboxConsumer::wakeUp);
+    }
+
+    /** Exchanges the running consumers have handed out and not settled yet. */
+    public int inFlight() {
+        return consumers.stream().mapToInt(c -> c.window().inFlight()).sum();
+    }
+
+    /** The most exchanges a consumer had out at once since it started. */
+    public int peakInFlight() {
+        return consumers.stream().mapToInt(c -> c.window().peak()).max().orElse(0);
+    }
+
+    void started(OutboxConsumer consumer) {
+        consumers.add(consumer);
+    }
+
+    void stopped(OutboxConsumer consumer) {
+        consumers.remove(consumer);
+    }
+
+    OutboxStore store() {
+        return store;
+    }
+
+    BatchEnvelope batches() {
+        return batches;
+    }
+
+    BooleanSupplier ready() {
+        return ready;
+    }
+
+    IntSupplier receiveMaximum() {
+        return receiveMaximum;
+    }
+
+    OutboxListener listener() {
+        return listener;
+    }
+}

@@ -1,0 +1,19 @@
+package io.iotuplink.outbox;
+
+import org.apache.camel.spi.Metadata;
+
+/** The headers the {@code outbox:} consumer sets on each exchange, beside camel-paho-mqtt5's topic and properties. */
+public final class OutboxConstants {
+
+    @Metadata(label = "consumer", description = "The message_id of the reading (or of the batch) published",
+            javaType = "String")
+    public static final String MESSAGE_ID = "UplinkMessageId";
+    @Metadata(label = "consumer", description = "telemetry, event or batch", javaType = "String")
+    public static final String READING_KIND = "UplinkReadingKind";
+    @Metadata(label = "consumer", description = "How many readings the exchange carries (1 unless batched)",
+            javaType = "int")
+    public static final String READINGS = "UplinkReadings";
+
+    private OutboxConstants() {
+    }
+}
