@@ -1,6 +1,7 @@
 package io.iotuplink.support;
 
-import io.iotuplink.local.BrokerEvents;
+import com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode;
+import com.hivemq.extension.sdk.api.services.Services;
 import io.iotuplink.local.BrokerPolicy;
 import io.iotuplink.local.EmbeddedBroker;
 import io.iotuplink.local.ReceivedConnect;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
@@ -52,8 +54,8 @@ public final class TestBroker implements AutoCloseable {
         pki.writeTrustStore(trustStore, STORE_PASSWORD);
         pki.writeCa(caFile());
         this.broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("hivemq"), port, keyStore,
-                trustStore, new String(STORE_PASSWORD), receiveMaximum, certificateRequired), policy::get,
-                new BrokerEvents() {
+                trustStore, new String(STORE_PASSWORD), receiveMaximum, certificateRequired),
+                new TestBrokerExtension(policy::get, new BrokerEvents() {
                     @Override
                     public void connected(ReceivedConnect connect) {
                         connects.add(connect);
@@ -80,7 +82,7 @@ public final class TestBroker implements AutoCloseable {
                             pubacksSent.merge(clientId, 1, Integer::sum);
                         }
                     }
-                });
+                }));
     }
 
     /** A broker that grants clients at most {@code receiveMaximum} unacknowledged QoS 1 publishes (CONNACK). */
@@ -157,9 +159,16 @@ public final class TestBroker implements AutoCloseable {
     public record DeviceFiles(Path certificate, Path key, Path ca) {
     }
 
-    /** Cuts the client off from the broker's side. */
+    /** Cuts the client off from the broker's side, as a broker does (DISCONNECT 0x98 administrative action). */
     public void cutOff(String clientId) {
-        if (!broker.disconnectClient(clientId)) {
+        boolean wasConnected;
+        try {
+            wasConnected = Services.clientService().disconnectClient(clientId, false,
+                    DisconnectReasonCode.ADMINISTRATIVE_ACTION, "cut off by the broker").get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("cannot disconnect " + clientId + ": " + e, e);
+        }
+        if (!wasConnected) {
             throw new AssertionError(clientId + " was not connected");
         }
     }
