@@ -7,6 +7,8 @@ import io.iotuplink.local.EmbeddedBroker;
 import io.iotuplink.local.ReceivedConnect;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.local.ThrowawayPki;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -191,18 +193,15 @@ public final class TestBroker implements AutoCloseable {
 
     /** Waits until {@code count} accepted publishes match, and returns them in arrival order. */
     public List<ReceivedPublish> await(Predicate<ReceivedPublish> match, int count, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<ReceivedPublish> matching = new ArrayList<>();
-        while (System.nanoTime() < deadline) {
-            matching = received().stream().filter(match).toList();
-            if (matching.size() >= count) {
-                return matching;
-            }
-            sleep(20);
+        try {
+            return Awaitility.await().atMost(timeout).pollInterval(RunningBundle.POLL)
+                    .until(() -> received().stream().filter(match).toList(), matching -> matching.size() >= count);
+        } catch (ConditionTimeoutException e) {
+            List<ReceivedPublish> all = received();
+            throw new AssertionError("expected " + count + " matching publishes within " + timeout
+                    + ", the broker got " + all.stream().filter(match).count() + " of " + all.size() + ": "
+                    + all.stream().map(ReceivedPublish::topic).toList(), e);
         }
-        throw new AssertionError("expected " + count + " matching publishes within " + timeout + ", the broker got "
-                + matching.size() + " of " + received.size() + ": " + received().stream().map(ReceivedPublish::topic)
-                .toList());
     }
 
     public ReceivedPublish awaitOne(String topic) {
@@ -223,6 +222,7 @@ public final class TestBroker implements AutoCloseable {
         }
     }
 
+    /** A deliberate pause (time passing is what a test checks); to wait for a condition, use an await. */
     public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
