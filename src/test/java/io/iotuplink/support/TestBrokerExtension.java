@@ -48,7 +48,7 @@ final class TestBrokerExtension implements ExtensionMain {
 
     @Override
     public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
-        SimpleAuthenticator requireCertificate = (auth, result) -> {
+        SimpleAuthenticator certificateOrToken = (auth, result) -> {
             Optional<ClientTlsInformation> tls = auth.getConnectionInformation().getClientTlsInformation();
             Optional<X509Certificate> certificate = tls.flatMap(ClientTlsInformation::getClientCertificate);
             ConnectPacket connect = auth.getConnectPacket();
@@ -73,7 +73,7 @@ final class TestBrokerExtension implements ExtensionMain {
                     username.orElse(null)));
             result.authenticateSuccessfully();
         };
-        Services.securityRegistry().setAuthenticatorProvider(provider -> requireCertificate);
+        Services.securityRegistry().setAuthenticatorProvider(provider -> certificateOrToken);
 
         PublishAuthorizer authorizer = (publish, result) -> {
             if (policy.get().refusalFor(publish.getPublishPacket().getTopic()) == BrokerPolicy.NOT_AUTHORIZED) {
