@@ -2,6 +2,7 @@ package io.iotuplink.local;
 
 import com.hivemq.embedded.EmbeddedExtension;
 import com.hivemq.embedded.EmbeddedHiveMQ;
+import com.hivemq.extension.sdk.api.ExtensionMain;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,11 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 
 /**
  * An MQTT 5 broker inside this JVM (HiveMQ Community Edition embedded) that listens on {@code 127.0.0.1} with TLS
- * and required client certificates only, and applies a {@link BrokerPolicy} to publishes.
+ * only; who may connect and publish is up to the HiveMQ extension the caller hands it.
  */
 public final class EmbeddedBroker implements AutoCloseable {
 
@@ -28,16 +28,20 @@ public final class EmbeddedBroker implements AutoCloseable {
         this.port = port;
     }
 
-    /** Where the broker keeps its files, and the TLS stores it serves with. */
+    /**
+     * Where the broker keeps its files, the TLS stores it serves with, the receive maximum its CONNACK grants, and
+     * whether the TLS handshake already demands a client certificate (else the extension decides).
+     */
     public record Settings(Path workDir, int port, Path keyStore, Path trustStore, String storePassword,
             int receiveMaximum, boolean certificateRequired) {
     }
 
     /**
      * Starts the broker and waits for it (HiveMQ's start future never completes when a dependency is missing, so
-     * the wait is bounded).
+     * the wait is bounded). {@code rules} is the broker's only extension: its authenticator, authorizer and
+     * interceptors are the broker's security.
      */
-    public static EmbeddedBroker start(Settings settings, Supplier<BrokerPolicy> policy, BrokerEvents events) {
+    public static EmbeddedBroker start(Settings settings, ExtensionMain rules) {
         try {
             Path conf = Files.createDirectories(settings.workDir().resolve("conf"));
             Path data = Files.createDirectories(settings.workDir().resolve("data"));
@@ -55,7 +59,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                             .withAuthor("iot-uplink")
                             .withPriority(0)
                             .withStartPriority(1000)
-                            .withExtensionMain(new UplinkBrokerExtension(policy, events))
+                            .withExtensionMain(rules)
                             .build())
                     .build();
             hivemq.start().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -76,18 +80,6 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     public int port() {
         return port;
-    }
-
-    /** Cuts a client off, as a broker does (DISCONNECT 0x98 administrative action); true when it was connected. */
-    public boolean disconnectClient(String clientId) {
-        try {
-            return com.hivemq.extension.sdk.api.services.Services.clientService()
-                    .disconnectClient(clientId, false,
-                            com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode.ADMINISTRATIVE_ACTION,
-                            "cut off by the broker").get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot disconnect " + clientId + ": " + e.getMessage(), e);
-        }
     }
 
     /** Stops the broker, waiting a bounded time; every client is disconnected. */

@@ -7,13 +7,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded broker of {@code --local}, as a Camel service: started before the connection, stopped after it, and
- * logging every publish it receives so a newcomer sees the whole flow without an AWS account.
+ * The embedded broker of {@code --local}, as a Camel service: started before the connection, stopped after it, with
+ * the seed's policy and a log of every publish it accepts, so a newcomer sees the whole flow without an AWS account.
  */
 public final class LocalBroker extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger("io.iotuplink.local.broker");
-    private static final int LOGGED_PAYLOAD_CHARS = 400;
 
     private final UplinkConfig config;
     private final LocalPki pki;
@@ -37,19 +36,8 @@ public final class LocalBroker extends ServiceSupport {
     @Override
     protected void doStart() {
         broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(config.dataDir().resolve("local-broker"),
-                        config.port(), pki.brokerKeyStore(), pki.brokerTrustStore(), pki.storePassword(), 100, true),
-                () -> BrokerPolicy.seed(config.topicPrefix()), new BrokerEvents() {
-                    @Override
-                    public void connected(ReceivedConnect connect) {
-                        LOG.info("broker accepted {} ({}, certificate {}, keep-alive {}s)", connect.clientId(),
-                                connect.tlsProtocol(), connect.certificateSubject(), connect.keepAliveSeconds());
-                    }
-
-                    @Override
-                    public void received(ReceivedPublish publish) {
-                        log(publish);
-                    }
-                });
+                config.port(), pki.brokerKeyStore(), pki.brokerTrustStore(), pki.storePassword(), 100, true),
+                new SeedPolicyExtension(TopicPolicy.seed(config.topicPrefix())));
         LOG.info("Embedded MQTT 5 broker listening on {} (TLS, client certificates from {})", config.endpoint(),
                 pki.caCertificate());
     }
@@ -60,14 +48,5 @@ public final class LocalBroker extends ServiceSupport {
             broker.close();
             broker = null;
         }
-    }
-
-    private static void log(ReceivedPublish publish) {
-        String payload = publish.payloadText();
-        if (payload.length() > LOGGED_PAYLOAD_CHARS) {
-            payload = payload.substring(0, LOGGED_PAYLOAD_CHARS) + "...";
-        }
-        LOG.info("broker received {} QoS {} message_id={}: {}", publish.topic(), publish.qos(),
-                publish.userProperties().get("message_id"), payload);
     }
 }

@@ -1,8 +1,10 @@
 package io.iotuplink.inputs;
 
 import io.iotuplink.support.BrokerAndBundle;
-import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.Builder;
+import org.apache.camel.builder.NotifyBuilder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,17 +41,25 @@ class FileInboxTest {
         return Files.move(partial, inbox.resolve(name), StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static void awaitGone(Path file) {
-        RunningBundle.await(() -> !Files.exists(file), Duration.ofSeconds(20), file + " to be consumed");
+    /** Notices when the inbox route is done with the file {@code name}; create it before dropping the file. */
+    private static NotifyBuilder finishing(String name) {
+        return new NotifyBuilder(uplink.bundle().context()).fromRoute("uplink-file-inbox")
+                .filter(Builder.header(Exchange.FILE_NAME).isEqualTo(name)).whenDone(1).create();
+    }
+
+    private static void awaitDone(NotifyBuilder file) {
+        assertTrue(file.matches(20, TimeUnit.SECONDS), "the inbox route did not finish the file");
     }
 
     @Test
     void aJsonFileWithOneRecordIsPublishedAndRemoved() throws IOException {
+        NotifyBuilder done = finishing("one.json");
         Path file = drop("one.json", "{\"temperature\": 19.5, \"file\": \"one\"}");
 
         broker.await(p -> p.payloadText().endsWith("\"data\":{\"temperature\":19.5,\"file\":\"one\"}}"), 1,
                 Duration.ofSeconds(20));
-        awaitGone(file);
+        awaitDone(done);
+        assertFalse(Files.exists(file));
         assertFalse(Files.exists(inbox.resolve(".error").resolve("one.json")));
     }
 
@@ -73,11 +84,13 @@ class FileInboxTest {
 
     @Test
     void anNdjsonBadLineIsSetAsideWithItsLineNumberAndTheGoodLinesGoOut() throws IOException {
+        NotifyBuilder done = finishing("lines.ndjson");
         Path file = drop("lines.ndjson", "{\"nd\": 1}\r\n{\"nd\": 2\n\n{\"nd\": 3}\n[1, 2]\n");
 
         broker.await(p -> p.payloadText().contains("\"nd\":1"), 1, Duration.ofSeconds(20));
         broker.await(p -> p.payloadText().contains("\"nd\":3"), 1, Duration.ofSeconds(20));
-        awaitGone(file);
+        awaitDone(done);
+        assertFalse(Files.exists(file));
         Path errors = inbox.resolve(".error");
         assertEquals("{\"nd\": 2\n[1, 2]\n", Files.readString(errors.resolve("lines.ndjson")));
         String reason = Files.readString(errors.resolve("lines.ndjson.reason"));
@@ -88,12 +101,12 @@ class FileInboxTest {
 
     @Test
     void aMalformedFileIsMovedWholeToErrorWithTheReason() throws IOException {
+        NotifyBuilder done = finishing("broken.json");
         Path file = drop("broken.json", "{\"temperature\": ");
 
+        awaitDone(done);
+        assertFalse(Files.exists(file));
         Path kept = inbox.resolve(".error").resolve("broken.json");
-        RunningBundle.await(() -> Files.exists(kept.resolveSibling("broken.json.reason")), Duration.ofSeconds(20),
-                "the reason file");
-        awaitGone(file);
         assertEquals("{\"temperature\": ", Files.readString(kept));
         String reason = Files.readString(kept.resolveSibling("broken.json.reason"));
         assertTrue(reason.contains("the whole file is kept here"), reason);

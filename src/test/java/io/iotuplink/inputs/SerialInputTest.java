@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,13 +43,13 @@ class SerialInputTest {
 
                 serial.unplug();
                 serial.plugIn();
-                // the bundle notices the device within its reconnect delay; until then a line may go nowhere
-                for (int attempt = 0; attempt < 15 && broker.received().stream()
-                        .noneMatch(p -> p.payloadText().contains("replug")); attempt++) {
-                    serial.write("{\"line\": 4, \"after\": \"replug\"}\n");
-                    TestBroker.sleep(1000);
-                }
-                broker.await(p -> p.payloadText().contains("replug"), 1, Duration.ofSeconds(5));
+                // the bundle notices the device within its reconnect delay; until then a line may go nowhere, so the
+                // line is written again on each poll
+                await("a line written after the replug").atMost(Duration.ofSeconds(20))
+                        .pollDelay(Duration.ZERO).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                            serial.write("{\"line\": 4, \"after\": \"replug\"}\n");
+                            return broker.received().stream().anyMatch(p -> p.payloadText().contains("replug"));
+                        });
                 assertTrue(bundle.context().getRouteController().getRouteStatus("uplink-serial").isStarted());
             }
         }

@@ -4,6 +4,7 @@ import io.iotuplink.config.MqttSession;
 import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
+import org.awaitility.Awaitility;
 import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
@@ -13,6 +14,7 @@ import org.eclipse.paho.mqttv5.common.MqttSubscription;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 
@@ -64,8 +66,8 @@ public final class PeerClient implements AutoCloseable {
     }
 
     public Received await(Predicate<Received> match, Duration timeout) {
-        RunningBundle.await(() -> received.stream().anyMatch(match), timeout, "a matching message");
-        return received.stream().filter(match).findFirst().orElseThrow();
+        return Awaitility.await("a matching message").atMost(timeout).pollInterval(RunningBundle.POLL)
+                .until(() -> received.stream().filter(match).findFirst(), Optional::isPresent).get();
     }
 
     public List<Received> received() {

@@ -7,6 +7,7 @@ import io.iotuplink.connection.ConnectionMonitor;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.main.Main;
+import org.awaitility.Awaitility;
 
 import java.io.IOException;
 import java.net.URI;
@@ -26,6 +27,8 @@ import java.util.function.BooleanSupplier;
 public final class RunningBundle implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Short enough that a test sees a condition the moment it holds; the checks are cheap. */
+    static final Duration POLL = Duration.ofMillis(20);
 
     private final Main main;
     private final int httpPort;
@@ -121,14 +124,9 @@ public final class RunningBundle implements AutoCloseable {
         }
     }
 
+    /** Waits until {@code condition} holds; {@code what} names it in the timeout's message. */
     public static void await(BooleanSupplier condition, Duration timeout, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-            }
-            TestBroker.sleep(20);
-        }
+        Awaitility.await(what).atMost(timeout).pollInterval(POLL).until(condition::getAsBoolean);
     }
 
     @Override

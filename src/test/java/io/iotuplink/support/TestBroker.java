@@ -1,11 +1,14 @@
 package io.iotuplink.support;
 
-import io.iotuplink.local.BrokerEvents;
+import com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode;
+import com.hivemq.extension.sdk.api.services.Services;
 import io.iotuplink.local.BrokerPolicy;
 import io.iotuplink.local.EmbeddedBroker;
 import io.iotuplink.local.ReceivedConnect;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.local.ThrowawayPki;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
@@ -52,8 +56,8 @@ public final class TestBroker implements AutoCloseable {
         pki.writeTrustStore(trustStore, STORE_PASSWORD);
         pki.writeCa(caFile());
         this.broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("hivemq"), port, keyStore,
-                trustStore, new String(STORE_PASSWORD), receiveMaximum, certificateRequired), policy::get,
-                new BrokerEvents() {
+                trustStore, new String(STORE_PASSWORD), receiveMaximum, certificateRequired),
+                new TestBrokerExtension(policy::get, new BrokerEvents() {
                     @Override
                     public void connected(ReceivedConnect connect) {
                         connects.add(connect);
@@ -80,7 +84,7 @@ public final class TestBroker implements AutoCloseable {
                             pubacksSent.merge(clientId, 1, Integer::sum);
                         }
                     }
-                });
+                }));
     }
 
     /** A broker that grants clients at most {@code receiveMaximum} unacknowledged QoS 1 publishes (CONNACK). */
@@ -157,9 +161,16 @@ public final class TestBroker implements AutoCloseable {
     public record DeviceFiles(Path certificate, Path key, Path ca) {
     }
 
-    /** Cuts the client off from the broker's side. */
+    /** Cuts the client off from the broker's side, as a broker does (DISCONNECT 0x98 administrative action). */
     public void cutOff(String clientId) {
-        if (!broker.disconnectClient(clientId)) {
+        boolean wasConnected;
+        try {
+            wasConnected = Services.clientService().disconnectClient(clientId, false,
+                    DisconnectReasonCode.ADMINISTRATIVE_ACTION, "cut off by the broker").get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("cannot disconnect " + clientId + ": " + e, e);
+        }
+        if (!wasConnected) {
             throw new AssertionError(clientId + " was not connected");
         }
     }
@@ -182,18 +193,15 @@ public final class TestBroker implements AutoCloseable {
 
     /** Waits until {@code count} accepted publishes match, and returns them in arrival order. */
     public List<ReceivedPublish> await(Predicate<ReceivedPublish> match, int count, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<ReceivedPublish> matching = new ArrayList<>();
-        while (System.nanoTime() < deadline) {
-            matching = received().stream().filter(match).toList();
-            if (matching.size() >= count) {
-                return matching;
-            }
-            sleep(20);
+        try {
+            return Awaitility.await().atMost(timeout).pollInterval(RunningBundle.POLL)
+                    .until(() -> received().stream().filter(match).toList(), matching -> matching.size() >= count);
+        } catch (ConditionTimeoutException e) {
+            List<ReceivedPublish> all = received();
+            throw new AssertionError("expected " + count + " matching publishes within " + timeout
+                    + ", the broker got " + all.stream().filter(match).count() + " of " + all.size() + ": "
+                    + all.stream().map(ReceivedPublish::topic).toList(), e);
         }
-        throw new AssertionError("expected " + count + " matching publishes within " + timeout + ", the broker got "
-                + matching.size() + " of " + received.size() + ": " + received().stream().map(ReceivedPublish::topic)
-                .toList());
     }
 
     public ReceivedPublish awaitOne(String topic) {
@@ -214,6 +222,7 @@ public final class TestBroker implements AutoCloseable {
         }
     }
 
+    /** A deliberate pause (time passing is what a test checks); to wait for a condition, use an await. */
     public static void sleep(long millis) {
         try {
             Thread.sleep(millis);

@@ -3,6 +3,7 @@ package io.iotuplink.tls;
 import io.iotuplink.local.ReceivedConnect;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
+import org.apache.camel.builder.NotifyBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,14 +41,14 @@ class CertificateRotationTest {
 
                 Files.copy(renewed.certificate(), cert, StandardCopyOption.REPLACE_EXISTING);
                 Files.copy(renewed.key(), key, StandardCopyOption.REPLACE_EXISTING);
-                TestBroker.sleep(1000);
+                awaitCertificateCheck(bundle);
                 assertEquals(202, bundle.http("POST", "/connection/reconnect", null, null).statusCode());
                 RunningBundle.await(() -> "CN=bombercat-rotation-2".equals(lastSubject(broker)),
                         Duration.ofSeconds(20), "a connection with the renewed certificate");
                 bundle.awaitConnected();
 
                 Files.writeString(key, "-----BEGIN RSA PRIVATE KEY-----\nbroken\n-----END RSA PRIVATE KEY-----\n");
-                TestBroker.sleep(1000);
+                awaitCertificateCheck(bundle);
                 int connects = broker.connects().size();
                 bundle.http("POST", "/connection/reconnect", null, null);
                 RunningBundle.await(() -> broker.connects().size() > connects, Duration.ofSeconds(20),
@@ -61,5 +63,13 @@ class CertificateRotationTest {
     private static String lastSubject(TestBroker broker) {
         List<ReceivedConnect> connects = broker.connects();
         return connects.isEmpty() ? null : connects.get(connects.size() - 1).certificateSubject();
+    }
+
+    /** Waits until the certificate check has looked at the files as they are now. */
+    private static void awaitCertificateCheck(RunningBundle bundle) {
+        // two runs: one may have been under way with the old files
+        NotifyBuilder check = new NotifyBuilder(bundle.context()).fromRoute("uplink-certificates").whenDone(2)
+                .create();
+        assertTrue(check.matches(10, TimeUnit.SECONDS), "the uplink-certificates route did not run");
     }
 }

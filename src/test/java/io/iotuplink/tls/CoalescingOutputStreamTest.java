@@ -7,13 +7,14 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -42,6 +43,7 @@ class CoalescingOutputStreamTest {
         public void write(byte[] bytes, int offset, int count) {
             writes.incrementAndGet();
             try {
+                // the network's slowness itself, not a wait for something
                 Thread.sleep(writeMillis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -75,14 +77,6 @@ class CoalescingOutputStreamTest {
         });
     }
 
-    /** Waits at most five seconds for {@code condition}. */
-    private static void waitUntil(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-    }
-
     @Test
     void everyPacketArrivesWholeAndInOrderAndABurstSharesWrites() throws Exception {
         SlowNetwork network = new SlowNetwork(1);
@@ -108,7 +102,7 @@ class CoalescingOutputStreamTest {
         out.write("PINGREQ".getBytes(StandardCharsets.US_ASCII));
         out.flush();
 
-        waitUntil(() -> network.bytes().length > 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> network.bytes().length > 0);
         assertEquals("PINGREQ", new String(network.bytes(), StandardCharsets.US_ASCII));
         out.close();
     }
@@ -139,8 +133,8 @@ class CoalescingOutputStreamTest {
         out.write(1);
         out.flush();
 
-        waitUntil(closed::get);
-        assertTrue(closed.get(), "the connection is closed, so Paho's reader learns of the failure");
+        // the connection is closed, so Paho's reader learns of the failure
+        await().atMost(Duration.ofSeconds(5)).untilTrue(closed);
         IOException next = assertThrows(IOException.class, () -> out.write(2));
         assertTrue(next.getMessage().contains("Broken pipe"), next.getMessage());
     }
@@ -192,9 +186,9 @@ class CoalescingOutputStreamTest {
         });
 
         // the first flush is taken by the stalled write; then no more than MAX_PENDING may wait behind it
-        waitUntil(() -> written.get() >= CoalescingOutputStream.MAX_PENDING);
-        Thread.sleep(300);
-        assertTrue(written.get() <= 2 * CoalescingOutputStream.MAX_PENDING, written.get() + " bytes taken");
+        await().atMost(Duration.ofSeconds(5)).until(() -> written.get() >= CoalescingOutputStream.MAX_PENDING);
+        await("no more than twice MAX_PENDING taken").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> written.get() <= 2 * CoalescingOutputStream.MAX_PENDING);
         assertFalse(writing.isDone(), "the writer waits for the network");
         network.released.countDown();
         writing.get(10, TimeUnit.SECONDS);

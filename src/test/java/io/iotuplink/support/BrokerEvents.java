@@ -1,7 +1,10 @@
-package io.iotuplink.local;
+package io.iotuplink.support;
 
-/** What the embedded broker reports: accepted connections, accepted publishes, and the QoS 1 flow. */
-public interface BrokerEvents {
+import io.iotuplink.local.ReceivedConnect;
+import io.iotuplink.local.ReceivedPublish;
+
+/** What the test broker reports: accepted connections, accepted publishes, and the QoS 1 flow. */
+interface BrokerEvents {
 
     default void connected(ReceivedConnect connect) {
     }

@@ -1,4 +1,4 @@
-package io.iotuplink.local;
+package io.iotuplink.support;
 
 import com.hivemq.extension.sdk.api.ExtensionMain;
 import com.hivemq.extension.sdk.api.async.TimeoutFallback;
@@ -18,32 +18,37 @@ import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
 import com.hivemq.extension.sdk.api.services.Services;
+import io.iotuplink.local.BrokerPolicy;
+import io.iotuplink.local.ReceivedConnect;
+import io.iotuplink.local.ReceivedPublish;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * The embedded broker's security, in the place AWS IoT has it: a client must present a certificate the broker's
- * CA signed, and may publish only where the {@link BrokerPolicy} allows; accepted connections and publishes are
- * reported to {@link BrokerEvents}.
+ * The test broker's rules: those of {@code --local} (a certificate, or here also the policy's token; publishes
+ * only where the {@link BrokerPolicy} allows) with its switches (refusals, held-back PUBACKs), reporting every
+ * connection, publish and PUBACK to {@link BrokerEvents}.
  */
-final class UplinkBrokerExtension implements ExtensionMain {
+final class TestBrokerExtension implements ExtensionMain {
 
     private final Supplier<BrokerPolicy> policy;
     private final BrokerEvents events;
 
-    UplinkBrokerExtension(Supplier<BrokerPolicy> policy, BrokerEvents events) {
+    TestBrokerExtension(Supplier<BrokerPolicy> policy, BrokerEvents events) {
         this.policy = policy;
         this.events = events;
     }
 
     @Override
     public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
-        SimpleAuthenticator requireCertificate = (auth, result) -> {
+        SimpleAuthenticator certificateOrToken = (auth, result) -> {
             Optional<ClientTlsInformation> tls = auth.getConnectionInformation().getClientTlsInformation();
             Optional<X509Certificate> certificate = tls.flatMap(ClientTlsInformation::getClientCertificate);
             ConnectPacket connect = auth.getConnectPacket();
@@ -51,8 +56,8 @@ final class UplinkBrokerExtension implements ExtensionMain {
             if (username.isPresent()) {
                 // token authentication, as an AWS IoT custom authorizer: the password is the token
                 String expected = policy.get().password();
-                String given = connect.getPassword().map(UplinkBrokerExtension::bytes)
-                        .map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8)).orElse(null);
+                String given = connect.getPassword().map(TestBrokerExtension::bytes)
+                        .map(b -> new String(b, StandardCharsets.UTF_8)).orElse(null);
                 if (expected == null || !expected.equals(given)) {
                     result.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "token refused");
                     return;
@@ -68,7 +73,7 @@ final class UplinkBrokerExtension implements ExtensionMain {
                     username.orElse(null)));
             result.authenticateSuccessfully();
         };
-        Services.securityRegistry().setAuthenticatorProvider(provider -> requireCertificate);
+        Services.securityRegistry().setAuthenticatorProvider(provider -> certificateOrToken);
 
         PublishAuthorizer authorizer = (publish, result) -> {
             if (policy.get().refusalFor(publish.getPublishPacket().getTopic()) == BrokerPolicy.NOT_AUTHORIZED) {
@@ -91,7 +96,7 @@ final class UplinkBrokerExtension implements ExtensionMain {
                 result.preventPublishDelivery(ackReason(refusal), "refused by the broker's policy");
                 return;
             }
-            java.time.Duration delay = current.ackDelays().get(publish.getPublishPacket().getTopic());
+            Duration delay = current.ackDelays().get(publish.getPublishPacket().getTopic());
             if (delay != null) {
                 // never resumed: the publish (and its PUBACK) goes on when the async timeout falls back
                 result.async(delay, TimeoutFallback.SUCCESS);
@@ -123,7 +128,7 @@ final class UplinkBrokerExtension implements ExtensionMain {
     }
 
     private static ReceivedPublish toReceived(String clientId, PublishPacket packet) {
-        byte[] payload = packet.getPayload().map(UplinkBrokerExtension::bytes).orElse(new byte[0]);
+        byte[] payload = packet.getPayload().map(TestBrokerExtension::bytes).orElse(new byte[0]);
         Map<String, String> user = new LinkedHashMap<>();
         for (UserProperty property : packet.getUserProperties().asList()) {
             user.put(property.getName(), property.getValue());

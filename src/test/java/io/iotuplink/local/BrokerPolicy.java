@@ -1,37 +1,34 @@
 package io.iotuplink.local;
 
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * What the embedded broker lets clients do, like an AWS IoT policy: the topics (or {@code prefix/#} filters) they
- * may publish to, and the PUBACK
- * reason code for the ones it may not (0x87 not authorized unless a topic is given another, such as 0x97).
+ * What the test broker lets clients do: the seed's {@link TopicPolicy}, plus the switches a test flips (a PUBACK
+ * reason code for a topic, a held-back PUBACK, a token accepted instead of a certificate).
  */
 public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refusals,
-        Map<String, java.time.Duration> ackDelays, String password) {
+        Map<String, Duration> ackDelays, String password) {
 
     public static final int NOT_AUTHORIZED = 0x87;
 
-    /**
-     * The seed's policy: a device publishes to {prefix}/telemetry and {prefix}/events, nothing else; the cloud side
-     * (any other client of this broker) sends commands to {prefix}/commands/...
-     */
+    /** The policy {@code --local} applies, with no switch flipped. */
     public static BrokerPolicy seed(String topicPrefix) {
-        return new BrokerPolicy(List.of(topicPrefix + "/telemetry", topicPrefix + "/events",
-                topicPrefix + "/commands/#"), Map.of(), Map.of(), null);
+        return new BrokerPolicy(TopicPolicy.seed(topicPrefix).publishTopics(), Map.of(), Map.of(), null);
     }
 
     /** The same policy, answering {@code topic} with {@code reasonCode} instead. */
     public BrokerPolicy refusing(String topic, int reasonCode) {
-        Map<String, Integer> more = new java.util.HashMap<>(refusals);
+        Map<String, Integer> more = new HashMap<>(refusals);
         more.put(topic, reasonCode);
         return new BrokerPolicy(publishTopics, Map.copyOf(more), ackDelays, password);
     }
 
     /** The same policy, holding each publish to {@code topic} (and its PUBACK) back for {@code delay}. */
-    public BrokerPolicy delaying(String topic, java.time.Duration delay) {
-        Map<String, java.time.Duration> more = new java.util.HashMap<>(ackDelays);
+    public BrokerPolicy delaying(String topic, Duration delay) {
+        Map<String, Duration> more = new HashMap<>(ackDelays);
         more.put(topic, delay);
         return new BrokerPolicy(publishTopics, refusals, Map.copyOf(more), password);
     }
@@ -47,12 +44,6 @@ public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refu
         if (code != null) {
             return code;
         }
-        for (String allowed : publishTopics) {
-            if (allowed.equals(topic)
-                    || allowed.endsWith("/#") && topic.startsWith(allowed.substring(0, allowed.length() - 1))) {
-                return 0;
-            }
-        }
-        return NOT_AUTHORIZED;
+        return new TopicPolicy(publishTopics).allows(topic) ? 0 : NOT_AUTHORIZED;
     }
 }
