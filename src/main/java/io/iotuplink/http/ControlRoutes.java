@@ -6,9 +6,12 @@ import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.connection.ConnectionSupervisor;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.outbox.OutboxFullException;
 import io.iotuplink.status.ApplicationState;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.RuntimeCamelException;
 import org.apache.camel.builder.RouteBuilder;
 
 import java.util.LinkedHashMap;
@@ -17,7 +20,8 @@ import java.util.Map;
 
 /**
  * Control over HTTP: {@code POST /connection} switches reconnection on or off, {@code POST /connection/reconnect}
- * reconnects now, {@code POST /state} changes the application state and publishes the {@code state_changed} event.
+ * reconnects now, {@code POST /state} changes the application state once its {@code state_changed} event is in the
+ * outbox (503 when the outbox is full, and the state stays).
  */
 public final class ControlRoutes extends RouteBuilder {
 
@@ -37,9 +41,12 @@ public final class ControlRoutes extends RouteBuilder {
     }
 
     @Override
-    public void configure() {
+    public void configure() throws Exception {
         onException(IllegalArgumentException.class).handled(true)
                 .process(e -> HttpJson.respond(e, mapper, 400, HttpJson.error("bad request",
+                        e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+        onException(OutboxFullException.class).handled(true)
+                .process(e -> HttpJson.respond(e, mapper, 503, HttpJson.error("outbox full",
                         e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
         onException(UnsupportedContentTypeException.class).handled(true)
                 .process(e -> HttpJson.respond(e, mapper, 415, HttpJson.error("unsupported content type",
@@ -64,6 +71,9 @@ public final class ControlRoutes extends RouteBuilder {
                     HttpJson.respond(e, mapper, 202, Map.of("reconnect", "requested"));
                 });
 
+        // one template for every state change, stopped with the context
+        ProducerTemplate publisher = getContext().createProducerTemplate();
+        getContext().addService(publisher, true, true);
         from("platform-http:/state?httpMethodRestrict=POST").routeId("uplink-http-state")
                 .process(e -> {
                     JsonNode next = body(e.getMessage()).get("state");
@@ -71,17 +81,31 @@ public final class ControlRoutes extends RouteBuilder {
                         throw new IllegalArgumentException("send {\"state\": \"collecting_data\"}");
                     }
                     String to = next.asText();
-                    String from = state.change(to);
-                    Map<String, Object> metadata = new LinkedHashMap<>();
-                    metadata.put("from", from);
-                    metadata.put("to", to);
-                    PreparedReading event = intake.event("state_changed", metadata);
-                    e.getMessage().setBody(List.of(event));
-                    e.setProperty("uplinkStateAnswer", Map.of("from", from, "to", to,
-                            "message_id", event.reading().messageId()));
-                })
-                .to("direct:publish")
-                .process(e -> HttpJson.respond(e, mapper, 202, e.getProperty("uplinkStateAnswer")));
+                    state.change(to, from -> {
+                        Map<String, Object> metadata = new LinkedHashMap<>();
+                        metadata.put("from", from);
+                        metadata.put("to", to);
+                        PreparedReading event = intake.event("state_changed", metadata);
+                        publish(publisher, event);
+                        respond(e, 202, Map.of("from", from, "to", to, "message_id", event.reading().messageId()));
+                    });
+                });
+    }
+
+    private void respond(Exchange exchange, int code, Object body) {
+        try {
+            HttpJson.respond(exchange, mapper, code, body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+            throw new IllegalStateException("cannot write the answer as JSON: " + ex.getOriginalMessage(), ex);
+        }
+    }
+
+    /** Commits the event to the outbox, throwing what refused it (an {@link OutboxFullException}...). */
+    private static void publish(ProducerTemplate publisher, PreparedReading event) {
+        Exchange sent = publisher.send("direct:publish", e -> e.getMessage().setBody(List.of(event)));
+        if (sent.getException() != null) {
+            throw RuntimeCamelException.wrapRuntimeException(sent.getException());
+        }
     }
 
     private JsonNode body(Message message) {

@@ -7,37 +7,37 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** How many records each input (file, http, serial, timer, command, or a user's route) accepted and refused. */
+/**
+ * How many records each input (file, http, serial, timer, command, or a user's route) accepted and refused: the one
+ * count, which the status document reads and the Prometheus metrics observe.
+ */
 public final class InputCounters {
 
     private final Map<String, AtomicLong[]> counts = new ConcurrentSkipListMap<>();
-    private volatile UplinkMetrics metrics;
+    private UplinkMetrics metrics;
 
-    /** Also counts into these metrics from now on. */
-    public void reportTo(UplinkMetrics metrics) {
+    /** Lets {@code metrics} observe every input's counts, those seen so far and those to come. */
+    public synchronized void reportTo(UplinkMetrics metrics) {
         this.metrics = metrics;
+        counts.keySet().forEach(input -> metrics.observeInput(this, input));
     }
 
     public void accepted(String input, long n) {
         slot(input)[0].addAndGet(n);
-        if (metrics != null) {
-            metrics.input(input, "accepted", n);
-        }
     }
 
     public void refused(String input, long n) {
         slot(input)[1].addAndGet(n);
-        if (metrics != null) {
-            metrics.input(input, "refused", n);
-        }
     }
 
     public long accepted(String input) {
-        return slot(input)[0].get();
+        AtomicLong[] slot = counts.get(input);
+        return slot == null ? 0 : slot[0].get();
     }
 
     public long refused(String input) {
-        return slot(input)[1].get();
+        AtomicLong[] slot = counts.get(input);
+        return slot == null ? 0 : slot[1].get();
     }
 
     /** {@code {"file": {"accepted": 3, "refused": 1}, ...}} for the status JSON. */
@@ -48,6 +48,20 @@ public final class InputCounters {
     }
 
     private AtomicLong[] slot(String input) {
-        return counts.computeIfAbsent(input, k -> new AtomicLong[] {new AtomicLong(), new AtomicLong()});
+        AtomicLong[] slot = counts.get(input);
+        return slot != null ? slot : firstSeen(input);
+    }
+
+    // synchronized with reportTo: an input seen while the metrics are handed over is observed exactly once
+    private synchronized AtomicLong[] firstSeen(String input) {
+        AtomicLong[] slot = counts.get(input);
+        if (slot == null) {
+            slot = new AtomicLong[] {new AtomicLong(), new AtomicLong()};
+            counts.put(input, slot);
+            if (metrics != null) {
+                metrics.observeInput(this, input);
+            }
+        }
+        return slot;
     }
 }

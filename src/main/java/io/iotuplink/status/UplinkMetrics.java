@@ -2,6 +2,7 @@ package io.iotuplink.status;
 
 import io.iotuplink.auth.TokenManager;
 import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.outbox.OutboxComponent;
 import io.iotuplink.outbox.OutboxStore;
 import io.micrometer.core.instrument.Counter;
@@ -101,8 +102,14 @@ public final class UplinkMetrics {
         puback.record(latency);
     }
 
-    /** Records an input accepted or refused. */
-    public void input(String input, String result, long n) {
-        registry.counter("uplink.input.records", "input", input, "result", result).increment(n);
+    /** {@code uplink_input_records_total{input, result}}, read from the input's counts (not a second count). */
+    public void observeInput(InputCounters inputs, String input) {
+        // Micrometer holds the measured object weakly: the counters live as long as the bundle
+        FunctionCounter.builder("uplink.input.records", inputs, c -> c.accepted(input))
+                .tags("input", input, "result", "accepted").description("Records an input accepted or refused")
+                .register(registry);
+        FunctionCounter.builder("uplink.input.records", inputs, c -> c.refused(input))
+                .tags("input", input, "result", "refused").description("Records an input accepted or refused")
+                .register(registry);
     }
 }

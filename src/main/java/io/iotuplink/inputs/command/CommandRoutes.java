@@ -32,6 +32,10 @@ public final class CommandRoutes extends RouteBuilder {
     public static final String QUEUE = "seda:uplink-commands";
     public static final String TOPIC = "UplinkCommandTopic";
     public static final String CORRELATION_DATA = "UplinkCommandCorrelationData";
+    private static final String METADATA = "uplinkCommandResult";
+    private static final String CORRELATION_ID = "uplinkCommandCorrelationId";
+    /** The command a user's {@code direct:command-{name}} route answers. */
+    private static final String USER_COMMAND = "uplinkUserCommand";
 
     private static final Logger LOG = LoggerFactory.getLogger(CommandRoutes.class);
 
@@ -66,54 +70,64 @@ public final class CommandRoutes extends RouteBuilder {
     public void configure() {
         from(QUEUE).routeId("uplink-commands")
                 .process(this::answer)
+                .filter(exchangeProperty(USER_COMMAND).isNotNull())
+                    // the user's route runs on this exchange: no producer template of its own per command
+                    .doTry()
+                        .toD("direct:command-${exchangeProperty." + USER_COMMAND + "}")
+                        .process(e -> answer(e, "ok", asObject(e.getMessage().getBody())))
+                    .doCatch(Exception.class)
+                        .process(this::failed)
+                    .end()
+                .end()
                 .setHeader(PublishRoutes.EVENT_NAME, constant("command_result"))
                 .setHeader(ReadingRoutesHeaders.INPUT, constant("command"))
                 .to("direct:event");
     }
 
+    /** Answers a built-in, unknown or malformed command; a user's command is left to its route. */
     private void answer(Exchange exchange) {
         String topic = exchange.getMessage().getHeader(TOPIC, String.class);
         String name = topic.substring(commandsPrefix.length());
         byte[] payload = exchange.getMessage().getBody(byte[].class);
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("command", name);
+        exchange.setProperty(METADATA, metadata);
         ObjectNode arguments;
         try {
             arguments = arguments(payload);
         } catch (InvalidReadingException e) {
-            answer(metadata, "error", Map.of("error", e.getMessage()), null, exchange);
+            answer(exchange, "error", Map.of("error", e.getMessage()));
             return;
         }
-        Object correlationId = arguments.hasNonNull("correlation_id") ? mapper.convertValue(
-                arguments.get("correlation_id"), Object.class) : exchange.getMessage().getHeader(CORRELATION_DATA);
+        exchange.setProperty(CORRELATION_ID, arguments.hasNonNull("correlation_id") ? mapper.convertValue(
+                arguments.get("correlation_id"), Object.class) : exchange.getMessage().getHeader(CORRELATION_DATA));
         switch (name) {
-            case "ping" -> answer(metadata, "ok", Map.of("pong", true), correlationId, exchange);
-            case "status" -> answer(metadata, "ok", status.snapshot(), correlationId, exchange);
+            case "ping" -> answer(exchange, "ok", Map.of("pong", true));
+            case "status" -> answer(exchange, "ok", status.snapshot());
             default -> {
-                String uri = "direct:command-" + name;
-                if (!ReadingFactory.EVENT_NAME.matcher(name).matches() || !hasRoute(uri)) {
+                if (!ReadingFactory.EVENT_NAME.matcher(name).matches() || !hasRoute("direct:command-" + name)) {
                     LOG.info("Unknown command '{}' on {}", name, topic);
-                    answer(metadata, "unknown", Map.of(), correlationId, exchange);
+                    answer(exchange, "unknown", Map.of());
                     return;
                 }
-                try {
-                    Object result = exchange.getContext().createProducerTemplate().requestBody(uri, arguments);
-                    answer(metadata, "ok", asObject(result), correlationId, exchange);
-                } catch (RuntimeException e) {
-                    Throwable cause = e.getCause() == null ? e : e.getCause();
-                    LOG.warn("Command '{}' failed: {}", name, cause.getMessage());
-                    answer(metadata, "error", Map.of("error", String.valueOf(cause.getMessage())), correlationId,
-                            exchange);
-                }
+                exchange.setProperty(USER_COMMAND, name);
+                exchange.getMessage().setBody(arguments);
             }
         }
     }
 
-    private static void answer(Map<String, Object> metadata, String outcome, Object result, Object correlationId,
-            Exchange exchange) {
+    private void failed(Exchange exchange) {
+        Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        LOG.warn("Command '{}' failed: {}", exchange.getProperty(USER_COMMAND), error.getMessage());
+        answer(exchange, "error", Map.of("error", String.valueOf(error.getMessage())));
+    }
+
+    private static void answer(Exchange exchange, String outcome, Object result) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> metadata = exchange.getProperty(METADATA, Map.class);
         metadata.put("status", outcome);
         metadata.put("result", result);
-        metadata.put("correlation_id", correlationId);
+        metadata.put("correlation_id", exchange.getProperty(CORRELATION_ID));
         exchange.getMessage().setBody(metadata);
     }
 

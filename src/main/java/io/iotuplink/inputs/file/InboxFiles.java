@@ -29,6 +29,8 @@ public final class InboxFiles {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboxFiles.class);
     public static final String INPUT = "file";
+    /** The file's counts, kept on the exchange until its good records are in the outbox. */
+    private static final String COUNTS = "uplinkInboxFileCounts";
 
     private final ReadingIntake intake;
     private final InputCounters counters;
@@ -36,6 +38,10 @@ public final class InboxFiles {
     public InboxFiles(ReadingIntake intake, InputCounters counters) {
         this.intake = intake;
         this.counters = counters;
+    }
+
+    /** How many records of one file became readings and how many were set aside. */
+    private record Counts(int accepted, int refused) {
     }
 
     /** A record (or the whole file) that could not become a reading, and where it was. */
@@ -54,7 +60,7 @@ public final class InboxFiles {
         } catch (CharacterCodingException e) {
             bad.add(new Rejected("the file", null, "not UTF-8 text"));
             setAside(file, bad, true);
-            counters.refused(INPUT, 1);
+            exchange.setProperty(COUNTS, new Counts(0, 1));
             return good;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
@@ -79,12 +85,23 @@ public final class InboxFiles {
                 bad.add(new Rejected("the file", null, e.getMessage()));
             }
         }
-        counters.accepted(INPUT, good.size());
-        counters.refused(INPUT, bad.size());
+        exchange.setProperty(COUNTS, new Counts(good.size(), bad.size()));
         if (!bad.isEmpty()) {
             setAside(file, bad, bad.stream().anyMatch(r -> r.text() == null));
         }
         return good;
+    }
+
+    /**
+     * Counts the file's records once its good ones are in the outbox: a file the outbox refused stays in the inbox
+     * and is read again, and counting at the read would count it each time.
+     */
+    public void committed(Exchange exchange) {
+        Counts counts = exchange.getProperty(COUNTS, Counts.class);
+        if (counts != null) {
+            counters.accepted(INPUT, counts.accepted());
+            counters.refused(INPUT, counts.refused());
+        }
     }
 
     /** Writes the rejected lines (or a copy of the whole file) and the reasons to {@code .error/}. */
