@@ -110,6 +110,25 @@ class ConnectionSupervisorTest {
     }
 
     @Test
+    void aConnectWaitingForTheProviderGoesAsSoonAsTheProviderWorksAgain() {
+        withTokens();
+        provider.works(false);
+        supervisor.start();
+        scheduler.runDue();
+        scheduler.runNext();
+        scheduler.runNext();
+        assertEquals(Duration.ofSeconds(4), scheduler.nextDelay());
+        scheduler.advance(Duration.ofMillis(1_500));
+
+        provider.works(true);
+        supervisor.refreshRecovered();
+
+        assertEquals(Duration.ZERO, scheduler.nextDelay());
+        scheduler.runDue();
+        assertEquals(ConnectionState.CONNECTED, monitor.state());
+    }
+
+    @Test
     void aRefreshThatFailsWhileDisconnectedIsRecordedInTheStateTheSupervisorHas() {
         withTokens();
         supervisor.start();
