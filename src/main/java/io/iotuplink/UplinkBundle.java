@@ -22,7 +22,6 @@ import io.iotuplink.inputs.LineRecords;
 import io.iotuplink.inputs.command.CommandRoutes;
 import io.iotuplink.inputs.file.InboxFiles;
 import io.iotuplink.local.LocalBroker;
-import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.mqtt.UplinkMqttClient;
 import io.iotuplink.mqtt.PublishShaper;
 import io.iotuplink.outbox.BatchEnvelope;
@@ -129,11 +128,11 @@ public final class UplinkBundle extends RouteBuilder {
                 new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime));
         client.onPuback(metrics::puback);
         List<String> alpn = PemTlsContext.alpnFor(config.port(), config.auth().customAuthorizer());
-        ConnectionSupervisor supervisor = new ConnectionSupervisor(client,
-                MqttOptions.connect(config.mqtt(), tls.socketFactory(alpn)), config.reconnect(), monitor,
-                config.endpoint(), ConfigReader.envName("aws.iot.ca-path") + "=" + config.caPath());
+        ConnectionSupervisor supervisor = new ConnectionSupervisor(client, config.mqtt(), tls.socketFactory(alpn),
+                config.reconnect(), monitor, config.endpoint(),
+                ConfigReader.envName("aws.iot.ca-path") + "=" + config.caPath());
         if (config.auth().customAuthorizer()) {
-            TokenManager tokens = tokens(config, supervisor, monitor, clock, context);
+            TokenManager tokens = tokens(config, supervisor, clock, context);
             status.countTokenRefreshes(tokens::refreshes);
             metrics.countTokenRefreshes(tokens);
         }
@@ -201,15 +200,17 @@ public final class UplinkBundle extends RouteBuilder {
     }
 
     /** The token side of a custom authorizer: a provider, a manager refreshing it, the supervisor using it. */
-    private static TokenManager tokens(UplinkConfig config, ConnectionSupervisor supervisor,
-            ConnectionMonitor monitor, Clock clock, CamelContext context) throws Exception {
+    private TokenManager tokens(UplinkConfig config, ConnectionSupervisor supervisor, Clock clock,
+            CamelContext context) throws Exception {
         AuthSettings auth = config.auth();
         TokenProvider provider = auth.tokenCommand() != null ? TokenProvider.command(auth.tokenCommand(), clock)
                 : auth.tokenFile() != null ? TokenProvider.file(Path.of(auth.tokenFile()), clock)
                 : TokenProvider.url(URI.create(auth.tokenUrl()), clock);
         TokenManager tokens = new TokenManager(provider, new CustomAuthorizerLogin(auth.username(),
                 auth.authorizerName(), auth.tokenKeyName(), auth.tokenSignature()), auth.refreshThreshold(),
-                config.reconnect(), monitor, clock, supervisor::login);
+                config.reconnect(), clock,
+                context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-token"),
+                supervisor::login, supervisor);
         supervisor.useCredentials(new ConnectionSupervisor.Credentials() {
             @Override
             public void beforeConnect() {

@@ -2,68 +2,72 @@ package io.iotuplink.auth;
 
 import io.iotuplink.TokenRefreshException;
 import io.iotuplink.config.Backoff;
-import io.iotuplink.config.Durations;
-import io.iotuplink.connection.ConnectionMonitor;
-import io.iotuplink.connection.ConnectionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
 /**
- * Keeps a fresh token for the custom authorizer: fetches one before the first connect, refreshes it in the
- * background {@code uplink.token.refresh-threshold} before it expires (the connection stays up: AWS checks the
- * token at CONNECT only), and once more after the broker refuses the credentials. A failing provider puts the
- * state to {@code credential_refresh_failed} and is retried with the back-off policy.
+ * Keeps a fresh token for the custom authorizer: fetches one before a CONNECT when there is none or it has expired,
+ * refreshes it in the background {@code uplink.token.refresh-threshold} before it expires, and once more after the
+ * broker refuses the credentials. A failing background refresh is retried with the back-off policy and reported to
+ * {@link TokenEvents}; the connection state is not this class's to write.
  */
 public final class TokenManager {
 
     private static final Logger LOG = LoggerFactory.getLogger(TokenManager.class);
+    /** Never ask a failing provider more than once a second. */
+    static final Duration MIN_RETRY = Duration.ofSeconds(1);
 
     private final TokenProvider provider;
     private final CustomAuthorizerLogin login;
     private final Duration threshold;
     private final Backoff retry;
-    private final ConnectionMonitor monitor;
     private final Clock clock;
+    private final ScheduledExecutorService scheduler;
     private final BiConsumer<String, byte[]> credentials;
+    private final TokenEvents events;
     private final AtomicLong refreshes = new AtomicLong();
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "uplink-token");
-        t.setDaemon(true);
-        return t;
-    });
     private volatile Token token;
     private int failures;
-    private java.util.concurrent.ScheduledFuture<?> next;
+    private ScheduledFuture<?> next;
+    private boolean stopped;
 
     /**
+     * @param scheduler   runs the background refreshes; its owner shuts it down
      * @param credentials receives the MQTT user name and password to use from the next CONNECT on
+     * @param events      told about background refreshes that fail and the first one that works again
      */
     public TokenManager(TokenProvider provider, CustomAuthorizerLogin login, Duration threshold, Backoff retry,
-            ConnectionMonitor monitor, Clock clock, BiConsumer<String, byte[]> credentials) {
+            Clock clock, ScheduledExecutorService scheduler, BiConsumer<String, byte[]> credentials,
+            TokenEvents events) {
         this.provider = provider;
         this.login = login;
         this.threshold = threshold;
         this.retry = retry;
-        this.monitor = monitor;
         this.clock = clock;
+        this.scheduler = scheduler;
         this.credentials = credentials;
+        this.events = events;
     }
 
-    /** Before a CONNECT: makes sure a token that has not expired is in place, fetching one if needed. */
+    /**
+     * Before a CONNECT: makes sure a token that has not expired is in place, fetching one if needed. A provider
+     * failure is thrown to the caller, which retries the CONNECT; a token still valid is used even while
+     * background refreshes fail.
+     */
     public synchronized void ensureFresh() {
         Token current = token;
         if (current == null || !clock.instant().isBefore(current.expiresAt())) {
-            refresh();
+            use(provider.fresh());
         }
     }
 
@@ -76,56 +80,64 @@ public final class TokenManager {
         return refreshes.get();
     }
 
-    /** Fetches a token now and schedules the next refresh; a failure is thrown after it is recorded. */
-    public synchronized void refresh() {
+    /** Stops the background refreshes. */
+    public synchronized void stop() {
+        stopped = true;
+        if (next != null) {
+            next.cancel(false);
+        }
+    }
+
+    private synchronized void refreshInBackground() {
+        if (stopped) {
+            return;
+        }
         Token fresh;
         try {
             fresh = provider.fresh();
-        } catch (TokenRefreshException e) {
+        } catch (RuntimeException e) {
+            TokenRefreshException failure = e instanceof TokenRefreshException refresh ? refresh
+                    : new TokenRefreshException(provider.describe() + ": " + e, e);
             failures++;
-            Duration delay = retry.delay(failures, Duration.ofSeconds(1));
-            monitor.transition(ConnectionState.CREDENTIAL_REFRESH_FAILED, "token refresh failed; trying again in "
-                    + Durations.format(delay), e.getMessage());
-            schedule(delay);
-            throw e;
+            // the delay stops growing at the policy's last step: a provider may come back after any time
+            Duration retryIn = retry.delay(Math.min(failures, retry.maxAttempts()), MIN_RETRY);
+            schedule(retryIn);
+            events.refreshFailed(failure, retryIn);
+            return;
         }
+        use(fresh);
+    }
+
+    private void use(Token fresh) {
         boolean recovered = failures > 0;
         failures = 0;
         token = fresh;
         refreshes.incrementAndGet();
         credentials.accept(login.mqttUsername(fresh), fresh.accessToken().getBytes(StandardCharsets.UTF_8));
         LOG.info("Token refreshed from {}; it expires at {}", provider.describe(), fresh.expiresAt());
-        if (recovered) {
-            ConnectionState state = monitor.isConnected() ? ConnectionState.CONNECTED : ConnectionState.RECONNECTING;
-            monitor.transition(state, "token refresh works again", null);
-        }
-        Instant refreshAt = fresh.expiresAt().minus(threshold);
-        Duration until = Duration.between(clock.instant(), refreshAt);
+        Duration until = Duration.between(clock.instant(), fresh.expiresAt().minus(threshold));
         if (until.isNegative() || until.isZero()) {
             // a token shorter-lived than the threshold: refresh at half its life
             until = Duration.between(clock.instant(), fresh.expiresAt()).dividedBy(2);
         }
         schedule(until);
+        if (recovered) {
+            events.refreshRecovered();
+        }
     }
 
     private void schedule(Duration delay) {
-        if (scheduler.isShutdown()) {
+        if (stopped) {
             return;
         }
         if (next != null) {
             next.cancel(false);
         }
-        next = scheduler.schedule(() -> {
-            try {
-                refresh();
-            } catch (TokenRefreshException e) {
-                // recorded in refresh(), retried from there
-            }
-        }, Math.max(delay.toMillis(), 100), TimeUnit.MILLISECONDS);
-    }
-
-    /** Stops refreshing. */
-    public void stop() {
-        scheduler.shutdownNow();
+        try {
+            next = scheduler.schedule(this::refreshInBackground, Math.max(delay.toMillis(), 100),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("No background token refresh: the scheduler has stopped");
+        }
     }
 }

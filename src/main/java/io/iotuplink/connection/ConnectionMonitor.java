@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
-/** The one owner of the connection state: every transition is recorded in a bounded history and announced. */
+/**
+ * The connection state for readers (status, health, metrics): every transition is recorded in a bounded history and
+ * announced. Only the {@link ConnectionSupervisor}, which observes the client, writes it.
+ */
 public final class ConnectionMonitor {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionMonitor.class);
@@ -30,7 +33,7 @@ public final class ConnectionMonitor {
     }
 
     /** Moves to {@code next}, records it and tells the listeners; {@code error} is null unless it failed. */
-    public void transition(ConnectionState next, String message, String error) {
+    void transition(ConnectionState next, String message, String error) {
         ConnectionEvent event = new ConnectionEvent(clock.instant(), next, message, error);
         synchronized (history) {
             state = next;

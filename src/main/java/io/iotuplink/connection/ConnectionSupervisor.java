@@ -1,8 +1,13 @@
 package io.iotuplink.connection;
 
+import io.iotuplink.AuthenticationException;
+import io.iotuplink.TokenRefreshException;
 import io.iotuplink.UplinkException;
+import io.iotuplink.auth.TokenEvents;
 import io.iotuplink.config.Backoff;
 import io.iotuplink.config.Durations;
+import io.iotuplink.config.MqttSession;
+import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.mqtt.ReasonCodes;
 import io.iotuplink.mqtt.UplinkMqttClient;
 import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
@@ -17,6 +22,7 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,49 +30,73 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import javax.net.SocketFactory;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
- * Owns the MQTT connection: connects (the first time too) with exponential back-off and jitter, never more than
- * one CONNECT a second, reconnects when the broker drops the client, and on stop disconnects and closes the client
- * so no Paho thread outlives the bundle.
+ * Owns the MQTT connection and is the one writer of its {@link ConnectionMonitor}: connects (the first time too)
+ * with exponential back-off and jitter, never more than one CONNECT a second, reconnects when the broker drops the
+ * client, and on stop disconnects and closes the client so no Paho thread outlives the bundle. The state it writes
+ * follows the client: {@code connected} exactly while the client is connected (until stopping).
+ *
+ * <p>Lock order: the token manager calls {@link #login} and the {@link TokenEvents} methods while holding its own
+ * lock, so this class never calls the credentials while holding its lock.
  */
-public final class ConnectionSupervisor implements MqttCallback {
+public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionSupervisor.class);
     /** AWS IoT Core refuses more than one CONNECT per second per client id. */
     static final Duration MIN_CONNECT_SPACING = Duration.ofSeconds(1);
+    private static final long FORCED_DISCONNECT_MILLIS = 1_000;
 
-    private final UplinkMqttClient client;
-    private final MqttConnectionOptions options;
+    private final MqttConnection client;
+    private final MqttSession session;
     private final Backoff policy;
     private final ConnectionMonitor monitor;
     private final String endpoint;
     private final String caSetting;
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "uplink-connection");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService scheduler;
+    private final Clock clock;
+    private final List<MqttSubscription> subscriptions = new CopyOnWriteArrayList<>();
+    private final List<IMqttMessageListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
     private volatile boolean reconnectEnabled;
-    private volatile long lastAttemptNanos;
-    private int failedAttempts;
-    private ScheduledFuture<?> pending;
     private volatile Credentials credentials;
     /** MQTT 5's default when a CONNACK names no receive maximum. */
     private volatile int receiveMaximum = 65_535;
-    private final List<MqttSubscription> subscriptions = new CopyOnWriteArrayList<>();
-    private final List<IMqttMessageListener> listeners = new CopyOnWriteArrayList<>();
+    // guarded by this: what the next CONNECT sends, and where the retries stand
+    private SSLSocketFactory socketFactory;
+    private String username;
+    private byte[] password;
+    private long lastAttemptMillis = -1;
+    private int retries;
+    private int credentialRetries;
+    private int failedAttempts;
+    private boolean awaitingCredentials;
+    private ScheduledFuture<?> pending;
 
-    public ConnectionSupervisor(UplinkMqttClient client, MqttConnectionOptions options, Backoff policy,
+    public ConnectionSupervisor(UplinkMqttClient client, MqttSession session, SSLSocketFactory tls, Backoff policy,
             ConnectionMonitor monitor, String endpoint, String caSetting) {
+        this(new PahoConnection(client), session, tls, policy, monitor, endpoint, caSetting,
+                Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "uplink-connection");
+                    t.setDaemon(true);
+                    return t;
+                }), Clock.systemUTC());
+    }
+
+    /** @param scheduler runs every CONNECT, one at a time; the supervisor shuts it down on {@link #stop}. */
+    ConnectionSupervisor(MqttConnection client, MqttSession session, SSLSocketFactory tls, Backoff policy,
+            ConnectionMonitor monitor, String endpoint, String caSetting, ScheduledExecutorService scheduler,
+            Clock clock) {
         this.client = client;
-        this.options = options;
+        this.session = session;
+        this.socketFactory = tls;
         this.policy = policy;
         this.monitor = monitor;
         this.endpoint = endpoint;
         this.caSetting = caSetting;
+        this.scheduler = scheduler;
+        this.clock = clock;
         this.reconnectEnabled = policy.enabled();
         client.setCallback(this);
     }
@@ -83,14 +113,19 @@ public final class ConnectionSupervisor implements MqttCallback {
     /** Starts connecting in the background; publishes made before the connection is up are retried. */
     public synchronized void start() {
         stopping = false;
-        monitor.transition(ConnectionState.CONNECTING, "connecting to " + endpoint + " as " + client.getClientId(),
+        monitor.transition(ConnectionState.CONNECTING, "connecting to " + endpoint + " as " + client.clientId(),
                 null);
         schedule(Duration.ZERO);
     }
 
+    /** Whether the client is connected now: the truth that gates publishing (the monitor reports it). */
+    public boolean isConnected() {
+        return client.isConnected();
+    }
+
     /** Token credentials that must be fresh before each CONNECT (the custom authorizer), or none. */
     public interface Credentials {
-        /** Makes sure the user name and password in the CONNECT options are fresh; may throw. */
+        /** Makes sure {@link #login} has the user name and password to send; throws when it cannot. */
         void beforeConnect();
 
         /** The broker refused them: the next CONNECT must use new ones. */
@@ -101,15 +136,15 @@ public final class ConnectionSupervisor implements MqttCallback {
         this.credentials = credentials;
     }
 
-    /** The user name and password of the next CONNECT. */
+    /** The user name and password of the next CONNECT; a CONNECT under way keeps what it started with. */
     public synchronized void login(String username, byte[] password) {
-        options.setUserName(username);
-        options.setPassword(password);
+        this.username = username;
+        this.password = password == null ? null : password.clone();
     }
 
     /** The socket factory (a renewed certificate) the next CONNECT uses; the current connection is left alone. */
-    public synchronized void useSocketFactory(SocketFactory factory) {
-        options.setSocketFactory(factory);
+    public synchronized void useSocketFactory(SSLSocketFactory factory) {
+        this.socketFactory = factory;
     }
 
     /** Drops the connection and connects again at once (with the freshest certificate). */
@@ -118,11 +153,8 @@ public final class ConnectionSupervisor implements MqttCallback {
             if (stopping) {
                 return;
             }
-            if (pending != null) {
-                pending.cancel(false);
-            }
+            cancelPending();
         }
-        monitor.transition(ConnectionState.RECONNECTING, "reconnect requested", null);
         scheduler.execute(() -> {
             try {
                 if (client.isConnected()) {
@@ -132,18 +164,22 @@ public final class ConnectionSupervisor implements MqttCallback {
                 forceDisconnect();
             }
             synchronized (this) {
-                failedAttempts = 0;
+                if (stopping) {
+                    return;
+                }
+                retries = 0;
+                monitor.transition(observed(ConnectionState.RECONNECTING), "reconnect requested", null);
+                schedule(Duration.ZERO);
             }
-            schedule(Duration.ZERO);
         });
     }
 
     /** Switches reconnection off or on while running; switching it on reconnects at once if disconnected. */
     public synchronized void reconnectEnabled(boolean enabled) {
         reconnectEnabled = enabled;
-        monitor.transition(monitor.state(), "reconnection switched " + (enabled ? "on" : "off"), null);
+        monitor.transition(observed(monitor.state()), "reconnection switched " + (enabled ? "on" : "off"), null);
         if (enabled && !client.isConnected() && !stopping && (pending == null || pending.isDone())) {
-            failedAttempts = 0;
+            retries = 0;
             schedule(Duration.ZERO);
         }
     }
@@ -161,9 +197,7 @@ public final class ConnectionSupervisor implements MqttCallback {
     public void stop(Duration timeout) {
         synchronized (this) {
             stopping = true;
-            if (pending != null) {
-                pending.cancel(false);
-            }
+            cancelPending();
         }
         scheduler.shutdown();
         try {
@@ -182,18 +216,66 @@ public final class ConnectionSupervisor implements MqttCallback {
             forceDisconnect();
         }
         try {
-            client.close(true);
+            client.close();
         } catch (MqttException e) {
             LOG.debug("Closing the MQTT client: {}", e.toString());
         }
         monitor.transition(ConnectionState.DISCONNECTED, "disconnected from " + endpoint, error);
     }
 
+    /** A background refresh failed: a connection that is up stays up, since AWS checks the token at CONNECT only. */
+    @Override
+    public synchronized void refreshFailed(TokenRefreshException failure, Duration retryIn) {
+        if (stopping) {
+            return;
+        }
+        if (client.isConnected()) {
+            monitor.transition(ConnectionState.CONNECTED, "token refresh failed; the connection stays up (AWS"
+                    + " checks the token at CONNECT only); retrying in " + Durations.format(retryIn),
+                    failure.getMessage());
+        } else {
+            monitor.transition(observed(monitor.state()), "token refresh failed; retrying in "
+                    + Durations.format(retryIn) + " (a CONNECT waits for a working provider)", failure.getMessage());
+        }
+    }
+
+    /** A refresh works again: a CONNECT waiting for it goes now; a connection that is up is not touched. */
+    @Override
+    public synchronized void refreshRecovered() {
+        if (stopping) {
+            return;
+        }
+        if (client.isConnected()) {
+            monitor.transition(ConnectionState.CONNECTED, "token refresh works again", null);
+        } else if (awaitingCredentials) {
+            awaitingCredentials = false;
+            monitor.transition(ConnectionState.RECONNECTING, "token refresh works again; connecting", null);
+            cancelPending();
+            schedule(Duration.ZERO);
+        } else {
+            LOG.info("Token refresh works again; the next CONNECT uses the new token");
+        }
+    }
+
     private void forceDisconnect() {
         try {
-            client.disconnectForcibly(0, 1_000, false);
+            client.disconnectForcibly(FORCED_DISCONNECT_MILLIS);
         } catch (MqttException e) {
             LOG.debug("Forced disconnect: {}", e.toString());
+        }
+    }
+
+    /** {@code connected} while the client is, else {@code otherwise} (never {@code connected}). */
+    private ConnectionState observed(ConnectionState otherwise) {
+        if (client.isConnected() && !stopping) {
+            return ConnectionState.CONNECTED;
+        }
+        return otherwise == ConnectionState.CONNECTED ? ConnectionState.RECONNECTING : otherwise;
+    }
+
+    private synchronized void cancelPending() {
+        if (pending != null) {
+            pending.cancel(false);
         }
     }
 
@@ -201,50 +283,88 @@ public final class ConnectionSupervisor implements MqttCallback {
         if (stopping) {
             return;
         }
-        long sinceLast = System.nanoTime() - lastAttemptNanos;
-        long floor = lastAttemptNanos == 0 ? 0 : Math.max(0, MIN_CONNECT_SPACING.toNanos() - sinceLast);
-        long nanos = Math.max(delay.toNanos(), floor);
-        pending = scheduler.schedule(this::attempt, nanos, TimeUnit.NANOSECONDS);
+        long sinceLast = clock.millis() - lastAttemptMillis;
+        long floor = lastAttemptMillis < 0 ? 0 : Math.max(0, MIN_CONNECT_SPACING.toMillis() - sinceLast);
+        pending = scheduler.schedule(this::attempt, Math.max(delay.toMillis(), floor), TimeUnit.MILLISECONDS);
+    }
+
+    /** Counts one more retry and returns its delay. */
+    private synchronized Duration nextRetry() {
+        retries++;
+        return policy.delay(Math.min(retries, policy.maxAttempts()), MIN_CONNECT_SPACING);
     }
 
     private void attempt() {
-        if (stopping || client.isConnected()) {
-            return;
+        Credentials login;
+        synchronized (this) {
+            if (stopping || client.isConnected()) {
+                return;
+            }
+            awaitingCredentials = false;
+            lastAttemptMillis = clock.millis();
+            login = credentials;
         }
-        lastAttemptNanos = System.nanoTime();
-        Credentials login = credentials;
         if (login != null) {
             try {
                 login.beforeConnect();
-            } catch (UplinkException e) {
-                // the credentials' owner has recorded the failure; try again after the back-off
-                synchronized (this) {
-                    failedAttempts++;
-                    schedule(policy.delay(Math.min(failedAttempts, policy.maxAttempts()), MIN_CONNECT_SPACING));
-                }
+            } catch (RuntimeException e) {
+                credentialsFailed(e);
                 return;
             }
         }
         try {
-            IMqttToken connack = client.connectWithResult(options);
-            Integer granted = connack.getResponseProperties() == null ? null
-                    : connack.getResponseProperties().getReceiveMaximum();
+            MqttProperties connack = client.connect(connectOptions());
+            Integer granted = connack == null ? null : connack.getReceiveMaximum();
             receiveMaximum = granted == null || granted <= 0 ? 65_535 : granted;
             subscribeAll();
-            synchronized (this) {
-                failedAttempts = 0;
-            }
-            monitor.reconnectAttempts(0);
-            monitor.countAttempt(true);
-            monitor.transition(ConnectionState.CONNECTED, "connected to " + endpoint + " as " + client.getClientId(),
-                    null);
+            connected();
         } catch (MqttException | RuntimeException e) {
             monitor.countAttempt(false);
-            UplinkException failure = ConnectFailure.classify(e, endpoint, client.getClientId(), caSetting);
-            if (login != null && failure instanceof io.iotuplink.AuthenticationException) {
+            UplinkException failure = ConnectFailure.classify(e, endpoint, client.clientId(), caSetting);
+            if (login != null && failure instanceof AuthenticationException) {
                 login.rejected();
             }
             failed(failure);
+        }
+    }
+
+    /** A fresh copy for each CONNECT: one being sent is never changed under Paho. */
+    private synchronized MqttConnectionOptions connectOptions() {
+        MqttConnectionOptions options = MqttOptions.connect(session, socketFactory);
+        if (username != null) {
+            options.setUserName(username);
+        }
+        if (password != null) {
+            options.setPassword(password.clone());
+        }
+        return options;
+    }
+
+    /** No CONNECT without a token: wait for the provider with the back-off, without giving up. */
+    private synchronized void credentialsFailed(RuntimeException e) {
+        if (stopping) {
+            return;
+        }
+        // counted apart from the CONNECT retries: waiting for a provider never gives up
+        credentialRetries = Math.min(credentialRetries + 1, policy.maxAttempts());
+        Duration delay = policy.delay(credentialRetries, MIN_CONNECT_SPACING);
+        awaitingCredentials = true;
+        monitor.transition(ConnectionState.CREDENTIAL_REFRESH_FAILED, "no token for the CONNECT; trying again in "
+                + Durations.format(delay) + " (or as soon as the token provider works again)",
+                e.getMessage());
+        schedule(delay);
+    }
+
+    private synchronized void connected() {
+        monitor.countAttempt(true);
+        retries = 0;
+        credentialRetries = 0;
+        failedAttempts = 0;
+        monitor.reconnectAttempts(0);
+        // a connection lost already is disconnected()'s to report: it has run or is about to
+        if (!stopping && client.isConnected()) {
+            monitor.transition(ConnectionState.CONNECTED, "connected to " + endpoint + " as " + client.clientId(),
+                    null);
         }
     }
 
@@ -253,9 +373,8 @@ public final class ConnectionSupervisor implements MqttCallback {
             return;
         }
         try {
-            IMqttToken token = client.subscribe(subscriptions.toArray(new MqttSubscription[0]),
+            int[] codes = client.subscribe(subscriptions.toArray(new MqttSubscription[0]),
                     listeners.toArray(new IMqttMessageListener[0]));
-            int[] codes = token.getReasonCodes();
             for (int i = 0; codes != null && i < codes.length && i < subscriptions.size(); i++) {
                 if (codes[i] >= 0x80) {
                     LOG.warn("The broker refused the subscription to {}: SUBACK {} (does the policy allow"
@@ -278,22 +397,23 @@ public final class ConnectionSupervisor implements MqttCallback {
             monitor.transition(ConnectionState.CONNECTION_FAILED, "reconnection is switched off", failure.getMessage());
             return;
         }
-        if (failedAttempts > policy.maxAttempts()) {
+        if (retries >= policy.maxAttempts()) {
             Duration coolDown = policy.maxDelay();
             monitor.transition(ConnectionState.CONNECTION_FAILED, "gave up after " + policy.maxAttempts()
                     + " retries; starting over in " + Durations.format(coolDown), failure.getMessage());
+            retries = 0;
             failedAttempts = 0;
             schedule(coolDown);
             return;
         }
-        Duration delay = policy.delay(failedAttempts, MIN_CONNECT_SPACING);
-        monitor.transition(ConnectionState.RECONNECTING, "attempt " + failedAttempts + " of " + policy.maxAttempts()
+        Duration delay = nextRetry();
+        monitor.transition(ConnectionState.RECONNECTING, "attempt " + retries + " of " + policy.maxAttempts()
                 + " in " + Durations.format(delay), failure.getMessage());
         schedule(delay);
     }
 
     @Override
-    public void disconnected(MqttDisconnectResponse response) {
+    public synchronized void disconnected(MqttDisconnectResponse response) {
         if (stopping) {
             return;
         }
@@ -302,10 +422,13 @@ public final class ConnectionSupervisor implements MqttCallback {
                 : "DISCONNECT " + ReasonCodes.describe(response.getReturnCode())
                         + (response.getReasonString() == null ? "" : " (" + response.getReasonString() + ")");
         if (reconnectEnabled) {
-            monitor.transition(ConnectionState.RECONNECTING, "connection to " + endpoint + " lost", reason);
-            schedule(policy.delay(1, MIN_CONNECT_SPACING));
+            Duration delay = nextRetry();
+            monitor.transition(observed(ConnectionState.RECONNECTING), "connection to " + endpoint
+                    + " lost; reconnecting in " + Durations.format(delay), reason);
+            cancelPending();
+            schedule(delay);
         } else {
-            monitor.transition(ConnectionState.DISCONNECTED, "connection to " + endpoint
+            monitor.transition(observed(ConnectionState.DISCONNECTED), "connection to " + endpoint
                     + " lost; reconnection is switched off", reason);
         }
     }

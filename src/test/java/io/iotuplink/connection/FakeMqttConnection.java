@@ -1,0 +1,106 @@
+package io.iotuplink.connection;
+
+import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+import java.net.ConnectException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** An MQTT client without a network: CONNECTs succeed or fail as the test says, and it drops when told to. */
+final class FakeMqttConnection implements MqttConnection {
+
+    /** The options of every CONNECT, in order. */
+    final List<MqttConnectionOptions> connects = new ArrayList<>();
+    private final Deque<MqttException> failures = new ArrayDeque<>();
+    private Consumer<MqttConnectionOptions> duringConnect = options -> { };
+    private Runnable duringSubscribe = () -> { };
+    private MqttCallback callback;
+    private boolean connected;
+    private boolean closed;
+
+    /** The next {@code count} CONNECTs find nothing listening. */
+    void refuseNextConnects(int count) {
+        for (int i = 0; i < count; i++) {
+            failures.add(new MqttException(MqttClientException.REASON_CODE_SERVER_CONNECT_ERROR,
+                    new ConnectException("Connection refused")));
+        }
+    }
+
+    /** Runs while a CONNECT is on the wire, before it returns. */
+    void duringConnect(Consumer<MqttConnectionOptions> action) {
+        this.duringConnect = action;
+    }
+
+    /** Runs while a SUBSCRIBE is on the wire, after the CONNECT succeeded. */
+    void duringSubscribe(Runnable action) {
+        this.duringSubscribe = action;
+    }
+
+    /** The broker goes away: the client is disconnected, then Paho's callback runs. */
+    void drop() {
+        connected = false;
+        callback.disconnected(new MqttDisconnectResponse(new MqttException(MqttClientException.REASON_CODE_CONNECTION_LOST)));
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    @Override
+    public String clientId() {
+        return "fake-device";
+    }
+
+    @Override
+    public void setCallback(MqttCallback callback) {
+        this.callback = callback;
+    }
+
+    @Override
+    public MqttProperties connect(MqttConnectionOptions options) throws MqttException {
+        connects.add(options);
+        duringConnect.accept(options);
+        MqttException failure = failures.poll();
+        if (failure != null) {
+            throw failure;
+        }
+        connected = true;
+        return new MqttProperties();
+    }
+
+    @Override
+    public boolean isConnected() {
+        return connected;
+    }
+
+    @Override
+    public int[] subscribe(MqttSubscription[] subscriptions, IMqttMessageListener[] listeners) {
+        duringSubscribe.run();
+        return new int[subscriptions.length];
+    }
+
+    @Override
+    public void disconnect(long timeoutMillis) {
+        connected = false;
+    }
+
+    @Override
+    public void disconnectForcibly(long timeoutMillis) {
+        connected = false;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}
