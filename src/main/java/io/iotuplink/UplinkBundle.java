@@ -168,7 +168,7 @@ public final class UplinkBundle extends RouteBuilder {
 
         // outbox:uplink, which routes/publish.camel.yaml consumes: it hands out readings while the client is connected
         OutboxComponent outboxComponent = new OutboxComponent(outbox, new BatchEnvelope(mapper, config.deviceId(),
-                clock), client::isConnected, supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
+                clock), supervisor::isConnected, supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
         context.addComponent("outbox", outboxComponent);
         metrics.inFlight(outboxComponent);
         bindToRegistry("uplinkPublishRetry", new PublishRetryPolicy(config.publishRetry()));
