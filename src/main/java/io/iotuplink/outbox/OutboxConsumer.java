@@ -4,7 +4,9 @@ import io.iotuplink.mqtt.MqttPublishProperties;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
+import org.apache.camel.ShutdownRunningTask;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
+import org.apache.camel.spi.ShutdownAware;
 import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +28,7 @@ import java.util.function.BooleanSupplier;
  * producer waits for the broker's answer. A reading leaves the outbox when its exchange completes; a failed
  * exchange's readings are handed out again, before anything newer.
  */
-public class OutboxConsumer extends DefaultConsumer {
+public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboxConsumer.class);
     private static final int READ_AHEAD = 200;
@@ -106,6 +108,23 @@ public class OutboxConsumer extends DefaultConsumer {
         super.doStop();
     }
 
+    /** Camel's shutdown begins: nothing more is handed out; what is out settles while Camel waits for it. */
+    @Override
+    public void prepareShutdown(boolean suspendOnly, boolean forced) {
+        running = false;
+        wakeUp();
+    }
+
+    @Override
+    public boolean deferShutdown(ShutdownRunningTask shutdownRunningTask) {
+        return false;
+    }
+
+    @Override
+    public int getPendingExchangesSize() {
+        return 0; // what is still stored waits for the next start
+    }
+
     /** There is something new to hand out (it also looks every 100 ms). */
     void wakeUp() {
         synchronized (wake) {
@@ -122,7 +141,8 @@ public class OutboxConsumer extends DefaultConsumer {
                 }
                 long idle = dispatchNext();
                 if (idle > 0) {
-                    idle(idle);
+                    // not longer: what completed meanwhile is removed every loop
+                    idle(Math.min(idle, IDLE_MILLIS));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -150,14 +170,15 @@ public class OutboxConsumer extends DefaultConsumer {
 
     /** Hands out the next exchange; how long to wait before trying again when there was none to hand out. */
     private long dispatchNext() throws InterruptedException {
-        if (!ready.getAsBoolean()) {
-            return IDLE_MILLIS;
-        }
         if (!window.acquire(IDLE_MILLIS)) {
             return 0; // it waited already
         }
         boolean handedOut = false;
         try {
+            // asked once a place is free: the connection may have gone while the window was full
+            if (!ready.getAsBoolean() || !running) {
+                return IDLE_MILLIS;
+            }
             takeBackReturned();
             if (ahead.isEmpty()) {
                 readAhead();

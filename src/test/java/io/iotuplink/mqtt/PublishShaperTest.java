@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,5 +75,43 @@ class PublishShaperTest {
         stream(unlimited, 100, new Random(4), 1);
         assertTrue(now - before < 100 * 3_000_000L, "never waits");
         assertEquals(0, unlimited.waitFor(1_000_000));
+    }
+
+    @Test
+    void publishersOnManyThreadsTogetherGetNoMoreThanTheRate() throws Exception {
+        // time stands still: whoever would have to wait gives up instead, so what got through is what one second holds
+        PublishShaper shaper = new PublishShaper(20, 0, () -> 0L, nanos -> {
+            throw new InterruptedException("would wait " + nanos + " ns");
+        });
+        AtomicInteger through = new AtomicInteger();
+        AtomicInteger waited = new AtomicInteger();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            Thread thread = new Thread(() -> {
+                try {
+                    start.await();
+                    for (int i = 0; i < 5; i++) {
+                        try {
+                            shaper.acquire(1);
+                            through.incrementAndGet();
+                        } catch (InterruptedException e) {
+                            waited.incrementAndGet();
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        start.countDown();
+        for (Thread thread : threads) {
+            thread.join(10_000);
+        }
+
+        assertEquals(20, through.get(), "the check and the record are one step");
+        assertEquals(20, waited.get());
     }
 }

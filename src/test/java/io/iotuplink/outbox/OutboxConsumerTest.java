@@ -1,0 +1,199 @@
+package io.iotuplink.outbox;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iotuplink.envelope.EnvelopeWriter;
+import io.iotuplink.envelope.PreparedReading;
+import io.iotuplink.envelope.ReadingFactory;
+import io.iotuplink.envelope.ReadingIntake;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The {@code outbox:} consumer against a fake client behind a real {@code paho-mqtt5:} endpoint: the window, the
+ * removal of what completed, and a failed exchange's readings kept and handed out again, oldest first.
+ */
+class OutboxConsumerTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private final ReadingIntake intake = new ReadingIntake(MAPPER, new ReadingFactory(MAPPER, Clock.systemUTC()),
+            new EnvelopeWriter(MAPPER, "fake-device"), "fake/telemetry", "fake/events");
+    private final AtomicBoolean ready = new AtomicBoolean(true);
+    private final AtomicInteger receiveMaximum = new AtomicInteger(65_535);
+    private final Queue<String> outcomes = new ConcurrentLinkedQueue<>();
+    private OutboxStore store;
+    private DefaultCamelContext context;
+    private FakeMqttClient client;
+
+    private void start(String options) throws Exception {
+        store = OutboxStore.open(dir.resolve("outbox.db"), 10_000, 1 << 24, WhenFull.REJECT);
+        client = new FakeMqttClient();
+        context = new DefaultCamelContext();
+        context.getShutdownStrategy().setTimeout(5);
+        context.getRegistry().bind("fakeClient", client);
+        context.addComponent("outbox", new OutboxComponent(store, new BatchEnvelope(MAPPER, "fake-device",
+                Clock.systemUTC()), ready::get, receiveMaximum::get, new OutboxListener() {
+                    @Override
+                    public void completed(Exchange exchange, int readings) {
+                        outcomes.add("completed " + exchange.getMessage().getHeader(OutboxConstants.MESSAGE_ID));
+                    }
+
+                    @Override
+                    public void kept(Exchange exchange, int readings, Exception cause) {
+                        outcomes.add("kept " + exchange.getMessage().getHeader(OutboxConstants.MESSAGE_ID));
+                    }
+                }));
+        context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("outbox:test?" + options).routeId("publish")
+                        .errorHandler(noErrorHandler())
+                        .to("paho-mqtt5:fake/telemetry?client=#fakeClient&qos=1");
+            }
+        });
+        context.start();
+    }
+
+    @AfterEach
+    void stop() {
+        ready.set(false);
+        if (client != null) {
+            client.failAll();
+        }
+        if (context != null) {
+            context.stop();
+        }
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private List<String> append(int count) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            PreparedReading reading = intake.telemetry(Map.of("seq", i));
+            store.append(List.of(reading));
+            ids.add(reading.reading().messageId());
+        }
+        return ids;
+    }
+
+    @Test
+    void handsOutOldestFirstAndNeverMoreThanMaxInflightAtOnce() throws Exception {
+        start("maxInflight=3");
+        List<String> ids = append(5);
+
+        List<FakeMqttClient.Publish> out = List.of(client.next(), client.next(), client.next());
+
+        assertEquals(ids.subList(0, 3), out.stream().map(FakeMqttClient.Publish::messageId).sorted(
+                (a, b) -> ids.indexOf(a) - ids.indexOf(b)).toList(), "the three oldest");
+        assertNull(client.poll(300), "a fourth waits for a free place in the window");
+        out.get(0).acknowledge();
+        FakeMqttClient.Publish fourth = client.next();
+        assertEquals(ids.get(3), fourth.messageId(), "then the next oldest");
+        assertEquals(1, fourth.message().getQos());
+        assertEquals("fake/telemetry", fourth.topic());
+    }
+
+    @Test
+    void theWindowNeverExceedsTheReceiveMaximum() throws Exception {
+        receiveMaximum.set(2);
+        start("maxInflight=100");
+        append(4);
+
+        client.next();
+        client.next();
+
+        assertNull(client.poll(300), "the broker takes 2 at once");
+    }
+
+    @Test
+    void aReadingLeavesTheOutboxWhenItsExchangeCompletes() throws Exception {
+        start("maxInflight=10");
+        List<String> ids = append(2);
+
+        FakeMqttClient.Publish first = client.next();
+        FakeMqttClient.Publish second = client.next();
+        assertEquals(2, store.depth(), "nothing leaves before its exchange completes");
+        first.acknowledge();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 1);
+        assertEquals(second.messageId(), store.after(0, 10).get(0).messageId(),
+                "the one still awaiting its PUBACK stays");
+        assertTrue(ids.contains(second.messageId()));
+        assertTrue(outcomes.contains("completed " + first.messageId()));
+    }
+
+    @Test
+    void aFailedExchangeKeepsItsReadingsAndHandsThemOutAgainBeforeNewerOnes() throws Exception {
+        start("maxInflight=1");
+        List<String> ids = append(3);
+
+        FakeMqttClient.Publish first = client.next();
+        first.fail(new MqttException(MqttClientException.REASON_CODE_CLIENT_NOT_CONNECTED));
+        FakeMqttClient.Publish again = client.next();
+
+        assertEquals(ids.get(0), again.messageId(), "the same reading, with its message_id, before the newer ones");
+        assertEquals(3, store.depth(), "kept in the outbox");
+        assertTrue(outcomes.contains("kept " + ids.get(0)));
+        again.acknowledge();
+        assertEquals(ids.get(1), client.next().messageId());
+    }
+
+    @Test
+    void nothingIsHandedOutWhileTheConnectionIsDown() throws Exception {
+        ready.set(false);
+        start("maxInflight=10");
+        List<String> ids = append(1);
+
+        assertNull(client.poll(300), "nothing to publish to");
+        ready.set(true);
+
+        assertEquals(ids.get(0), client.next().messageId());
+    }
+
+    @Test
+    void telemetryGoesOutInBatchesWithTheirSizeAndEachReadingsMessageId() throws Exception {
+        start("maxInflight=10&batchMaxReadings=4&batchMaxDelay=10s");
+        List<String> ids = append(9);
+
+        FakeMqttClient.Publish batch = client.next();
+        String payload = new String(batch.message().getPayload(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertTrue(payload.contains("\"batch\":["), payload);
+        for (String id : ids.subList(0, 4)) {
+            assertTrue(payload.contains(id), "reading " + id + " in the first batch: " + payload);
+        }
+        assertTrue(batch.message().getProperties().getUserProperties().stream()
+                .anyMatch(p -> p.getKey().equals("batch_size") && p.getValue().equals("4")));
+        client.next();
+        assertNull(client.poll(300), "the ninth waits for its batch to fill, up to batchMaxDelay");
+        batch.acknowledge();
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 5);
+    }
+}
