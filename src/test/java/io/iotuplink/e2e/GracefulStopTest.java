@@ -53,7 +53,11 @@ class GracefulStopTest {
 
                 assertEquals(202, response.get(30, TimeUnit.SECONDS).statusCode());
                 String id = RunningBundle.json(response.get().body()).get("message_ids").get(0).asText();
-                assertEquals(id, broker.awaitOne("bombercat/telemetry").userProperties().get("message_id"));
+                try {
+                    assertEquals(id, broker.awaitOne("bombercat/telemetry").userProperties().get("message_id"));
+                } catch (AssertionError e) {
+                    throw new AssertionError(e.getMessage() + "\nthe bundle said:\n" + bundle.output(), e);
+                }
                 assertEquals(0, bundle.waitForExit(Duration.ofSeconds(60)), bundle.output());
                 String output = bundle.output();
                 assertTrue(output.indexOf("MQTT disconnecting") < output.indexOf("MQTT disconnected"), output);

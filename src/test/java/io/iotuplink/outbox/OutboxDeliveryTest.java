@@ -41,6 +41,8 @@ class OutboxDeliveryTest {
         Map<String, String> properties = RunningBundle.properties(first,
                 first.device("bombercat-outage", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
         properties.put("uplink.reconnect.max-delay", "2s");
+        // one publish at a time: the order on the wire is the outbox's (with more, a window's worth race each other)
+        properties.put("uplink.max-inflight", "1");
         List<String> accepted = new ArrayList<>();
         List<ReceivedPublish> received = new ArrayList<>();
         try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
