@@ -188,6 +188,7 @@ public final class UplinkBundle extends RouteBuilder {
         announceConnectionEvents(context, monitor);
         HealthCheckRegistry.get(context).register(new MqttConnectionHealthCheck(monitor));
         try {
+            RoutesDirectory.loadPublishRoute(context, config.publishRoute());
             RoutesDirectory.load(context, config.routesDir());
         } catch (ConfigurationException e) {
             failOnProblems(e.problems());

@@ -5,6 +5,7 @@ import io.iotuplink.ConfigurationException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +19,9 @@ import java.util.function.Function;
  * environment variable) before failing, so a user fixes them all in one go.
  */
 public final class ConfigReader {
+
+    /** The publish route the jar ships: the project's {@code routes/publish.camel.yaml}, apart from the input routes. */
+    public static final String BUILT_IN_PUBLISH_ROUTE = "classpath:publish/publish.camel.yaml";
 
     /** Port of the embedded broker in {@code --local} mode. */
     public static final String LOCAL_PORT = "uplink.local.port";
@@ -108,6 +112,7 @@ public final class ConfigReader {
                 duration("uplink.keepalive-interval", "25s", Duration.ZERO, Duration.ofDays(1), null),
                 session, dataDir, Path.of(text("uplink.inbox").orElse("./inbox")),
                 Path.of(text("uplink.routes-dir").orElse("./routes.d")),
+                publishRoute(),
                 text("uplink.serial.port").orElse(""),
                 integer("uplink.serial.baud", 115200, 50, 4_000_000),
                 duration("uplink.sample-interval", local ? "10s" : "0", Duration.ZERO, Duration.ofDays(1), null),
@@ -125,6 +130,22 @@ public final class ConfigReader {
                 integer("uplink.batch.max-readings", 1, 1, 10_000),
                 duration("uplink.batch.max-delay", "1s", Duration.ZERO, Duration.ofMinutes(10), null),
                 integer("uplink.max-inflight", 100, 1, 65_535));
+    }
+
+    /** The publish route's YAML file: the built-in one, or a user's copy that must exist. */
+    private String publishRoute() {
+        String location = text("uplink.publish-route").orElse(BUILT_IN_PUBLISH_ROUTE);
+        if (!location.startsWith("classpath:")) {
+            Path file = Path.of(location.startsWith("file:") ? location.substring("file:".length()) : location);
+            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+                problems.add(envName("uplink.publish-route") + "=" + location + ": "
+                        + (Files.exists(file) ? "not a readable file" : "file not found")
+                        + " (copy routes/publish.camel.yaml from the project and edit it, or unset it for the"
+                        + " built-in route)");
+            }
+            return "file:" + file.toAbsolutePath();
+        }
+        return location;
     }
 
     private String[] endpoint(int defaultPort) {

@@ -19,6 +19,7 @@ public record UplinkConfig(
         Path dataDir,
         Path inbox,
         Path routesDir,
+        String publishRoute,
         String serialPort,
         int serialBaud,
         Duration sampleInterval,

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 
 /**
  * Loads every {@code *.camel.yaml} in {@code uplink.routes-dir} beside the built-in routes, so a user extends the
- * bundle without rebuilding it. A directory that does not exist is simply empty.
+ * bundle without rebuilding it (a directory that does not exist is simply empty), and the publish route.
  */
 public final class RoutesDirectory {
 
@@ -38,17 +38,33 @@ public final class RoutesDirectory {
                     + ": cannot list the directory (" + e.getMessage() + ")");
         }
         for (Path file : files) {
-            Resource resource = ResourceHelper.resolveResource(context, "file:" + file.toAbsolutePath());
-            try {
-                PluginHelper.getRoutesLoader(context).loadRoutes(resource);
-            } catch (Exception e) {
-                throw new ConfigurationException(ConfigReader.envName("uplink.routes-dir") + "=" + dir + ": "
-                        + file.getFileName() + " is not a valid Camel YAML route file (" + rootMessage(e) + ")");
-            }
+            load(context, "file:" + file.toAbsolutePath(), ConfigReader.envName("uplink.routes-dir") + "=" + dir
+                    + ": " + file.getFileName());
         }
         if (!files.isEmpty()) {
             LOG.info("Loaded {} route file(s) from {}: {}", files.size(), dir,
                     files.stream().map(f -> f.getFileName().toString()).toList());
+        }
+    }
+
+    /**
+     * Loads the publish route: the built-in {@code routes/publish.camel.yaml}, or the user's copy named by
+     * {@code uplink.publish-route}.
+     */
+    public static void loadPublishRoute(CamelContext context, String location) {
+        load(context, location, ConfigReader.envName("uplink.publish-route") + "=" + location);
+        if (!ConfigReader.BUILT_IN_PUBLISH_ROUTE.equals(location)) {
+            LOG.info("The publish route comes from {}", location);
+        }
+    }
+
+    private static void load(CamelContext context, String location, String what) {
+        Resource resource = ResourceHelper.resolveResource(context, location);
+        try {
+            PluginHelper.getRoutesLoader(context).loadRoutes(resource);
+        } catch (Exception e) {
+            throw new ConfigurationException(what + " is not a valid Camel YAML route file (" + rootMessage(e)
+                    + ")");
         }
     }
 

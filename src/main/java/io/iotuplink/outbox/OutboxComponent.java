@@ -51,12 +51,12 @@ public class OutboxComponent extends DefaultComponent {
 
     /** Exchanges the running consumers have handed out and not settled yet. */
     public int inFlight() {
-        return consumers.stream().mapToInt(c -> c.window().inFlight()).sum();
+        return consumers.stream().mapToInt(OutboxConsumer::inFlight).sum();
     }
 
     /** The most exchanges a consumer had out at once since it started. */
     public int peakInFlight() {
-        return consumers.stream().mapToInt(c -> c.window().peak()).max().orElse(0);
+        return consumers.stream().mapToInt(OutboxConsumer::peakInFlight).max().orElse(0);
     }
 
     void started(OutboxConsumer consumer) {

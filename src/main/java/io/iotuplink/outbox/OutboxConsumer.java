@@ -18,15 +18,19 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 
 /**
  * Hands out what the outbox holds, oldest first, one exchange per reading (or per batch of telemetry readings),
- * while the connection is up, up to the {@link InflightWindow}'s worth at once: a thread of its own
- * ({@code uplink-outbox}) reads and batches, a pool ({@code uplink-outbox-publish}) runs the route, whose
- * producer waits for the broker's answer. A reading leaves the outbox when its exchange completes; a failed
- * exchange's readings are handed out again, before anything newer.
+ * while the connection is up, at most {@code maxInflight} at once and never more than the broker's receive
+ * maximum. A pool of that many threads ({@code uplink-outbox}) each takes the next reading and runs the route,
+ * whose producer waits for the broker's answer, then takes the next: the thread that settles one exchange starts
+ * the next, so a publish costs no hand-over between threads. A reading leaves the outbox when its exchange
+ * completes; a failed exchange's readings are handed out again, before anything newer.
  */
 public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
 
@@ -38,27 +42,35 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private final OutboxStore store;
     private final OutboxListener listener;
     private final BatchEnvelope batches;
-    private final InflightWindow window;
     private final BooleanSupplier ready;
+    private final IntSupplier limit;
+    private final int threads;
     private final int batchMax;
     private final long batchDelayMillis;
     private final boolean gzip;
 
-    /** Read from the store, not handed out yet, oldest first (the dispatching thread's own). */
+    /** Guards what is handed out: the fields below, up to {@link #completed}. */
+    private final ReentrantLock handing = new ReentrantLock();
+    /** Something changed that may let a waiting thread hand out: new readings, a settled exchange, a stop. */
+    private final Condition changed = handing.newCondition();
+    /** Read from the store, not handed out yet, oldest first. */
     private final ArrayDeque<StoredReading> ahead = new ArrayDeque<>();
-    /** The newest reading read from the store (the dispatching thread's own). */
+    /** The newest reading read from the store. */
     private long newestRead;
     /** Readings whose exchange failed, to hand out again first. */
-    private final Queue<StoredReading> returned = new ConcurrentLinkedQueue<>();
+    private final List<StoredReading> returned = new ArrayList<>();
+    /** Exchanges handed out and not settled yet, and the most there were at once. */
+    private int out;
+    private int peak;
+    /** Whether a waiting thread already looks again every 100 ms (the connection, a batch's delay). */
+    private boolean polling;
+
     /** Readings whose exchange completed, to remove from the store. */
     private final Queue<StoredReading> completed = new ConcurrentLinkedQueue<>();
-    private final Object removing = new Object();
-    private long lastRemovalNanos;
-    private final Object wake = new Object();
-    private boolean woken;
+    private final ReentrantLock removing = new ReentrantLock();
+    private volatile long lastRemovalNanos;
     private volatile boolean running;
-    private ExecutorService dispatcher;
-    private ExecutorService workers;
+    private ExecutorService pool;
 
     public OutboxConsumer(OutboxEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -67,8 +79,8 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         this.listener = component.listener();
         this.batches = component.batches();
         this.ready = component.ready();
-        this.window = new InflightWindow(
-                () -> Math.min(endpoint.getMaxInflight(), component.receiveMaximum().getAsInt()));
+        this.threads = endpoint.getMaxInflight();
+        this.limit = () -> Math.max(1, Math.min(threads, component.receiveMaximum().getAsInt()));
         this.batchMax = endpoint.getBatchMaxReadings();
         this.batchDelayMillis = endpoint.batchDelay().toMillis();
         this.gzip = "gzip".equalsIgnoreCase(endpoint.getCompress());
@@ -79,46 +91,22 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         return (OutboxEndpoint) super.getEndpoint();
     }
 
-    /** The exchanges handed out and not settled yet. */
-    public InflightWindow window() {
-        return window;
-    }
-
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        var executors = getEndpoint().getCamelContext().getExecutorServiceManager();
-        workers = executors.newFixedThreadPool(this, "uplink-outbox-publish", getEndpoint().getMaxInflight());
-        dispatcher = executors.newSingleThreadExecutor(this, "uplink-outbox");
         running = true;
-        getEndpoint().getComponent().started(this);
-        dispatcher.execute(this::run);
-    }
-
-    @Override
-    protected void doStop() throws Exception {
-        running = false;
-        getEndpoint().getComponent().stopped(this);
-        wakeUp();
-        var executors = getEndpoint().getCamelContext().getExecutorServiceManager();
-        executors.shutdownGraceful(dispatcher);
-        // Camel stops a consumer before it waits for the route's exchanges, and stopping it stops the route's
-        // processors: the exchanges handed out (a PUBACK to come, a retry's back-off) settle first
-        var shutdown = getEndpoint().getCamelContext().getShutdownStrategy();
-        if (!window.awaitEmpty(shutdown.getTimeUnit().toMillis(shutdown.getTimeout()))) {
-            LOG.warn("{} publish(es) still await their PUBACK; their readings stay in the outbox and go out again"
-                    + " after the restart", window.inFlight());
+        pool = getEndpoint().getCamelContext().getExecutorServiceManager()
+                .newFixedThreadPool(this, "uplink-outbox", threads);
+        for (int i = 0; i < threads; i++) {
+            pool.execute(this::work);
         }
-        executors.shutdownGraceful(workers);
-        removeCompleted();
-        super.doStop();
+        getEndpoint().getComponent().started(this);
     }
 
     /** Camel's shutdown begins: nothing more is handed out; what is out settles while Camel waits for it. */
     @Override
     public void prepareShutdown(boolean suspendOnly, boolean forced) {
-        running = false;
-        wakeUp();
+        stopHandingOut();
     }
 
     @Override
@@ -131,79 +119,137 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         return 0; // what is still stored waits for the next start
     }
 
-    /** There is something new to hand out (it also looks every 100 ms). */
-    void wakeUp() {
-        synchronized (wake) {
-            woken = true;
-            wake.notifyAll();
+    @Override
+    protected void doStop() throws Exception {
+        stopHandingOut();
+        getEndpoint().getComponent().stopped(this);
+        // Camel stops a consumer before it waits for the route's exchanges, and stopping it stops the route's
+        // processors: the exchanges handed out (a PUBACK to come, a retry's back-off) settle first
+        var shutdown = getEndpoint().getCamelContext().getShutdownStrategy();
+        if (!awaitSettled(shutdown.getTimeUnit().toMillis(shutdown.getTimeout()))) {
+            LOG.warn("{} publish(es) still await their PUBACK; their readings stay in the outbox and go out again"
+                    + " after the restart", inFlight());
+        }
+        getEndpoint().getCamelContext().getExecutorServiceManager().shutdownGraceful(pool);
+        removeCompleted();
+        super.doStop();
+    }
+
+    private void stopHandingOut() {
+        running = false;
+        handing.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            handing.unlock();
         }
     }
 
-    private void run() {
+    /** There is something new to hand out. */
+    void wakeUp() {
+        handing.lock();
+        try {
+            changed.signal();
+        } finally {
+            handing.unlock();
+        }
+    }
+
+    /** Exchanges handed out and not settled yet. */
+    public int inFlight() {
+        handing.lock();
+        try {
+            return out;
+        } finally {
+            handing.unlock();
+        }
+    }
+
+    /** The most exchanges that were out at once since the start. */
+    public int peakInFlight() {
+        handing.lock();
+        try {
+            return peak;
+        } finally {
+            handing.unlock();
+        }
+    }
+
+    /** One thread of the pool: takes the next reading, runs the route for it, again. */
+    private void work() {
         while (running) {
             try {
+                Unit unit = next();
+                if (unit != null) {
+                    handOut(unit);
+                }
                 if (System.nanoTime() - lastRemovalNanos > REMOVAL_PERIOD_NANOS) {
                     removeCompleted();
-                }
-                long idle = dispatchNext();
-                if (idle > 0) {
-                    // not longer: what completed meanwhile is removed every loop
-                    idle(Math.min(idle, IDLE_MILLIS));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
                 LOG.warn("The outbox consumer tries again in a second: {}", e.toString());
-                try {
-                    idle(1_000);
-                } catch (InterruptedException stop) {
-                    Thread.currentThread().interrupt();
-                    return;
+                pause();
+            }
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The next exchange's readings, once the connection is up, the window has room and there is something to hand
+     * out; null when this thread should look after the removals first, or stop.
+     */
+    private Unit next() throws InterruptedException {
+        handing.lockInterruptibly();
+        try {
+            while (running) {
+                long wait = IDLE_MILLIS;
+                if (out < limit.getAsInt() && ready.getAsBoolean()) {
+                    takeBackReturned();
+                    if (ahead.isEmpty()) {
+                        readAhead();
+                    }
+                    if (!ahead.isEmpty()) {
+                        Unit unit = nextUnit();
+                        if (unit != null) {
+                            out++;
+                            peak = Math.max(peak, out);
+                            if (!ahead.isEmpty()) {
+                                changed.signal(); // a waiting thread may take the next one
+                            }
+                            return unit;
+                        }
+                        wait = Math.max(1, ahead.peekFirst().acceptedAtMillis() + batchDelayMillis
+                                - System.currentTimeMillis());
+                    }
+                }
+                // one waiting thread looks again now and then (the connection, a batch's delay); the others wait
+                // to be told
+                if (polling) {
+                    changed.await();
+                } else {
+                    polling = true;
+                    try {
+                        if (!changed.await(Math.min(wait, IDLE_MILLIS), TimeUnit.MILLISECONDS)) {
+                            return null; // nothing happened meanwhile: time to remove what completed
+                        }
+                    } finally {
+                        polling = false;
+                    }
                 }
             }
-        }
-    }
-
-    private void idle(long millis) throws InterruptedException {
-        synchronized (wake) {
-            if (!woken) {
-                wake.wait(millis);
-            }
-            woken = false;
-        }
-    }
-
-    /** Hands out the next exchange; how long to wait before trying again when there was none to hand out. */
-    private long dispatchNext() throws InterruptedException {
-        if (!window.acquire(IDLE_MILLIS)) {
-            return 0; // it waited already
-        }
-        boolean handedOut = false;
-        try {
-            // asked once a place is free: the connection may have gone while the window was full
-            if (!ready.getAsBoolean() || !running) {
-                return IDLE_MILLIS;
-            }
-            takeBackReturned();
-            if (ahead.isEmpty()) {
-                readAhead();
-            }
-            if (ahead.isEmpty()) {
-                removeCompleted();
-                return IDLE_MILLIS;
-            }
-            Unit unit = nextUnit();
-            if (unit == null) {
-                return Math.max(1, ahead.peekFirst().acceptedAtMillis() + batchDelayMillis
-                        - System.currentTimeMillis());
-            }
-            handedOut = handOut(unit);
-            return 0;
+            return null;
         } finally {
-            if (!handedOut) {
-                window.release();
-            }
+            handing.unlock();
         }
     }
 
@@ -260,16 +306,16 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         if (returned.isEmpty()) {
             return;
         }
-        List<StoredReading> all = new ArrayList<>(ahead);
-        for (StoredReading reading; (reading = returned.poll()) != null; ) {
-            all.add(reading);
-        }
+        List<StoredReading> all = new ArrayList<>(returned);
+        all.addAll(ahead);
         all.sort(Comparator.comparingLong(StoredReading::seq));
+        returned.clear();
         ahead.clear();
         ahead.addAll(all);
     }
 
-    private boolean handOut(Unit unit) {
+    /** Runs the route for one exchange on this thread (its PUBACK awaited here, a retry on Camel's scheduler). */
+    private void handOut(Unit unit) {
         Exchange exchange = createExchange(false);
         Message message = exchange.getMessage();
         message.setBody(gzip ? MqttPublishProperties.gzip(unit.envelope()) : unit.envelope());
@@ -280,45 +326,67 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         message.setHeader(OutboxConstants.MESSAGE_ID, unit.messageId());
         message.setHeader(OutboxConstants.READING_KIND, unit.kind());
         message.setHeader(OutboxConstants.READINGS, unit.readings().size());
-        try {
-            workers.execute(() -> getAsyncProcessor().process(exchange, doneSync -> settle(exchange, unit)));
-            return true;
-        } catch (RejectedExecutionException stopping) {
-            // the readings stay stored for the next start
-            releaseExchange(exchange, false);
-            return false;
-        }
+        getAsyncProcessor().process(exchange, doneSync -> settle(exchange, unit));
     }
 
     /** Once the route is done with an exchange (on whichever thread finished it). */
     private void settle(Exchange exchange, Unit unit) {
+        Exception failure = exchange.getException();
+        boolean done = failure == null && !exchange.isRollbackOnly();
         try {
-            Exception failure = exchange.getException();
-            if (failure == null && !exchange.isRollbackOnly()) {
+            if (done) {
                 completed.addAll(unit.readings());
                 listener.completed(exchange, unit.readings().size());
-                if (!running) {
-                    removeCompleted();
-                }
             } else {
-                returned.addAll(unit.readings());
                 LOG.warn("{} stays in the outbox and goes out again: {}", unit.readings().size() == 1
                         ? "Reading " + unit.messageId() : unit.readings().size() + " readings (batch "
                         + unit.messageId() + ")", failure == null ? "rolled back" : failure.getMessage());
                 listener.kept(exchange, unit.readings().size(), failure);
-                wakeUp();
             }
         } catch (RuntimeException e) {
             LOG.warn("Counting what became of {} failed: {}", unit.messageId(), e.toString());
         } finally {
             releaseExchange(exchange, false);
-            window.release();
+            handing.lock();
+            try {
+                if (!done) {
+                    returned.addAll(unit.readings());
+                }
+                out--;
+                changed.signal();
+            } finally {
+                handing.unlock();
+            }
+        }
+        if (!running) {
+            removeCompleted();
+        }
+    }
+
+    /** Waits at most {@code millis} until no exchange is out; whether none is. */
+    private boolean awaitSettled(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        handing.lock();
+        try {
+            while (out > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            handing.unlock();
         }
     }
 
     /** Removes what completed so far, in one transaction; a failure leaves it for the next time. */
     private void removeCompleted() {
-        synchronized (removing) {
+        if (!removing.tryLock()) {
+            return; // another thread is at it
+        }
+        try {
             lastRemovalNanos = System.nanoTime();
             List<StoredReading> done = new ArrayList<>();
             for (StoredReading reading; (reading = completed.poll()) != null; ) {
@@ -333,6 +401,8 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                 completed.addAll(done);
                 LOG.warn("Published readings stay in the outbox a little longer: {}", e.getMessage());
             }
+        } finally {
+            removing.unlock();
         }
     }
 }

@@ -121,4 +121,14 @@ class ConfigReaderTest {
         assertNull(result.config().certPath());
         assertFalse(result.problems().stream().anyMatch(p -> p.contains("null")));
     }
+
+    @Test
+    void aPublishRouteOfYourOwnMustExist() {
+        assertEquals(ConfigReader.BUILT_IN_PUBLISH_ROUTE, read(false).orThrow().publishRoute());
+        properties.put("uplink.publish-route", "/nowhere/publish.camel.yaml");
+
+        assertTrue(read(false).problems().contains("UPLINK_PUBLISH_ROUTE=/nowhere/publish.camel.yaml: file not found"
+                + " (copy routes/publish.camel.yaml from the project and edit it, or unset it for the built-in route)"),
+                read(false).problems().toString());
+    }
 }
