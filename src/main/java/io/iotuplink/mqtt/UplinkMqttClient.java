@@ -1,6 +1,7 @@
 package io.iotuplink.mqtt;
 
 import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
@@ -9,7 +10,10 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 import java.time.Duration;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -54,12 +58,45 @@ public class UplinkMqttClient extends MqttClient {
             throw new MqttException(MqttClientException.REASON_CODE_CLIENT_DISCONNECTING, e);
         }
         long sent = System.nanoTime();
-        IMqttToken token = queue(topic, message, sent + publishTimeoutMillis * 1_000_000L);
-        token.waitForCompletion(Math.max(1, publishTimeoutMillis - (System.nanoTime() - sent) / 1_000_000));
+        IMqttToken token = awaitSettled(topic, message);
         pubackLatency.accept(Duration.ofNanos(System.nanoTime() - sent));
         PublishRefusedException refused = refusal(topic, token);
         if (refused != null) {
             throw refused;
+        }
+    }
+
+    /**
+     * Hands the publish to Paho and waits until Paho has settled it on its callback thread, which it does after it
+     * freed the publish's place among the broker's receive maximum: so once this returns, the next publish finds
+     * that place free (waiting on the token itself would return a moment before, and the next publish would be
+     * refused with 32202).
+     */
+    private IMqttToken awaitSettled(String topic, MqttMessage message) throws MqttException {
+        CompletableFuture<IMqttToken> settled = new CompletableFuture<>();
+        aClient.publish(topic, message, null, new MqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+                settled.complete(token);
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable failure) {
+                settled.completeExceptionally(failure);
+            }
+        });
+        try {
+            return settled.get(publishTimeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof MqttException mqtt) {
+                throw mqtt;
+            }
+            throw new MqttException(MqttException.REASON_CODE_CLIENT_EXCEPTION, e.getCause());
+        } catch (TimeoutException e) {
+            throw new MqttException(MqttClientException.REASON_CODE_CLIENT_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MqttException(MqttClientException.REASON_CODE_CLIENT_DISCONNECTING, e);
         }
     }
 
@@ -87,24 +124,5 @@ public class UplinkMqttClient extends MqttClient {
             return new PublishRefusedException(topic, reasonCodes[0], ack == null ? null : ack.getReasonString());
         }
         return null;
-    }
-
-    /**
-     * Hands the publish to Paho. The outbox never has more in flight than the broker's receive maximum, but Paho
-     * frees a slot on its callback thread a moment after the PUBACK has completed the token, and refuses (32202) a
-     * publish that comes in that moment: such a refusal waits for Paho's bookkeeping, not for the broker.
-     */
-    private IMqttToken queue(String topic, MqttMessage message, long deadlineNanos) throws MqttException {
-        while (true) {
-            try {
-                return aClient.publish(topic, message, null, null);
-            } catch (MqttException e) {
-                if (e.getReasonCode() != MqttClientException.REASON_CODE_MAX_INFLIGHT
-                        || System.nanoTime() > deadlineNanos) {
-                    throw e;
-                }
-                LockSupport.parkNanos(100_000);
-            }
-        }
     }
 }
