@@ -26,8 +26,9 @@ public final class PublishOutcomes implements OutboxListener {
 
     @Override
     public void completed(Exchange exchange, int readings) {
-        // a failure the error handler took care of completes the exchange too: that one is a dead letter
-        if (exchange.getProperty(Exchange.EXCEPTION_CAUGHT) == null) {
+        // a dead letter completes the exchange too (the property survives; the caught exception would also stay
+        // after a retry that succeeded)
+        if (!exchange.getProperty(PublishRoutes.DEAD_LETTERED, false, Boolean.class)) {
             stats.countPublished(clock.millis());
             metrics.publish(kind(exchange), "published");
         }

@@ -29,6 +29,8 @@ public final class PublishRoutes extends RouteBuilder {
 
     /** Header naming the event on {@code direct:event} when the body holds only the metadata. */
     public static final String EVENT_NAME = "UplinkEventName";
+    /** Exchange property the dead-letter route sets on a reading it wrote to the dead-letter directory. */
+    public static final String DEAD_LETTERED = "uplinkDeadLettered";
     /** The outbox every reading goes through. */
     public static final String OUTBOX = "outbox:uplink";
 
@@ -77,6 +79,7 @@ public final class PublishRoutes extends RouteBuilder {
                             throw e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
                         })
                 .end()
+                .setProperty(DEAD_LETTERED, constant(true))
                 .process(e -> {
                     stats.countFailed();
                     metrics.publish(e.getMessage().getHeader(OutboxConstants.READING_KIND, String.class),

@@ -86,6 +86,7 @@ class RefusedPublishTest {
     @Test
     void aRetryAfterTheRefusalEndsDeliversTheReading() {
         broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).refusing("bombercat/telemetry", 0x97));
+        long publishedBefore = bundle.status().get("published").asLong();
         Thread lift = new Thread(() -> {
             TestBrokerPause.pause(300);
             broker.policy(BrokerPolicy.seed(TestBroker.PREFIX));
@@ -97,6 +98,8 @@ class RefusedPublishTest {
         assertEquals(id, broker.await(p -> p.payloadText().contains("\"late\":true"), 1, Duration.ofSeconds(20))
                 .get(0).userProperties().get("message_id"), "the retry carries the same message_id");
         assertTrue(Files.notExists(deadLetters.resolve(id + ".json")));
+        RunningBundle.await(() -> bundle.status().get("published").asLong() == publishedBefore + 1,
+                Duration.ofSeconds(10), "the reading counted as published once, though its first attempt failed");
     }
 
     @Test
