@@ -212,17 +212,7 @@ public final class UplinkBundle extends RouteBuilder {
                 config.reconnect(), clock,
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-token"),
                 supervisor::login, supervisor);
-        supervisor.useCredentials(new ConnectionSupervisor.Credentials() {
-            @Override
-            public void beforeConnect() {
-                tokens.ensureFresh();
-            }
-
-            @Override
-            public void rejected() {
-                tokens.invalidate();
-            }
-        });
+        supervisor.useCredentials(ConnectionSupervisor.Credentials.of(tokens::ensureFresh, tokens::invalidate));
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {

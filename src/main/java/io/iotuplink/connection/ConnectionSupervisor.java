@@ -130,6 +130,21 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
 
         /** The broker refused them: the next CONNECT must use new ones. */
         void rejected();
+
+        /** Credentials made of the two steps. */
+        static Credentials of(Runnable beforeConnect, Runnable rejected) {
+            return new Credentials() {
+                @Override
+                public void beforeConnect() {
+                    beforeConnect.run();
+                }
+
+                @Override
+                public void rejected() {
+                    rejected.run();
+                }
+            };
+        }
     }
 
     public void useCredentials(Credentials credentials) {

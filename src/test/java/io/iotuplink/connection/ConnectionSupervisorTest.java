@@ -224,17 +224,7 @@ class ConnectionSupervisorTest {
     private void withTokens() {
         TokenManager tokens = new TokenManager(provider, new CustomAuthorizerLogin(null, "uplink-authorizer", null,
                 null), Duration.ofMinutes(5), BACKOFF, scheduler.clock(), scheduler, supervisor::login, supervisor);
-        supervisor.useCredentials(new ConnectionSupervisor.Credentials() {
-            @Override
-            public void beforeConnect() {
-                tokens.ensureFresh();
-            }
-
-            @Override
-            public void rejected() {
-                tokens.invalidate();
-            }
-        });
+        supervisor.useCredentials(ConnectionSupervisor.Credentials.of(tokens::ensureFresh, tokens::invalidate));
     }
 
     private ConnectionEvent last() {
