@@ -172,6 +172,9 @@ public final class UplinkBundle extends RouteBuilder {
         context.addComponent("outbox", outboxComponent);
         metrics.inFlight(outboxComponent);
         bindToRegistry("uplinkPublishRetry", new PublishRetryPolicy(config.publishRetry()));
+        // a retry waits for its PUBACK on the thread that runs it: a pool of its own, as large as the window
+        bindToRegistry("uplinkPublishRetries", context.getExecutorServiceManager()
+                .newScheduledThreadPool(this, "uplink-publish-retry", config.maxInflight()));
         UplinkMetrics.leaveOutOfRouteMetrics(context, PUBLISH_ROUTE);
         context.addRoutes(new PublishRoutes(config, intake, stats, inputs, metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));

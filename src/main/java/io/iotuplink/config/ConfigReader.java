@@ -129,7 +129,7 @@ public final class ConfigReader {
                 choice("uplink.compress", "none", "none", "gzip"),
                 integer("uplink.batch.max-readings", 1, 1, 10_000),
                 duration("uplink.batch.max-delay", "1s", Duration.ZERO, Duration.ofMinutes(10), null),
-                integer("uplink.max-inflight", 100, 1, 65_535));
+                integer("uplink.max-inflight", 100, 1, 1_000));
     }
 
     /** The publish route's YAML file: the built-in one, or a user's copy that must exist. */

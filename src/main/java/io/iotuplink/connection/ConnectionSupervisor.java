@@ -63,6 +63,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     private volatile Credentials credentials;
     /** MQTT 5's default when a CONNACK names no receive maximum. */
     private volatile int receiveMaximum = 65_535;
+    /** Whether {@link #receiveMaximum} is this connection's: publishing waits for it. */
+    private volatile boolean connackRead;
     // guarded by this: what the next CONNECT sends, and where the retries stand
     private SSLSocketFactory socketFactory;
     private String username;
@@ -118,9 +120,12 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         schedule(Duration.ZERO);
     }
 
-    /** Whether the client is connected now: the truth that gates publishing (the monitor reports it). */
+    /**
+     * Whether the client is connected now and its CONNACK read (the receive maximum is this connection's): the
+     * truth that gates publishing (the monitor reports it).
+     */
     public boolean isConnected() {
-        return client.isConnected();
+        return connackRead && client.isConnected();
     }
 
     /** Token credentials that must be fresh before each CONNECT (the custom authorizer), or none. */
@@ -328,9 +333,11 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
             }
         }
         try {
+            connackRead = false;
             MqttProperties connack = client.connect(connectOptions());
             Integer granted = connack == null ? null : connack.getReceiveMaximum();
             receiveMaximum = granted == null || granted <= 0 ? 65_535 : granted;
+            connackRead = true;
             subscribeAll();
             connected();
         } catch (MqttException | RuntimeException e) {

@@ -110,7 +110,7 @@ public class UplinkMqttClient extends MqttClient {
 
     private static void requireQos1(String topic, MqttMessage message) {
         if (message.getQos() != 1) {
-            throw new IllegalArgumentException("QoS " + message.getQos() + " requested for '" + topic
+            throw new UnsupportedQosException("QoS " + message.getQos() + " requested for '" + topic
                     + "': iot-uplink publishes at QoS 1 only (AWS IoT Core has no QoS 2, QoS 0 can lose readings);"
                     + " set qos=1 on the paho-mqtt5 endpoint");
         }

@@ -59,11 +59,20 @@ public class OutboxComponent extends DefaultComponent {
         return consumers.stream().mapToInt(OutboxConsumer::peakInFlight).max().orElse(0);
     }
 
-    void started(OutboxConsumer consumer) {
+    /** One consumer per outbox: two would each hand out every reading. */
+    synchronized void started(OutboxConsumer consumer) {
+        String name = consumer.getEndpoint().getName();
+        for (OutboxConsumer other : consumers) {
+            if (other.getEndpoint().getName().equals(name)) {
+                throw new IllegalStateException("outbox:" + name + " has a consumer already (route " + other.getRouteId()
+                        + "): only one route may take readings from it; a copy of the publish route replaces the"
+                        + " built-in one through UPLINK_PUBLISH_ROUTE, not in the routes directory");
+            }
+        }
         consumers.add(consumer);
     }
 
-    void stopped(OutboxConsumer consumer) {
+    synchronized void stopped(OutboxConsumer consumer) {
         consumers.remove(consumer);
     }
 

@@ -38,6 +38,8 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private static final int READ_AHEAD = 200;
     private static final long IDLE_MILLIS = 100;
     private static final long REMOVAL_PERIOD_NANOS = 50_000_000;
+    /** How long the readings of a failed exchange wait before they go out again: a failing route never spins. */
+    private static final long RETURN_PAUSE_MILLIS = 1_000;
 
     private final OutboxStore store;
     private final OutboxListener listener;
@@ -57,8 +59,9 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private final ArrayDeque<StoredReading> ahead = new ArrayDeque<>();
     /** The newest reading read from the store. */
     private long newestRead;
-    /** Readings whose exchange failed, to hand out again first. */
+    /** Readings whose exchange failed, to hand out again first, not before {@link #returnedAfterMillis}. */
     private final List<StoredReading> returned = new ArrayList<>();
+    private long returnedAfterMillis;
     /** Exchanges handed out and not settled yet, and the most there were at once. */
     private int out;
     private int peak;
@@ -94,45 +97,52 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
+        getEndpoint().getComponent().started(this);
         running = true;
         pool = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newFixedThreadPool(this, "uplink-outbox", threads);
         for (int i = 0; i < threads; i++) {
             pool.execute(this::work);
         }
-        getEndpoint().getComponent().started(this);
     }
 
-    /** Camel's shutdown begins: nothing more is handed out; what is out settles while Camel waits for it. */
+    /**
+     * Stopped last: Camel stops the input routes first, then waits (at most {@code camel.main.shutdown-timeout})
+     * until the exchanges handed out are settled (a PUBACK to come, a retry's back-off) before it stops this
+     * consumer and the route's processors. Nothing new is handed out once the context is stopping.
+     */
+    @Override
+    public boolean deferShutdown(ShutdownRunningTask shutdownRunningTask) {
+        return true;
+    }
+
+    @Override
+    public int getPendingExchangesSize() {
+        return inFlight(); // what is still stored waits for the next start
+    }
+
     @Override
     public void prepareShutdown(boolean suspendOnly, boolean forced) {
         stopHandingOut();
     }
 
     @Override
-    public boolean deferShutdown(ShutdownRunningTask shutdownRunningTask) {
-        return false;
-    }
-
-    @Override
-    public int getPendingExchangesSize() {
-        return 0; // what is still stored waits for the next start
-    }
-
-    @Override
     protected void doStop() throws Exception {
         stopHandingOut();
         getEndpoint().getComponent().stopped(this);
-        // Camel stops a consumer before it waits for the route's exchanges, and stopping it stops the route's
-        // processors: the exchanges handed out (a PUBACK to come, a retry's back-off) settle first
-        var shutdown = getEndpoint().getCamelContext().getShutdownStrategy();
-        if (!awaitSettled(shutdown.getTimeUnit().toMillis(shutdown.getTimeout()))) {
+        int left = inFlight();
+        if (left > 0) {
             LOG.warn("{} publish(es) still await their PUBACK; their readings stay in the outbox and go out again"
-                    + " after the restart", inFlight());
+                    + " after the restart", left);
         }
         getEndpoint().getCamelContext().getExecutorServiceManager().shutdownGraceful(pool);
-        removeCompleted();
+        removeCompleted(true);
         super.doStop();
+    }
+
+    /** Whether handing out goes on: not once this consumer or the context is stopping. */
+    private boolean handingOut() {
+        return running && !getEndpoint().getCamelContext().isStopping();
     }
 
     private void stopHandingOut() {
@@ -177,14 +187,14 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
 
     /** One thread of the pool: takes the next reading, runs the route for it, again. */
     private void work() {
-        while (running) {
+        while (handingOut()) {
             try {
                 Unit unit = next();
                 if (unit != null) {
                     handOut(unit);
                 }
                 if (System.nanoTime() - lastRemovalNanos > REMOVAL_PERIOD_NANOS) {
-                    removeCompleted();
+                    removeCompleted(false);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -211,9 +221,12 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private Unit next() throws InterruptedException {
         handing.lockInterruptibly();
         try {
-            while (running) {
+            while (handingOut()) {
                 long wait = IDLE_MILLIS;
-                if (out < limit.getAsInt() && ready.getAsBoolean()) {
+                long now = System.currentTimeMillis();
+                if (!returned.isEmpty() && now < returnedAfterMillis) {
+                    wait = returnedAfterMillis - now; // what failed goes first, after a pause
+                } else if (out < limit.getAsInt() && ready.getAsBoolean()) {
                     takeBackReturned();
                     if (ahead.isEmpty()) {
                         readAhead();
@@ -223,13 +236,12 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                         if (unit != null) {
                             out++;
                             peak = Math.max(peak, out);
-                            if (!ahead.isEmpty()) {
-                                changed.signal(); // a waiting thread may take the next one
+                            if (!ahead.isEmpty() || !polling) {
+                                changed.signal(); // another may take the next one, or look again in this one's place
                             }
                             return unit;
                         }
-                        wait = Math.max(1, ahead.peekFirst().acceptedAtMillis() + batchDelayMillis
-                                - System.currentTimeMillis());
+                        wait = Math.max(1, ahead.peekFirst().acceptedAtMillis() + batchDelayMillis - now);
                     }
                 }
                 // one waiting thread looks again now and then (the connection, a batch's delay); the others wait
@@ -314,8 +326,19 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         ahead.addAll(all);
     }
 
-    /** Runs the route for one exchange on this thread (its PUBACK awaited here, a retry on Camel's scheduler). */
+    /** Runs the route for one exchange on this thread (its PUBACK awaited here, a retry on its own scheduler). */
     private void handOut(Unit unit) {
+        Exchange exchange;
+        try {
+            exchange = exchange(unit);
+        } catch (RuntimeException e) {
+            giveBack(unit);
+            throw e;
+        }
+        getAsyncProcessor().process(exchange, doneSync -> settle(exchange, unit));
+    }
+
+    private Exchange exchange(Unit unit) {
         Exchange exchange = createExchange(false);
         Message message = exchange.getMessage();
         message.setBody(gzip ? MqttPublishProperties.gzip(unit.envelope()) : unit.envelope());
@@ -326,7 +349,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         message.setHeader(OutboxConstants.MESSAGE_ID, unit.messageId());
         message.setHeader(OutboxConstants.READING_KIND, unit.kind());
         message.setHeader(OutboxConstants.READINGS, unit.readings().size());
-        getAsyncProcessor().process(exchange, doneSync -> settle(exchange, unit));
+        return exchange;
     }
 
     /** Once the route is done with an exchange (on whichever thread finished it). */
@@ -347,44 +370,50 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
             LOG.warn("Counting what became of {} failed: {}", unit.messageId(), e.toString());
         } finally {
             releaseExchange(exchange, false);
-            handing.lock();
-            try {
-                if (!done) {
-                    returned.addAll(unit.readings());
-                }
-                out--;
-                changed.signal();
-            } finally {
-                handing.unlock();
+            if (done) {
+                release();
+            } else {
+                giveBack(unit);
             }
         }
         if (!running) {
-            removeCompleted();
+            removeCompleted(true);
         }
     }
 
-    /** Waits at most {@code millis} until no exchange is out; whether none is. */
-    private boolean awaitSettled(long millis) throws InterruptedException {
-        long deadline = System.nanoTime() + millis * 1_000_000;
+    /** A place in the window is free again. */
+    private void release() {
         handing.lock();
         try {
-            while (out > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                changed.awaitNanos(left);
-            }
-            return true;
+            out--;
+            changed.signal();
         } finally {
             handing.unlock();
         }
     }
 
-    /** Removes what completed so far, in one transaction; a failure leaves it for the next time. */
-    private void removeCompleted() {
-        if (!removing.tryLock()) {
-            return; // another thread is at it
+    /** The readings of a unit that did not go through go out again, first, after a pause; its place is free. */
+    private void giveBack(Unit unit) {
+        handing.lock();
+        try {
+            returned.addAll(unit.readings());
+            returnedAfterMillis = System.currentTimeMillis() + RETURN_PAUSE_MILLIS;
+            out--;
+            changed.signal();
+        } finally {
+            handing.unlock();
+        }
+    }
+
+    /**
+     * Removes what completed so far, in one transaction; a failure leaves it for the next time. Unless {@code wait},
+     * it leaves the work to a thread already at it.
+     */
+    private void removeCompleted(boolean wait) {
+        if (wait) {
+            removing.lock();
+        } else if (!removing.tryLock()) {
+            return;
         }
         try {
             lastRemovalNanos = System.nanoTime();

@@ -2,10 +2,12 @@ package io.iotuplink.publish;
 
 import io.iotuplink.config.Backoff;
 import io.iotuplink.mqtt.PublishRefusedException;
+import io.iotuplink.mqtt.UnsupportedQosException;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.Predicate;
 import org.apache.camel.processor.errorhandler.RedeliveryPolicy;
+import org.apache.camel.util.ObjectHelper;
 
 import java.time.Duration;
 
@@ -42,11 +44,15 @@ public final class PublishRetryPolicy extends RedeliveryPolicy {
         return !refusedForGood(exchange) && super.shouldRedeliver(exchange, redeliveryCounter, retryWhile);
     }
 
-    /** Whether the failure is the broker's verdict that this publish will never be accepted. */
+    /**
+     * Whether the failure (anywhere in its causes) is a verdict that this publish will never be accepted: the
+     * broker's lasting refusal, or a QoS the client does not publish at.
+     */
     static boolean refusedForGood(Exchange exchange) {
         Exception cause = exchange.getException() != null ? exchange.getException()
                 : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        return cause instanceof PublishRefusedException refused && !refused.retryable()
-                || cause instanceof IllegalArgumentException;
+        PublishRefusedException refused = ObjectHelper.getException(PublishRefusedException.class, cause);
+        return refused != null && !refused.retryable()
+                || ObjectHelper.getException(UnsupportedQosException.class, cause) != null;
     }
 }

@@ -79,12 +79,6 @@ public final class PublishRoutes extends RouteBuilder {
                             throw e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
                         })
                 .end()
-                .setProperty(DEAD_LETTERED, constant(true))
-                .process(e -> {
-                    stats.countFailed();
-                    metrics.publish(e.getMessage().getHeader(OutboxConstants.READING_KIND, String.class),
-                            "dead_lettered");
-                })
                 .log(LoggingLevel.ERROR, "Reading ${header." + OutboxConstants.MESSAGE_ID + "} (${header."
                         + OutboxConstants.READING_KIND + "}) was not published and is kept in "
                         + config.deadLetterDir() + "/${header." + OutboxConstants.MESSAGE_ID + "}.json:"
@@ -94,7 +88,14 @@ public final class PublishRoutes extends RouteBuilder {
                 .to(deadLetterUri())
                 .setBody(exchangeProperty("reason"))
                 .setHeader(Exchange.FILE_NAME, simple("${header." + OutboxConstants.MESSAGE_ID + "}.reason"))
-                .to(deadLetterUri());
+                .to(deadLetterUri())
+                // counted once it is on disk: a write that fails fails the exchange, and the reading stays
+                .setProperty(DEAD_LETTERED, constant(true))
+                .process(e -> {
+                    stats.countFailed();
+                    metrics.publish(e.getMessage().getHeader(OutboxConstants.READING_KIND, String.class),
+                            "dead_lettered");
+                });
     }
 
     /** Prepares the reading, counting it under the input that sent it ({@code routes} when none says). */

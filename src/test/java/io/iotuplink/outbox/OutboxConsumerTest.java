@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -182,8 +183,11 @@ class OutboxConsumerTest {
         start("maxInflight=10&batchMaxReadings=4&batchMaxDelay=10s");
         List<String> ids = append(9);
 
-        FakeMqttClient.Publish batch = client.next();
-        String payload = new String(batch.message().getPayload(), java.nio.charset.StandardCharsets.UTF_8);
+        FakeMqttClient.Publish one = client.next();
+        FakeMqttClient.Publish other = client.next();
+        // the two batches race to the client: the first is the one with the oldest reading
+        FakeMqttClient.Publish batch = text(one).contains(ids.get(0)) ? one : other;
+        String payload = text(batch);
 
         assertTrue(payload.contains("\"batch\":["), payload);
         for (String id : ids.subList(0, 4)) {
@@ -191,9 +195,35 @@ class OutboxConsumerTest {
         }
         assertTrue(batch.message().getProperties().getUserProperties().stream()
                 .anyMatch(p -> p.getKey().equals("batch_size") && p.getValue().equals("4")));
-        client.next();
         assertNull(client.poll(300), "the ninth waits for its batch to fill, up to batchMaxDelay");
         batch.acknowledge();
         await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 5);
+    }
+
+    @Test
+    void aSecondRouteTakingFromTheSameOutboxIsRefused() throws Exception {
+        start("maxInflight=1");
+
+        Exception refused = assertThrows(Exception.class, () -> context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("outbox:test?maxInflight=2").routeId("second").process(e -> { });
+            }
+        }));
+
+        assertTrue(String.valueOf(rootMessage(refused)).contains("outbox:test has a consumer already (route publish)"),
+                String.valueOf(rootMessage(refused)));
+    }
+
+    private static String text(FakeMqttClient.Publish publish) {
+        return new String(publish.message().getPayload(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage();
     }
 }
