@@ -28,6 +28,7 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import javax.net.ssl.SSLSocket;
@@ -58,23 +59,32 @@ class MqttTlsSocketTest {
             MqttAsyncClient client = new MqttAsyncClient("ssl://localhost:" + relay.port(), "bombercat-burst",
                     new MemoryPersistence());
             try {
-                client.connect(MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true, Duration.ZERO,
-                        Duration.ofSeconds(10), Duration.ofSeconds(10)), tls.socketFactory())).waitForCompletion();
+                IMqttToken connack = client.connect(MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true,
+                        Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(10)), tls.socketFactory()));
+                connack.waitForCompletion();
+                Integer granted = connack.getResponseProperties() == null ? null
+                        : connack.getResponseProperties().getReceiveMaximum();
+                // never more in flight than the broker takes (Paho refuses more: 32202); the listener runs once
+                // Paho has freed the publish's place
+                Semaphore window = new Semaphore(granted == null ? 100 : Math.min(100, granted));
                 int recordsBefore = relay.applicationRecords();
                 CountDownLatch settled = new CountDownLatch(PUBLISHES);
                 Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
                 for (int i = 0; i < PUBLISHES; i++) {
                     MqttMessage message = new MqttMessage(("{\"seq\":" + i + "}").getBytes(StandardCharsets.UTF_8));
                     message.setQos(1);
+                    window.acquire();
                     client.publish("bombercat/telemetry", message, null, new MqttActionListener() {
                         @Override
                         public void onSuccess(IMqttToken token) {
+                            window.release();
                             settled.countDown();
                         }
 
                         @Override
                         public void onFailure(IMqttToken token, Throwable failure) {
                             failures.add(failure);
+                            window.release();
                             settled.countDown();
                         }
                     });
