@@ -22,8 +22,8 @@ import io.iotuplink.inputs.LineRecords;
 import io.iotuplink.inputs.command.CommandRoutes;
 import io.iotuplink.inputs.file.InboxFiles;
 import io.iotuplink.local.LocalBroker;
-import io.iotuplink.mqtt.UplinkMqttClient;
 import io.iotuplink.mqtt.PublishShaper;
+import io.iotuplink.mqtt.UplinkMqttClient;
 import io.iotuplink.outbox.BatchEnvelope;
 import io.iotuplink.outbox.OutboxComponent;
 import io.iotuplink.outbox.OutboxStore;
@@ -166,9 +166,10 @@ public final class UplinkBundle extends RouteBuilder {
             }
         });
 
-        // outbox:uplink, which routes/publish.camel.yaml consumes: it hands out readings while the client is connected
-        OutboxComponent outboxComponent = new OutboxComponent(outbox, new BatchEnvelope(mapper, config.deviceId(),
-                clock), supervisor::isConnected, supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
+        // outbox:uplink, which routes/publish.camel.yaml consumes: it hands out while the client is connected
+        OutboxComponent outboxComponent = new OutboxComponent(outbox,
+                new BatchEnvelope(mapper, config.deviceId(), clock), supervisor::isConnected,
+                supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
         context.addComponent("outbox", outboxComponent);
         metrics.inFlight(outboxComponent);
         bindToRegistry("uplinkPublishRetry", new PublishRetryPolicy(config.publishRetry()));

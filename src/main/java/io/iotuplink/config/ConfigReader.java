@@ -20,7 +20,7 @@ import java.util.function.Function;
  */
 public final class ConfigReader {
 
-    /** The publish route the jar ships: the project's {@code routes/publish.camel.yaml}, apart from the input routes. */
+    /** The publish route the jar ships: the project's {@code routes/publish.camel.yaml}, apart from the inputs. */
     public static final String BUILT_IN_PUBLISH_ROUTE = "classpath:publish/publish.camel.yaml";
 
     /** Port of the embedded broker in {@code --local} mode. */
