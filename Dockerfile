@@ -1,6 +1,6 @@
 # iot-uplink as a container image. Build the jar first, then the image:
 #   mvn -B -DskipTests package && docker build -t iot-uplink:0.1.0 .
-# Run it with the device's certificates mounted read-only and the outbox on a volume (see the README):
+# Run it with the device's certificates mounted read-only and the outbox on a volume (see docs/deployment.md):
 #   docker run -d --name iot-uplink -p 8080:8080 -v iot-uplink-data:/var/lib/iot-uplink \
 #     -v "$PWD/certs:/etc/iot-uplink/certs:ro" -e AWS_IOT_CERT_PATH=/etc/iot-uplink/certs/... (and the rest) iot-uplink:0.1.0
 FROM eclipse-temurin:17-jre-noble
