@@ -53,6 +53,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URI;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -97,6 +98,14 @@ public final class UplinkBundle extends RouteBuilder {
                 key -> context.getPropertiesComponent().resolveProperty(key), local);
         UplinkConfig config = read.config();
         List<String> problems = new ArrayList<>(read.problems());
+        if (problems.isEmpty()) {
+            try {
+                config.fileMode().directory(config.dataDir());
+            } catch (UncheckedIOException e) {
+                problems.add("UPLINK_DATA_DIR=" + config.dataDir() + ": cannot create the directory ("
+                        + e.getCause().getClass().getSimpleName() + ")");
+            }
+        }
         PemFiles.Loaded pem = null;
         // in --local mode the PEM files are the throwaway PKI's, made once the values are known to be good
         if (local && problems.isEmpty()) {
@@ -114,7 +123,8 @@ public final class UplinkBundle extends RouteBuilder {
         ConnectionMonitor monitor = new ConnectionMonitor(clock, 50);
         PublishStats stats = new PublishStats();
         InputCounters inputs = new InputCounters();
-        OutboxStore outbox = OutboxStore.open(config.dataDir().resolve("outbox.db"), config.outbox().maxReadings(),
+        OutboxStore outbox = OutboxStore.open(config.dataDir().resolve("outbox.db"), config.fileMode(),
+                config.outbox().maxReadings(),
                 config.outbox().maxBytes(), WhenFull.parse(config.outbox().whenFull()));
         context.addService(new OutboxService(outbox), true, true);
         StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, clock);

@@ -122,7 +122,9 @@ public abstract class TokenProvider {
         return new TokenProvider(clock) {
             @Override
             public String describe() {
-                return "UPLINK_TOKEN_URL=" + url.getScheme() + "://" + url.getAuthority() + url.getPath();
+                // never the user info (user:password@) nor the query, which may hold credentials
+                return "UPLINK_TOKEN_URL=" + url.getScheme() + "://" + url.getHost()
+                        + (url.getPort() < 0 ? "" : ":" + url.getPort()) + url.getPath();
             }
 
             @Override

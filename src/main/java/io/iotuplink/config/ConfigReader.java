@@ -129,7 +129,22 @@ public final class ConfigReader {
                 choice("uplink.compress", "none", "none", "gzip"),
                 integer("uplink.batch.max-readings", 1, 1, 10_000),
                 duration("uplink.batch.max-delay", "1s", Duration.ZERO, Duration.ofMinutes(10), null),
-                integer("uplink.max-inflight", 100, 1, 1_000));
+                integer("uplink.max-inflight", 100, 1, 1_000),
+                fileMode());
+    }
+
+    /** {@code uplink.file-mode}: who may read the outbox and the dead letters. */
+    private FileMode fileMode() {
+        Optional<String> value = text("uplink.file-mode");
+        if (value.isEmpty()) {
+            return FileMode.PRIVATE;
+        }
+        try {
+            return FileMode.parse(value.get());
+        } catch (IllegalArgumentException e) {
+            problems.add(envName("uplink.file-mode") + "=" + value.get() + ": " + e.getMessage());
+            return FileMode.PRIVATE;
+        }
     }
 
     /** The publish route's YAML file: the built-in one, or a user's copy that must exist. */

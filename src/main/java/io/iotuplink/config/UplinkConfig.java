@@ -34,7 +34,8 @@ public record UplinkConfig(
         String compress,
         int batchMaxReadings,
         Duration batchMaxDelay,
-        int maxInflight) {
+        int maxInflight,
+        FileMode fileMode) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

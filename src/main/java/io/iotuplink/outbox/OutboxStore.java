@@ -1,5 +1,6 @@
 package io.iotuplink.outbox;
 
+import io.iotuplink.config.FileMode;
 import io.iotuplink.envelope.PreparedReading;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,10 +68,19 @@ public final class OutboxStore implements AutoCloseable {
         }
     }
 
-    /** Opens (or creates) the outbox in {@code file}. */
+    /** Opens (or creates) the outbox in {@code file}, readable by the bundle's user only. */
     public static OutboxStore open(Path file, long maxReadings, long maxBytes, WhenFull whenFull) {
+        return open(file, FileMode.PRIVATE, maxReadings, maxBytes, whenFull);
+    }
+
+    /**
+     * Opens (or creates) the outbox in {@code file} with the given mode; SQLite gives its journal files ({@code -wal},
+     * {@code -shm}) the database file's mode.
+     */
+    public static OutboxStore open(Path file, FileMode mode, long maxReadings, long maxBytes, WhenFull whenFull) {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
+            mode.file(file.toAbsolutePath());
             Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             try (Statement s = db.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");

@@ -122,6 +122,8 @@ public final class PublishRoutes extends RouteBuilder {
     }
 
     private String deadLetterUri() {
-        return "file:" + config.deadLetterDir().toAbsolutePath() + "?tempPrefix=.writing-&fileExist=Override";
+        // readable by the bundle's user only (uplink.file-mode): a dead letter holds a reading as it was sent
+        return "file:" + config.deadLetterDir().toAbsolutePath() + "?tempPrefix=.writing-&fileExist=Override"
+                + "&chmod=" + config.fileMode().fileOctal() + "&chmodDirectory=" + config.fileMode().directoryOctal();
     }
 }

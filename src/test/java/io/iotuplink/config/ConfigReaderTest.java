@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -98,6 +99,17 @@ class ConfigReaderTest {
         assertEquals(Duration.ZERO, result.config().keepaliveInterval());
         assertEquals(1, result.problems().size());
         assertTrue(result.problems().get(0).startsWith("UPLINK_MQTT_KEEP_ALIVE=1201s: must be between 30s and 20m"));
+    }
+
+    @Test
+    void theFileModeIsPrivateByDefaultAndAnExecutableModeIsNamedAsTheProblem() {
+        assertEquals("600", read(false).orThrow().fileMode().fileOctal());
+        properties.put("uplink.file-mode", "755");
+
+        ConfigReader.Result result = read(false);
+
+        assertEquals(List.of("UPLINK_FILE_MODE=755: a data file is not a program; leave out the execute bits"
+                + " (600, 640)"), result.problems());
     }
 
     @Test

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -56,6 +57,15 @@ class RefusedPublishTest {
         String why = Files.readString(reason);
         assertTrue(why.contains("PUBACK 0x87 not authorized"), why);
         assertTrue(why.contains("attempts: 1\n"), "not authorized is not retried: " + why);
+        // a dead letter holds the reading as it was sent: the bundle's user only, like the outbox itself
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(envelope)));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(reason)));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(deadLetters)));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(uplink.dataDir())));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                uplink.dataDir().resolve("outbox.db"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                uplink.dataDir().resolve("outbox.db-wal"))));
         assertEquals(failedBefore + 1, bundle.status().get("failed").asLong());
         assertEquals(publishedBefore, bundle.status().get("published").asLong());
         assertTrue(broker.received().stream().noneMatch(p -> p.payloadText().contains("refused")));
