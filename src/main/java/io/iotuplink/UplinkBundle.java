@@ -14,6 +14,7 @@ import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.extension.RoutesDirectory;
+import io.iotuplink.http.ApiAuthentication;
 import io.iotuplink.http.ControlRoutes;
 import io.iotuplink.http.HttpApiRoutes;
 import io.iotuplink.inputs.HostHealth;
@@ -97,6 +98,10 @@ public final class UplinkBundle extends RouteBuilder {
                 key -> context.getPropertiesComponent().resolveProperty(key), local);
         UplinkConfig config = read.config();
         List<String> problems = new ArrayList<>(read.problems());
+        List<ApiAuthentication.Binding> httpBindings = ApiAuthentication.bindings(context);
+        ApiAuthentication.Settings api = ApiAuthentication.read(
+                key -> context.getPropertiesComponent().resolveProperty(key), httpBindings);
+        problems.addAll(api.problems());
         PemFiles.Loaded pem = null;
         // in --local mode the PEM files are the throwaway PKI's, made once the values are known to be good
         if (local && problems.isEmpty()) {
@@ -107,6 +112,10 @@ public final class UplinkBundle extends RouteBuilder {
             problems.addAll(pem.problems());
         }
         failOnProblems(problems);
+        api.token().ifPresent(token -> ApiAuthentication.require(context, token));
+        if (!httpBindings.isEmpty()) {
+            LOG.info("{}", ApiAuthentication.describe(httpBindings, api.token().isPresent()));
+        }
         PemTlsContext tls = PemTlsContext.create(pem);
 
         Clock clock = Clock.systemUTC();
