@@ -155,6 +155,13 @@ class ApiAuthenticationTest {
     }
 
     @Test
+    void aLargeBodyWithoutTheTokenIsRefusedAndTheNextRequestIsServed() {
+        String large = "[" + "{\"n\": 1},".repeat(800_000) + "{\"n\": 1}]";
+        assertUnauthorized(bundle.http("POST", "/telemetry", "application/json", large));
+        assertEquals(200, bundle.http("GET", "/status", null, null, RIGHT).statusCode());
+    }
+
+    @Test
     void aRouteTheUserAddedIsProtectedToo() {
         assertUnauthorized(bundle.http("GET", "/hello", null, null));
         HttpResponse<String> hello = bundle.http("GET", "/hello", null, null, RIGHT);
