@@ -133,10 +133,13 @@ class ApiAuthenticationTest {
 
     @Test
     void healthChecksNeedNoToken() {
-        for (String path : List.of("/observe/health", "/observe/health/live", "/observe/health/ready")) {
+        HttpResponse<String> live = bundle.http("GET", "/observe/health/live", null, null);
+        assertEquals(200, live.statusCode(), live.body());
+        // readiness may be DOWN for a moment (the file input has not polled yet): answered, not refused
+        for (String path : List.of("/observe/health", "/observe/health/ready")) {
             HttpResponse<String> response = bundle.http("GET", path, null, null);
-            assertEquals(200, response.statusCode(), path + ": " + response.body());
-            assertTrue(response.body().contains("UP"), path + ": " + response.body());
+            assertTrue(response.statusCode() == 200 || response.statusCode() == 503, path + ": " + response.body());
+            assertTrue(RunningBundle.json(response.body()).has("status"), path + ": " + response.body());
         }
     }
 
