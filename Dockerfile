@@ -1,7 +1,9 @@
 # iot-uplink as a container image. Build the jar first, then the image:
 #   mvn -B -DskipTests package && docker build -t iot-uplink:0.1.0 .
-# Run it with the device's certificates mounted read-only and the outbox on a volume (see docs/deployment.md):
+# Run it with the device's certificates and the HTTP API's token mounted read-only and the outbox on a volume (see
+# docs/deployment.md); on 0.0.0.0 the API needs the token (openssl rand -hex 32 > api-token), or the bundle does not start:
 #   docker run -d --name iot-uplink -p 8080:8080 -v iot-uplink-data:/var/lib/iot-uplink \
+#     -v "$PWD/api-token:/run/secrets/iot-uplink-api-token:ro" -e UPLINK_API_TOKEN_FILE=/run/secrets/iot-uplink-api-token \
 #     -v "$PWD/certs:/etc/iot-uplink/certs:ro" -e AWS_IOT_CERT_PATH=/etc/iot-uplink/certs/... (and the rest) iot-uplink:0.1.0
 FROM eclipse-temurin:17-jre-noble
 
@@ -32,7 +34,8 @@ WORKDIR /var/lib/iot-uplink
 USER 10001:10001
 EXPOSE 8080
 
-# Liveness, not readiness: a broker outage is not a broken container (readings wait in the outbox)
+# Liveness, not readiness: a broker outage is not a broken container (readings wait in the outbox); the health
+# checks are the one path that needs no API token
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD curl -fsS "http://127.0.0.1:${CAMEL_SERVER_PORT}/observe/health/live" || exit 1
 

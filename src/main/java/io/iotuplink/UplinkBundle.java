@@ -14,6 +14,7 @@ import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.extension.RoutesDirectory;
+import io.iotuplink.http.ApiAuthentication;
 import io.iotuplink.http.ControlRoutes;
 import io.iotuplink.http.HttpApiRoutes;
 import io.iotuplink.inputs.HostHealth;
@@ -98,6 +99,10 @@ public final class UplinkBundle extends RouteBuilder {
                 key -> context.getPropertiesComponent().resolveProperty(key), local);
         UplinkConfig config = read.config();
         List<String> problems = new ArrayList<>(read.problems());
+        List<ApiAuthentication.Binding> httpBindings = ApiAuthentication.bindings(context);
+        ApiAuthentication.Settings api = ApiAuthentication.read(
+                key -> context.getPropertiesComponent().resolveProperty(key), httpBindings);
+        problems.addAll(api.problems());
         if (problems.isEmpty()) {
             try {
                 config.fileMode().directory(config.dataDir());
@@ -116,6 +121,10 @@ public final class UplinkBundle extends RouteBuilder {
             problems.addAll(pem.problems());
         }
         failOnProblems(problems);
+        api.token().ifPresent(token -> ApiAuthentication.require(context, token));
+        if (!httpBindings.isEmpty()) {
+            LOG.info("{}", ApiAuthentication.describe(httpBindings, api.token().isPresent()));
+        }
         PemTlsContext tls = PemTlsContext.create(pem);
 
         Clock clock = Clock.systemUTC();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Service;
+import io.iotuplink.http.ApiAuthentication;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -138,6 +139,26 @@ class CamelKIntegrationTest {
         Set<String> unknown = new TreeSet<>(env.keySet());
         unknown.removeAll(Manifests.documentedSettings());
         assertEquals(Set.of(), unknown, "variables the README's configuration table does not have");
+    }
+
+    @Test
+    void theApiTokenComesFromAMountedSecretNeverFromTheIntegration() {
+        Map<String, String> env = env();
+        assertFalse(ApiAuthentication.isLoopback(env.get("CAMEL_SERVER_HOST")), "bound beyond loopback: a token is due");
+        assertFalse(env.containsKey("UPLINK_API_TOKEN"), "no token written in the Integration");
+        String file = env.get("UPLINK_API_TOKEN_FILE");
+        assertTrue(file != null, "UPLINK_API_TOKEN_FILE");
+
+        String mounted = mountTrait("resources").stream()
+                .filter(r -> r.startsWith("secret:") && file.startsWith(r.substring(r.indexOf('@') + 1) + "/"))
+                .findFirst().orElseThrow(() -> new AssertionError(file + " is in no mounted Secret"));
+        String secret = mounted.substring("secret:".length(), mounted.indexOf('@'));
+        String key = file.substring(mounted.substring(mounted.indexOf('@') + 1).length() + 1);
+        JsonNode template = Manifests.document(Manifests.K8S.resolve("plain/secret-template.yaml"), "Secret", secret);
+        assertTrue(template.path("stringData").has(key), "the Secret template holds " + key);
+        assertFalse(secret.equals("iot-uplink-certs"), "a Secret of its own, not the device's certificates");
+        assertTrue(integration().path("spec").path("traits").path("health").path("startupProbe").asText()
+                .startsWith("/observe/health/"), "the probes ask the one path open without the token");
     }
 
     private static ObjectNode integration() {

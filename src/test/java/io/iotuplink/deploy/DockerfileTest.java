@@ -1,5 +1,6 @@
 package io.iotuplink.deploy;
 
+import io.iotuplink.http.ApiAuthentication;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -14,8 +15,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -66,6 +69,21 @@ class DockerfileTest {
         assertTrue(check.contains("http://127.0.0.1:${CAMEL_SERVER_PORT}/observe/health/live"), check);
         assertEquals("0.0.0.0", env.get("CAMEL_SERVER_HOST"), "reachable from outside the container");
         assertEquals(env.get("CAMEL_SERVER_PORT"), arguments("EXPOSE").get(0));
+    }
+
+    @Test
+    void theApiTokenIsMountedAtRunTimeNeverBakedIntoTheImage() throws IOException {
+        Map<String, String> env = env();
+        assertFalse(ApiAuthentication.isLoopback(env.get("CAMEL_SERVER_HOST")), "bound beyond loopback: a token is due");
+        assertFalse(env.containsKey("UPLINK_API_TOKEN"), "a token in the image is everyone's who has the image");
+        assertFalse(env.containsKey("UPLINK_API_TOKEN_FILE"), "the run command says where it is mounted");
+
+        // the run command in the Dockerfile's first lines mounts the token read-only and points the variable at it
+        String header = Files.readString(DOCKERFILE).lines().takeWhile(l -> l.startsWith("#"))
+                .collect(Collectors.joining("\n"));
+        Matcher file = Pattern.compile("-e UPLINK_API_TOKEN_FILE=(\\S+)").matcher(header);
+        assertTrue(file.find(), header);
+        assertTrue(header.contains(":" + file.group(1) + ":ro\""), "mounted read-only at " + file.group(1));
     }
 
     @Test

@@ -70,6 +70,13 @@ final class Manifests {
         return (ObjectNode) found.get(0);
     }
 
+    /** The document of {@code kind} named {@code name} in {@code file}. */
+    static ObjectNode document(Path file, String kind, String name) {
+        return (ObjectNode) documents(file).stream().filter(d -> kind.equals(d.path("kind").asText())
+                && name.equals(d.path("metadata").path("name").asText())).findFirst()
+                .orElseThrow(() -> new AssertionError(file + " holds no " + kind + " named " + name));
+    }
+
     /**
      * Where a fabric8 model kept fields it does not know (its {@code additionalProperties}): a misspelt or misplaced
      * field, which Kubernetes would drop or refuse.

@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
+import io.iotuplink.http.ApiAuthentication;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -97,6 +98,11 @@ class PlainManifestsTest {
         assertEquals(port, portOf.apply(container.getLivenessProbe()));
         assertEquals(port, portOf.apply(container.getReadinessProbe()));
         assertEquals("0.0.0.0", env(container).get("CAMEL_SERVER_HOST"), "probes reach the pod's address");
+        for (Probe probe : List.of(container.getLivenessProbe(), container.getReadinessProbe(),
+                container.getStartupProbe())) {
+            assertTrue(probe.getHttpGet().getPath().startsWith("/observe/health/"), "the one path open without the"
+                    + " API token: " + probe.getHttpGet().getPath());
+        }
     }
 
     @Test
@@ -134,10 +140,9 @@ class PlainManifestsTest {
         String certs = mountOf(container, "certs").getMountPath();
         assertTrue(mountOf(container, "certs").getReadOnly());
         String firstPod = statefulSet.getMetadata().getName() + "-0";
-        Secret template = bind(PLAIN.resolve("secret-template.yaml"),
-                Manifests.document(PLAIN.resolve("secret-template.yaml"), "Secret"));
-        assertEquals(volume(statefulSet.getSpec().getTemplate().getSpec(), "certs").getSecret().getSecretName(),
-                template.getMetadata().getName());
+        String certsSecret = volume(statefulSet.getSpec().getTemplate().getSpec(), "certs").getSecret()
+                .getSecretName();
+        Secret template = secretTemplate(certsSecret);
         for (String variable : List.of("AWS_IOT_CERT_PATH", "AWS_IOT_KEY_PATH", "AWS_IOT_CA_PATH")) {
             String path = env.get(variable).replace("$(POD_NAME)", firstPod);
             assertTrue(path.startsWith(certs + "/"), variable + " is in the certificates' volume");
@@ -175,6 +180,29 @@ class PlainManifestsTest {
     }
 
     @Test
+    void theApiTokenComesFromAMountedSecretNeverFromTheManifest() {
+        Container container = container();
+        Map<String, String> env = env(container);
+        assertFalse(ApiAuthentication.isLoopback(env.get("CAMEL_SERVER_HOST")), "bound beyond loopback: a token is due");
+        assertTrue(container.getEnv().stream().filter(e -> e.getName().startsWith("UPLINK_API_TOKEN"))
+                .noneMatch(e -> e.getName().equals("UPLINK_API_TOKEN") && e.getValue() != null),
+                "no token written in the manifest");
+
+        String file = env.get("UPLINK_API_TOKEN_FILE");
+        assertNotNull(file, "UPLINK_API_TOKEN_FILE");
+        VolumeMount mount = container.getVolumeMounts().stream()
+                .filter(m -> file.startsWith(m.getMountPath() + "/")).findFirst()
+                .orElseThrow(() -> new AssertionError(file + " is in no mounted volume"));
+        assertTrue(mount.getReadOnly(), "mounted read-only");
+        Volume volume = volume(statefulSet().getSpec().getTemplate().getSpec(), mount.getName());
+        assertNotNull(volume.getSecret(), "the token's volume is a Secret");
+        Secret template = secretTemplate(volume.getSecret().getSecretName());
+        assertTrue(template.getStringData().containsKey(file.substring(mount.getMountPath().length() + 1)),
+                "the Secret template holds " + file);
+        assertFalse(Set.of("certs", "config", "routes").contains(mount.getName()), "a Secret of its own");
+    }
+
+    @Test
     void networkPolicyLetsOutOnlyDnsAndMqttOverTls() {
         NetworkPolicy policy = bind(PLAIN.resolve("networkpolicy.yaml"),
                 Manifests.document(PLAIN.resolve("networkpolicy.yaml"), "NetworkPolicy"));
@@ -188,6 +216,12 @@ class PlainManifestsTest {
 
     private static String describe(NetworkPolicyPort port) {
         return port.getPort().getIntVal() + "/" + port.getProtocol();
+    }
+
+    /** The Secret named {@code name} in secret-template.yaml, which the kustomization never applies. */
+    private static Secret secretTemplate(String name) {
+        Path file = PLAIN.resolve("secret-template.yaml");
+        return bind(file, Manifests.document(file, "Secret", name));
     }
 
     private static StatefulSet statefulSet() {

@@ -95,6 +95,12 @@ public final class RunningBundle implements AutoCloseable {
 
     /** A request to the bundle's HTTP API. */
     public HttpResponse<String> http(String method, String path, String contentType, String body) {
+        return http(method, path, contentType, body, Map.of());
+    }
+
+    /** A request to the bundle's HTTP API with more headers ({@code Authorization}...). */
+    public HttpResponse<String> http(String method, String path, String contentType, String body,
+            Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
                 .timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -102,6 +108,7 @@ public final class RunningBundle implements AutoCloseable {
         if (contentType != null) {
             request.header("Content-Type", contentType);
         }
+        headers.forEach(request::header);
         try {
             return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
