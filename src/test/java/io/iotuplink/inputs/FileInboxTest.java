@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FileInboxTest {
 
     @RegisterExtension
-    static final BrokerAndBundle uplink = new BrokerAndBundle();
+    static final BrokerAndBundle uplink = new BrokerAndBundle(p -> p.put("uplink.inbox.settle-time", "200ms"));
     static TestBroker broker;
     static Path inbox;
 
