@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -46,6 +47,25 @@ class ConfigReaderTest {
         assertEquals(5, config.reconnect().maxAttempts());
         assertEquals(Duration.ofSeconds(60), config.reconnect().maxDelay());
         assertEquals("ssl://abc-ats.iot.eu-west-1.amazonaws.com:8883", config.serverUri());
+    }
+
+    @Test
+    void theInboxSettlesForTwoSecondsAndTakesFilesUpTo64Mb() {
+        InboxSettings inbox = read(false).orThrow().inboxSettings();
+
+        assertEquals(Duration.ofSeconds(2), inbox.settleTime());
+        assertEquals(64L << 20, inbox.maxFileSize());
+    }
+
+    @Test
+    void badInboxBoundsAreRefusedNamingTheVariable() {
+        properties.put("uplink.inbox.settle-time", "soon");
+        properties.put("uplink.inbox.max-file-size", "0");
+
+        List<String> problems = read(false).problems();
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("UPLINK_INBOX_SETTLE_TIME=soon: ")),
+                problems.toString());
+        assertTrue(problems.contains("UPLINK_INBOX_MAX_FILE_SIZE=0: must be at least 1 byte"), problems.toString());
     }
 
     @Test

@@ -110,7 +110,8 @@ public final class InboxLeftovers extends ServiceSupport implements ExceptionHan
     /** Camel's file consumer could not complete a file: a failed delete after a commit makes it a leftover. */
     @Override
     public void handleException(String message, Exchange exchange, Throwable exception) {
-        String path = exchange == null ? null : exchange.getIn().getHeader(FileConstants.FILE_ABSOLUTE_PATH, String.class);
+        String path = exchange == null ? null
+                : exchange.getIn().getHeader(FileConstants.FILE_ABSOLUTE_PATH, String.class);
         if (path != null && message != null && message.startsWith("Error during commit")
                 && Files.exists(Path.of(path), LinkOption.NOFOLLOW_LINKS)) {
             remember(Path.of(path).toAbsolutePath().normalize(),
