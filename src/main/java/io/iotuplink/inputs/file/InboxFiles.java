@@ -32,6 +32,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -107,10 +108,12 @@ public final class InboxFiles {
         } catch (WholeFileRefused e) {
             bad.drop();
             return setAsideWhole(exchange, file, e.getMessage());
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             bad.drop();
-            throw e instanceof IOException io ? new UncheckedIOException("cannot read " + file, io)
-                    : (RuntimeException) e;
+            throw new UncheckedIOException("cannot read " + file, e);
+        } catch (RuntimeException e) {
+            bad.drop();
+            throw e;
         }
         exchange.setProperty(COUNTS, new Counts(good.readings.size(), bad.count()));
         exchange.setProperty(BAD, bad);
@@ -205,7 +208,7 @@ public final class InboxFiles {
             try {
                 text = utf8.decode(ByteBuffer.wrap(bytes, 0, length)).toString();
             } catch (CharacterCodingException e) {
-                bad.add(where, java.util.Arrays.copyOf(bytes, length), "not UTF-8 text");
+                bad.add(where, Arrays.copyOf(bytes, length), "not UTF-8 text");
                 return;
             }
             if (text.isBlank()) {
@@ -214,7 +217,7 @@ public final class InboxFiles {
             try {
                 good.add(intake.record(text));
             } catch (InvalidReadingException e) {
-                bad.add(where, java.util.Arrays.copyOf(bytes, length), e.getMessage());
+                bad.add(where, Arrays.copyOf(bytes, length), e.getMessage());
             }
         }
     }
