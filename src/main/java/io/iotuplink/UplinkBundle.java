@@ -152,7 +152,7 @@ public final class UplinkBundle extends RouteBuilder {
         context.addService(leftovers, true, true);
         status.countInboxLeftovers(leftovers::stillInInbox);
         bindToRegistry("uplinkInboxNotRemoved", leftovers);
-        bindToRegistry("uplinkInboxEntries", new InboxEntries(leftovers));
+        bindToRegistry("uplinkInboxEntries", new InboxEntries(leftovers, config.inboxSettings().settleTime(), clock));
         bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs, mapper, config.outbox(),
                 config.inboxSettings().maxFileSize(), leftovers));
         // routes/file-inbox.camel.yaml's read lock takes milliseconds (Camel reads a bare number as such)

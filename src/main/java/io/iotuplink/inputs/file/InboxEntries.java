@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,7 +20,8 @@ import java.util.Map;
 /**
  * The inbox route's file filter: lets through only regular files (never following a symbolic link) that are not
  * {@link InboxLeftovers}. A symbolic link, FIFO, device, socket or directory is skipped and left where it is, with
- * one WARN naming it (not one per poll).
+ * one WARN naming it (not one per poll). A file changed within the settle time is passed over until a later poll,
+ * so that Camel's read lock, which waits for it to settle, does not hold up the files behind it.
  */
 public final class InboxEntries implements GenericFileFilter<File> {
 
@@ -27,6 +30,8 @@ public final class InboxEntries implements GenericFileFilter<File> {
     private static final int WARNED = 10_000;
 
     private final InboxLeftovers leftovers;
+    private final long settleMillis;
+    private final Clock clock;
     private final Map<String, String> warned = Collections.synchronizedMap(new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
@@ -34,8 +39,10 @@ public final class InboxEntries implements GenericFileFilter<File> {
         }
     });
 
-    public InboxEntries(InboxLeftovers leftovers) {
+    public InboxEntries(InboxLeftovers leftovers, Duration settleTime, Clock clock) {
         this.leftovers = leftovers;
+        this.settleMillis = settleTime.toMillis();
+        this.clock = clock;
     }
 
     @Override
@@ -50,7 +57,8 @@ public final class InboxEntries implements GenericFileFilter<File> {
         String key = path.toAbsolutePath().toString();
         if (attributes.isRegularFile()) {
             warned.remove(key);
-            return !leftovers.contains(path, attributes);
+            return clock.millis() - attributes.lastModifiedTime().toMillis() >= settleMillis
+                    && !leftovers.contains(path, attributes);
         }
         String what = attributes.isSymbolicLink() ? "a symbolic link" : attributes.isDirectory() ? "a directory"
                 : "not a regular file (a FIFO, a device or a socket)";

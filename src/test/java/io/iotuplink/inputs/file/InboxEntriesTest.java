@@ -14,6 +14,10 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,13 +32,15 @@ class InboxEntriesTest {
     private InboxLeftovers leftovers;
     private InboxEntries entries;
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    /** Five seconds from now: every file written by the test has settled. */
+    private Clock clock = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(5));
 
     @BeforeEach
     void entries() throws Exception {
         inbox = Files.createDirectories(dir.resolve("inbox"));
         leftovers = new InboxLeftovers(new DefaultCamelContext(), inbox, dir.resolve("data/inbox-not-removed.txt"));
         leftovers.start();
-        entries = new InboxEntries(leftovers);
+        entries = new InboxEntries(leftovers, Duration.ofSeconds(2), clock);
         logged.start();
         ((Logger) LoggerFactory.getLogger(InboxEntries.class)).addAppender(logged);
     }
@@ -58,6 +64,20 @@ class InboxEntriesTest {
         Path file = Files.writeString(inbox.resolve("reading.json"), "{\"t\": 1}");
 
         assertTrue(polled(file));
+        assertEquals(0, logged.list.size());
+    }
+
+    @Test
+    void aFileChangedWithinTheSettleTimeIsPassedOverUntilALaterPoll() throws IOException {
+        Path file = Files.writeString(inbox.resolve("fresh.json"), "{\"t\": 1}");
+        long written = Files.getLastModifiedTime(file).toMillis();
+
+        clock = Clock.fixed(Instant.ofEpochMilli(written + 1_000), ZoneOffset.UTC);
+        entries = new InboxEntries(leftovers, Duration.ofSeconds(2), clock);
+        assertFalse(polled(file), "written a second ago");
+        clock = Clock.fixed(Instant.ofEpochMilli(written + 2_000), ZoneOffset.UTC);
+        entries = new InboxEntries(leftovers, Duration.ofSeconds(2), clock);
+        assertTrue(polled(file), "settled for two seconds");
         assertEquals(0, logged.list.size());
     }
 
