@@ -21,7 +21,9 @@ import io.iotuplink.inputs.HostHealth;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.LineRecords;
 import io.iotuplink.inputs.command.CommandRoutes;
+import io.iotuplink.inputs.file.InboxEntries;
 import io.iotuplink.inputs.file.InboxFiles;
+import io.iotuplink.inputs.file.InboxLeftovers;
 import io.iotuplink.local.LocalBroker;
 import io.iotuplink.mqtt.PublishShaper;
 import io.iotuplink.mqtt.UplinkMqttClient;
@@ -164,7 +166,17 @@ public final class UplinkBundle extends RouteBuilder {
         bindToRegistry("uplinkStatus", status);
         bindToRegistry("uplinkIntake", intake);
         bindToRegistry("uplinkInputs", inputs);
-        bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs));
+        InboxLeftovers leftovers = new InboxLeftovers(context, config.inbox(),
+                config.dataDir().resolve("inbox-not-removed.txt"));
+        context.addService(leftovers, true, true);
+        status.countInboxLeftovers(leftovers::stillInInbox);
+        bindToRegistry("uplinkInboxNotRemoved", leftovers);
+        bindToRegistry("uplinkInboxEntries", new InboxEntries(leftovers, config.inboxSettings().settleTime(), clock));
+        bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs, mapper, config.outbox(),
+                config.inboxSettings().maxFileSize(), leftovers));
+        // routes/file-inbox.camel.yaml's read lock takes milliseconds (Camel reads a bare number as such)
+        context.getPropertiesComponent().addOverrideProperty("uplink.inbox.settle-time-ms",
+                String.valueOf(config.inboxSettings().settleTime().toMillis()));
         bindToRegistry("uplinkLineRecords", new LineRecords(intake, inputs));
         bindToRegistry("uplinkHostHealth", new HostHealth(config.dataDir()));
         context.getPropertiesComponent().addOverrideProperty("uplink.sample.period-ms",

@@ -130,6 +130,9 @@ public final class ConfigReader {
                 integer("uplink.batch.max-readings", 1, 1, 10_000),
                 duration("uplink.batch.max-delay", "1s", Duration.ZERO, Duration.ofMinutes(10), null),
                 integer("uplink.max-inflight", 100, 1, 1_000),
+                new InboxSettings(
+                        duration("uplink.inbox.settle-time", "2s", Duration.ZERO, Duration.ofHours(1), null),
+                        positiveByteSize("uplink.inbox.max-file-size", 64L << 20)),
                 fileMode());
     }
 
@@ -315,6 +318,15 @@ public final class ConfigReader {
             case "GB" -> n << 30;
             default -> n;
         };
+    }
+
+    private long positiveByteSize(String key, long defaultValue) {
+        long size = byteSize(key, defaultValue);
+        if (size < 1) {
+            problems.add(envName(key) + "=" + text(key).orElse("") + ": must be at least 1 byte");
+            return defaultValue;
+        }
+        return size;
     }
 
     private String choice(String key, String defaultValue, String... allowed) {

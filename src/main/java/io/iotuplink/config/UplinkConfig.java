@@ -35,6 +35,7 @@ public record UplinkConfig(
         int batchMaxReadings,
         Duration batchMaxDelay,
         int maxInflight,
+        InboxSettings inboxSettings,
         FileMode fileMode) {
 
     public String telemetryTopic() {

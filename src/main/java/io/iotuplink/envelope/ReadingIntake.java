@@ -45,6 +45,11 @@ public final class ReadingIntake {
         return prepare(readings.fromRecord(node, "the line"));
     }
 
+    /** One record already parsed (an element of a streamed array); {@code where} names it in the error. */
+    public PreparedReading record(JsonNode record, String where) {
+        return prepare(readings.fromRecord(record, where));
+    }
+
     /**
      * One record or an array of records, each judged on its own: a bad element is handed to {@code rejected}
      * (with its index and JSON text) and the others are kept. Malformed JSON refuses the whole text.

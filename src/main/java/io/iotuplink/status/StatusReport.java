@@ -24,6 +24,7 @@ public final class StatusReport {
     private final Clock clock;
     private final long startedMillis;
     private volatile java.util.function.LongSupplier tokenRefreshes;
+    private volatile java.util.function.IntSupplier inboxLeftovers;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
             OutboxStore outbox, Clock clock) {
@@ -39,6 +40,14 @@ public final class StatusReport {
     /** With a custom authorizer: adds {@code token_refreshes} to the status. */
     public void countTokenRefreshes(java.util.function.LongSupplier refreshes) {
         this.tokenRefreshes = refreshes;
+    }
+
+    /**
+     * Adds {@code "inbox": {"not_removed": n}}: the inbox files read but left in the inbox because they could not
+     * be removed (they are not read again).
+     */
+    public void countInboxLeftovers(java.util.function.IntSupplier notRemoved) {
+        this.inboxLeftovers = notRemoved;
     }
 
     /** Seconds since the bundle started, with a millisecond fraction. */
@@ -63,6 +72,9 @@ public final class StatusReport {
         status.put("buffered_bytes", outbox.bytes());
         status.put("dropped", outbox.dropped());
         status.put("inputs", inputs.snapshot());
+        if (inboxLeftovers != null) {
+            status.put("inbox", Map.of("not_removed", inboxLeftovers.getAsInt()));
+        }
         status.put("connect_attempts", connection.connectAttempts());
         status.put("connect_successes", connection.connectSuccesses());
         status.put("connect_success_rate", Math.round(connection.successRate() * 1000) / 1000.0);

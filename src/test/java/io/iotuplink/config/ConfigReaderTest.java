@@ -50,6 +50,25 @@ class ConfigReaderTest {
     }
 
     @Test
+    void theInboxSettlesForTwoSecondsAndTakesFilesUpTo64Mb() {
+        InboxSettings inbox = read(false).orThrow().inboxSettings();
+
+        assertEquals(Duration.ofSeconds(2), inbox.settleTime());
+        assertEquals(64L << 20, inbox.maxFileSize());
+    }
+
+    @Test
+    void badInboxBoundsAreRefusedNamingTheVariable() {
+        properties.put("uplink.inbox.settle-time", "soon");
+        properties.put("uplink.inbox.max-file-size", "0");
+
+        List<String> problems = read(false).problems();
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("UPLINK_INBOX_SETTLE_TIME=soon: ")),
+                problems.toString());
+        assertTrue(problems.contains("UPLINK_INBOX_MAX_FILE_SIZE=0: must be at least 1 byte"), problems.toString());
+    }
+
+    @Test
     void thePortInTheEndpointWins() {
         properties.put("aws.iot.endpoint", "broker.local:9883");
         properties.put("aws.iot.port", "443");

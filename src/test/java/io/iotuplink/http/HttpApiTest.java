@@ -142,7 +142,7 @@ class HttpApiTest {
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
                 "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
-                "inputs", "connect_attempts", "connect_successes", "connect_success_rate", "history"), keys);
+                "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate", "history"), keys);
         assertEquals("connected", status.get("connection_status").asText());
         assertTrue(status.get("connected").asBoolean());
         assertEquals(0, status.get("reconnect_attempts").asInt());

@@ -10,10 +10,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,8 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Files dropped into the inbox, written the atomic way (another name, then a rename). */
 class FileInboxTest {
 
+    /** Long enough that the growing file's writer never pauses that long between chunks, even on a busy machine. */
+    static final String SETTLE_TIME = "1s";
+
     @RegisterExtension
-    static final BrokerAndBundle uplink = new BrokerAndBundle();
+    static final BrokerAndBundle uplink = new BrokerAndBundle(p -> p.put("uplink.inbox.settle-time", SETTLE_TIME));
     static TestBroker broker;
     static Path inbox;
 
@@ -122,5 +130,35 @@ class FileInboxTest {
         broker.await(p -> p.payloadText().contains("after-partial"), 1, Duration.ofSeconds(20));
         assertTrue(Files.exists(partial), "a .tmp file is not an inbox file");
         assertFalse(Files.exists(inbox.resolve(".error").resolve("later.json.tmp")));
+    }
+
+    @Test
+    void aFileWrittenInPlaceOverSecondsIsReadOnceItStopsGrowingWithEveryLine() throws Exception {
+        Files.createDirectories(inbox);
+        Path file = inbox.resolve("growing.ndjson");
+        int lines = 300;
+        NotifyBuilder done = finishing("growing.ndjson");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            // 300 lines in chunks of 10 every 100 ms: 3 s of writing, no rename, a pause far below the settle time
+            for (int i = 0; i < lines; i++) {
+                out.write(("{\"growing\": " + i + "}\n").getBytes(StandardCharsets.UTF_8));
+                if (i % 10 == 9) {
+                    out.flush();
+                    TestBroker.sleep(100);
+                }
+            }
+        }
+
+        List<String> published = broker.await(p -> p.payloadText().contains("\"growing\":"), lines,
+                Duration.ofSeconds(60)).stream().map(p -> p.payloadText()).toList();
+        awaitDone(done);
+        Set<String> data = new HashSet<>();
+        published.forEach(p -> data.add(p.substring(p.indexOf(",\"data\":"))));
+        for (int i = 0; i < lines; i++) {
+            assertTrue(data.contains(",\"data\":{\"growing\":" + i + "}}"), "line " + (i + 1) + " was lost");
+        }
+        assertEquals(lines, published.size(), "each line once");
+        assertFalse(Files.exists(file));
+        assertFalse(Files.exists(inbox.resolve(".error").resolve("growing.ndjson")));
     }
 }

@@ -1,100 +1,134 @@
 package io.iotuplink.inputs.file;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iotuplink.config.OutboxLimits;
 import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
+import io.iotuplink.envelope.Reading;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.inputs.InputCounters;
 import org.apache.camel.Exchange;
+import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Instant;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Reads an inbox file: {@code *.json} holds one record or an array of records, {@code *.ndjson} one record per
- * line. Good records go on to be published; bad ones (or the whole file, when it is not JSON) are written to
- * {@code {inbox}/.error/} with a {@code .reason} file beside them saying what was wrong and where.
+ * Reads an inbox file as a stream: {@code *.json} holds one record or an array of records, {@code *.ndjson} one
+ * record per line. Good records become readings that go to the outbox in one transaction; bad ones are set aside in
+ * {@code {inbox}/.error/} with a {@code .reason} file saying what was wrong and where. A file that is not JSON, larger
+ * than {@code uplink.inbox.max-file-size} or with more readings than the outbox can ever hold is moved there whole.
  */
 public final class InboxFiles {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboxFiles.class);
     public static final String INPUT = "file";
-    /** The file's counts, kept on the exchange until its good records are in the outbox. */
+    /** A line longer than this cannot be a record: an envelope holds at most 128 KB. */
+    static final int MAX_LINE_BYTES = 1 << 20;
+    /** The file's counts and bad records, kept on the exchange until its good records are in the outbox. */
     private static final String COUNTS = "uplinkInboxFileCounts";
+    private static final String BAD = "uplinkInboxFileBadRecords";
 
     private final ReadingIntake intake;
     private final InputCounters counters;
+    private final ObjectMapper mapper;
+    private final OutboxLimits outbox;
+    private final long maxFileSize;
+    private final InboxLeftovers leftovers;
 
-    public InboxFiles(ReadingIntake intake, InputCounters counters) {
+    public InboxFiles(ReadingIntake intake, InputCounters counters, ObjectMapper mapper, OutboxLimits outbox,
+            long maxFileSize, InboxLeftovers leftovers) {
         this.intake = intake;
         this.counters = counters;
+        this.mapper = mapper;
+        this.outbox = outbox;
+        this.maxFileSize = maxFileSize;
+        this.leftovers = leftovers;
     }
 
     /** How many records of one file became readings and how many were set aside. */
     private record Counts(int accepted, int refused) {
     }
 
-    /** A record (or the whole file) that could not become a reading, and where it was. */
-    record Rejected(String where, String text, String problem) {
+    /** The whole file is unusable: it goes to {@code .error/} whole. */
+    private static final class WholeFileRefused extends Exception {
+        WholeFileRefused(String problem) {
+            super(problem, null, false, false);
+        }
     }
 
-    /** Replaces the exchange's body (the file) with its good readings, after the bad ones are set aside. */
+    /** Replaces the exchange's body (the file) with its good readings, once the bad ones are written aside. */
     public List<PreparedReading> readRecords(Exchange exchange) {
         Path file = exchange.getIn().getBody(java.io.File.class).toPath().toAbsolutePath().normalize();
-        String name = file.getFileName().toString();
-        List<PreparedReading> good = new ArrayList<>();
-        List<Rejected> bad = new ArrayList<>();
-        String text;
+        BasicFileAttributes attributes;
         try {
-            text = utf8(Files.readAllBytes(file));
-        } catch (CharacterCodingException e) {
-            bad.add(new Rejected("the file", null, "not UTF-8 text"));
-            setAside(file, bad, true);
-            exchange.setProperty(COUNTS, new Counts(0, 1));
-            return good;
+            attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
-        if (name.endsWith(".ndjson")) {
-            String[] lines = text.split("\r?\n", -1);
-            for (int i = 0; i < lines.length; i++) {
-                if (lines[i].isBlank()) {
-                    continue;
-                }
-                try {
-                    good.add(intake.record(lines[i]));
-                } catch (InvalidReadingException e) {
-                    bad.add(new Rejected("line " + (i + 1), lines[i], e.getMessage()));
-                }
-            }
-        } else {
-            try {
-                good.addAll(intake.recordsEach(text, (index, json, problem) ->
-                        bad.add(new Rejected("record " + index + " of the array", json, problem.getMessage()))));
-            } catch (InvalidReadingException e) {
-                bad.add(new Rejected("the file", null, e.getMessage()));
-            }
+        if (!attributes.isRegularFile()) {
+            // replaced since the filter saw it: left alone, and the filter names it next time
+            throw new IllegalStateException(file + " is no longer a regular file; it is left alone");
         }
-        exchange.setProperty(COUNTS, new Counts(good.size(), bad.size()));
-        if (!bad.isEmpty()) {
-            setAside(file, bad, bad.stream().anyMatch(r -> r.text() == null));
+        if (attributes.size() > maxFileSize) {
+            return setAsideWhole(exchange, file, attributes.size() + " bytes, more than uplink.inbox.max-file-size ("
+                    + maxFileSize + " bytes); split it into smaller files");
         }
-        return good;
+        boolean lines = file.getFileName().toString().endsWith(".ndjson");
+        BadRecords bad = new BadRecords(file, lines);
+        Batch good = new Batch();
+        try (InputStream in = new Bounded(Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS), maxFileSize)) {
+            if (lines) {
+                readLines(in, good, bad);
+            } else {
+                readJson(in, good, bad);
+            }
+        } catch (WholeFileRefused e) {
+            bad.drop();
+            return setAsideWhole(exchange, file, e.getMessage());
+        } catch (IOException e) {
+            bad.drop();
+            throw new UncheckedIOException("cannot read " + file, e);
+        } catch (RuntimeException e) {
+            bad.drop();
+            throw e;
+        }
+        exchange.setProperty(COUNTS, new Counts(good.readings.size(), bad.count()));
+        exchange.setProperty(BAD, bad);
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onFailure(Exchange failed) {
+                bad.drop();
+            }
+        });
+        return good.readings;
     }
 
     /**
-     * Counts the file's records once its good ones are in the outbox: a file the outbox refused stays in the inbox
-     * and is read again, and counting at the read would count it each time.
+     * Once the file's good records are in the outbox: counts them (a file the outbox refused stays in the inbox and
+     * is read again, and counting at the read would count it each time) and puts its bad records in place.
      */
     public void committed(Exchange exchange) {
         Counts counts = exchange.getProperty(COUNTS, Counts.class);
@@ -102,46 +136,178 @@ public final class InboxFiles {
             counters.accepted(INPUT, counts.accepted());
             counters.refused(INPUT, counts.refused());
         }
+        BadRecords bad = exchange.getProperty(BAD, BadRecords.class);
+        if (bad != null) {
+            try {
+                bad.keep();
+            } catch (IOException e) {
+                // failing now would read the file again and store its good readings twice
+                LOG.warn("{}: its good readings are in the outbox, but its bad records could not be set aside: {}",
+                        exchange.getIn().getHeader(Exchange.FILE_PATH), e.toString());
+            }
+        }
     }
 
-    /** Writes the rejected lines (or a copy of the whole file) and the reasons to {@code .error/}. */
-    private void setAside(Path file, List<Rejected> bad, boolean wholeFile) {
-        Path errors = file.resolveSibling(".error");
-        try {
-            Files.createDirectories(errors);
-            Path target = unique(errors.resolve(file.getFileName().toString()));
-            List<String> texts = bad.stream().map(Rejected::text).toList();
-            if (wholeFile) {
-                Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
-            } else if (target.toString().endsWith(".ndjson")) {
-                Files.write(target, texts, StandardCharsets.UTF_8);
+    /** NDJSON, line by line: a line is at most {@link #MAX_LINE_BYTES} in memory, a longer one is streamed aside. */
+    private void readLines(InputStream in, Batch good, BadRecords bad) throws IOException, WholeFileRefused {
+        LineReader lines = new LineReader(good, bad);
+        byte[] buffer = new byte[64 * 1024];
+        for (int n; (n = in.read(buffer)) != -1; ) {
+            int start = 0;
+            for (int i = 0; i < n; i++) {
+                if (buffer[i] == '\n') {
+                    lines.append(buffer, start, i - start);
+                    lines.end();
+                    start = i + 1;
+                }
+            }
+            lines.append(buffer, start, n - start);
+        }
+        lines.end();
+    }
+
+    /** The line being read, and where it goes. */
+    private final class LineReader {
+        private final Batch good;
+        private final BadRecords bad;
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        private OutputStream tooLong;
+        private int number = 1;
+
+        LineReader(Batch good, BadRecords bad) {
+            this.good = good;
+            this.bad = bad;
+        }
+
+        void append(byte[] bytes, int from, int length) throws IOException {
+            if (tooLong != null) {
+                tooLong.write(bytes, from, length);
+                return;
+            }
+            line.write(bytes, from, length);
+            if (line.size() > MAX_LINE_BYTES) {
+                tooLong = bad.begin();
+                line.writeTo(tooLong);
+                line.reset();
+            }
+        }
+
+        void end() throws WholeFileRefused {
+            String where = "line " + number++;
+            if (tooLong != null) {
+                tooLong = null;
+                bad.end(where, "longer than " + MAX_LINE_BYTES + " bytes; a reading's envelope holds at most 128 KB");
+                return;
+            }
+            byte[] bytes = line.toByteArray();
+            line.reset();
+            int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+            String text;
+            try {
+                text = utf8.decode(ByteBuffer.wrap(bytes, 0, length)).toString();
+            } catch (CharacterCodingException e) {
+                bad.add(where, Arrays.copyOf(bytes, length), "not UTF-8 text");
+                return;
+            }
+            if (text.isBlank()) {
+                return;
+            }
+            try {
+                good.add(intake.record(text));
+            } catch (InvalidReadingException e) {
+                bad.add(where, Arrays.copyOf(bytes, length), e.getMessage());
+            }
+        }
+    }
+
+    /** One JSON value: a record, or an array of records read one element at a time. */
+    private void readJson(InputStream in, Batch good, BadRecords bad) throws IOException, WholeFileRefused {
+        try (JsonParser parser = mapper.getFactory().createParser(in)) {
+            JsonToken token = parser.nextToken();
+            if (token == null) {
+                throw new WholeFileRefused("empty; expected a JSON object or an array of them");
+            }
+            if (token == JsonToken.START_ARRAY) {
+                for (int i = 0; parser.nextToken() != JsonToken.END_ARRAY; i++) {
+                    JsonNode record = mapper.readTree(parser);
+                    String where = "record " + i + " of the array";
+                    try {
+                        good.add(intake.record(record, where));
+                    } catch (InvalidReadingException e) {
+                        bad.add(where, mapper.writeValueAsBytes(record), e.getMessage());
+                    }
+                }
             } else {
-                Files.writeString(target, "[" + String.join(",\n", texts) + "]\n", StandardCharsets.UTF_8);
+                try {
+                    good.add(intake.record(mapper.readTree(parser), "the file"));
+                } catch (InvalidReadingException e) {
+                    throw new WholeFileRefused(e.getMessage());
+                }
             }
-            List<String> reasons = new ArrayList<>();
-            reasons.add(file.getFileName() + " (" + Instant.now() + "): " + bad.size() + " bad record"
-                    + (bad.size() == 1 ? "" : "s") + (wholeFile ? "; the whole file is kept here"
-                    : "; the bad records are kept here, the good ones were accepted"));
-            for (Rejected rejected : bad) {
-                reasons.add(rejected.where() + ": " + rejected.problem());
+            if (parser.nextToken() != null) {
+                throw new WholeFileRefused("malformed JSON: more than one JSON value (at line "
+                        + parser.currentLocation().getLineNr() + ", column "
+                        + parser.currentLocation().getColumnNr() + ")");
             }
-            Files.write(target.resolveSibling(target.getFileName() + ".reason"), reasons, StandardCharsets.UTF_8);
-            LOG.warn("{}: {} bad record(s) set aside in {} ({})", file, bad.size(), target, bad.get(0).where()
-                    + ": " + bad.get(0).problem());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot set bad records of " + file + " aside in " + errors, e);
+        } catch (JsonProcessingException e) {
+            throw new WholeFileRefused("malformed JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr()));
         }
     }
 
-    private static Path unique(Path target) {
-        if (!Files.exists(target)) {
-            return target;
+    /** Moves the whole file to {@code .error/}: nothing of it goes out, and it is counted as one refused record. */
+    private List<PreparedReading> setAsideWhole(Exchange exchange, Path file, String problem) {
+        if (!BadRecords.setAsideWhole(file, "the file", problem)) {
+            leftovers.remember(file, "it cannot be moved to " + BadRecords.errorDir(file) + " (" + problem + ")");
         }
-        return target.resolveSibling(System.currentTimeMillis() + "-" + target.getFileName());
+        exchange.setProperty(COUNTS, new Counts(0, 1));
+        return List.of();
     }
 
-    private static String utf8(byte[] bytes) throws CharacterCodingException {
-        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+    /** The good readings of a file, bounded by what the outbox can ever hold in one transaction. */
+    private final class Batch {
+        private final List<PreparedReading> readings = new ArrayList<>();
+        private long bytes;
+
+        void add(PreparedReading reading) throws WholeFileRefused {
+            bytes += reading.envelope().length;
+            if (readings.size() + 1 > outbox.maxReadings() || bytes > outbox.maxBytes()) {
+                throw new WholeFileRefused("more readings than the outbox can ever hold (at most "
+                        + outbox.maxReadings() + " readings and " + outbox.maxBytes() + " bytes:"
+                        + " uplink.outbox.max-readings and max-bytes); split it into smaller files");
+            }
+            // only the envelope is stored: the parsed record would cost several times its size while the file waits
+            Reading r = reading.reading();
+            readings.add(new PreparedReading(new Reading(r.kind(), r.messageId(), r.acceptedAtMillis(), r.event(),
+                    null), reading.envelope(), reading.topic()));
+        }
+    }
+
+    /** Reads at most {@code limit} bytes: a file that grows while it is read is refused, not read for ever. */
+    private static final class Bounded extends FilterInputStream {
+        private long left;
+
+        Bounded(InputStream in, long limit) {
+            super(in);
+            this.left = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) == -1 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, (int) Math.min(len, left + 1));
+            if (n > 0 && (left -= n) < 0) {
+                throw new IOException("the file grew past uplink.inbox.max-file-size while it was read");
+            }
+            return n;
+        }
     }
 }

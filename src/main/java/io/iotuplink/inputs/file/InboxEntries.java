@@ -1,0 +1,71 @@
+package io.iotuplink.inputs.file;
+
+import org.apache.camel.component.file.GenericFile;
+import org.apache.camel.component.file.GenericFileFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The inbox route's file filter: lets through only regular files (never following a symbolic link) that are not
+ * {@link InboxLeftovers}. A symbolic link, FIFO, device, socket or directory is skipped and left where it is, with
+ * one WARN naming it (not one per poll). A file changed within the settle time is passed over until a later poll,
+ * so that Camel's read lock, which waits for it to settle, does not hold up the files behind it.
+ */
+public final class InboxEntries implements GenericFileFilter<File> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InboxEntries.class);
+    /** Entries already warned about; bounded, so a flood of odd names cannot grow it for ever. */
+    private static final int WARNED = 10_000;
+
+    private final InboxLeftovers leftovers;
+    private final long settleMillis;
+    private final Clock clock;
+    private final Map<String, String> warned = Collections.synchronizedMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > WARNED;
+        }
+    });
+
+    public InboxEntries(InboxLeftovers leftovers, Duration settleTime, Clock clock) {
+        this.leftovers = leftovers;
+        this.settleMillis = settleTime.toMillis();
+        this.clock = clock;
+    }
+
+    @Override
+    public boolean accept(GenericFile<File> file) {
+        Path path = file.getFile().toPath();
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException gone) {
+            return false;
+        }
+        String key = path.toAbsolutePath().toString();
+        if (attributes.isRegularFile()) {
+            warned.remove(key);
+            return clock.millis() - attributes.lastModifiedTime().toMillis() >= settleMillis
+                    && !leftovers.contains(path, attributes);
+        }
+        String what = attributes.isSymbolicLink() ? "a symbolic link" : attributes.isDirectory() ? "a directory"
+                : "not a regular file (a FIFO, a device or a socket)";
+        if (!what.equals(warned.put(key, what))) {
+            LOG.warn("Inbox: {} is {}: skipped and left where it is (only regular files directly in the inbox are"
+                    + " read, links are never followed)", path, what);
+        }
+        return false;
+    }
+}
