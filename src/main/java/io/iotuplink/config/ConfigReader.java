@@ -129,7 +129,19 @@ public final class ConfigReader {
                 choice("uplink.compress", "none", "none", "gzip"),
                 integer("uplink.batch.max-readings", 1, 1, 10_000),
                 duration("uplink.batch.max-delay", "1s", Duration.ZERO, Duration.ofMinutes(10), null),
-                integer("uplink.max-inflight", 100, 1, 1_000));
+                integer("uplink.max-inflight", 100, 1, 1_000),
+                httpLimits());
+    }
+
+    private HttpLimits httpLimits() {
+        long maxBodySize = byteSize("uplink.http.max-body-size", 4L << 20);
+        if (maxBodySize < 1024 || maxBodySize > (1L << 30)) {
+            problems.add(envName("uplink.http.max-body-size") + "=" + maxBodySize
+                    + ": must be between 1KB and 1GB (the largest request body the HTTP API reads)");
+        }
+        return new HttpLimits(maxBodySize,
+                duration("uplink.http.idle-timeout", "30s", Duration.ofMillis(100), Duration.ofHours(1), null),
+                duration("uplink.http.request-timeout", "60s", Duration.ofMillis(100), Duration.ofHours(1), null));
     }
 
     /** The publish route's YAML file: the built-in one, or a user's copy that must exist. */

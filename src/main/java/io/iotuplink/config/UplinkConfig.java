@@ -34,7 +34,8 @@ public record UplinkConfig(
         String compress,
         int batchMaxReadings,
         Duration batchMaxDelay,
-        int maxInflight) {
+        int maxInflight,
+        HttpLimits http) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

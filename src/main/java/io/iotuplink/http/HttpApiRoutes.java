@@ -1,9 +1,11 @@
 package io.iotuplink.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.envelope.RecordBudget;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.outbox.OutboxFullException;
 import io.iotuplink.status.StatusReport;
@@ -29,12 +31,15 @@ public final class HttpApiRoutes extends RouteBuilder {
     private final StatusReport status;
     private final InputCounters inputs;
     private final ObjectMapper mapper;
+    private final RecordBudget budget;
 
-    public HttpApiRoutes(ReadingIntake intake, StatusReport status, InputCounters inputs, ObjectMapper mapper) {
+    public HttpApiRoutes(ReadingIntake intake, StatusReport status, InputCounters inputs, ObjectMapper mapper,
+            RecordBudget budget) {
         this.intake = intake;
         this.status = status;
         this.inputs = inputs;
         this.mapper = mapper;
+        this.budget = budget;
     }
 
     @Override
@@ -55,11 +60,12 @@ public final class HttpApiRoutes extends RouteBuilder {
                 .process(e -> inputs.refused(INPUT, 1))
                 .process(e -> HttpJson.respond(e, mapper, 415, HttpJson.error("unsupported content type",
                         e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+        HttpJson.answerFaults(this, mapper);
 
         from("platform-http:/telemetry?httpMethodRestrict=POST").routeId("uplink-http-telemetry")
                 .process(e -> {
                     HttpJson.requireJson(e.getMessage());
-                    e.setProperty(READINGS, intake.records(HttpJson.bodyText(e.getMessage())));
+                    e.setProperty(READINGS, intake.records(HttpJson.body(e.getMessage()), budget));
                 })
                 .to("direct:uplink-http-publish");
 
@@ -67,7 +73,8 @@ public final class HttpApiRoutes extends RouteBuilder {
                 .process(e -> {
                     HttpJson.requireJson(e.getMessage());
                     String name = e.getMessage().getHeader("name", String.class);
-                    e.setProperty(READINGS, List.of(intake.event(name, HttpJson.bodyText(e.getMessage()))));
+                    JsonNode metadata = intake.parse(HttpJson.body(e.getMessage()));
+                    e.setProperty(READINGS, List.of(intake.event(name, metadata)));
                 })
                 .to("direct:uplink-http-publish");
 
