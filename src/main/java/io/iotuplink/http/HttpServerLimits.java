@@ -6,6 +6,7 @@ import io.iotuplink.config.Durations;
 import io.iotuplink.config.HttpLimits;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -89,6 +90,12 @@ public final class HttpServerLimits {
             ctx.next();
         });
         router.route().failureHandler(ctx -> {
+            if (ctx.failure() instanceof HttpClosedException || ctx.response().closed()) {
+                // the connection is gone (closed by the client, or for being idle): no one to answer
+                LOG.debug("HTTP {} {}: connection closed: {}", ctx.request().method(), ctx.request().path(),
+                        String.valueOf(ctx.failure()));
+                return;
+            }
             int code = ctx.statusCode() < 400 ? 500 : ctx.statusCode();
             if (code == 413) {
                 answer(ctx, mapper, 413, "body too large", "the body is over " + limits.maxBodySize()
