@@ -6,11 +6,13 @@ import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.envelope.RecordBudget;
+import io.iotuplink.outbox.OutboxBudget;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.outbox.OutboxFullException;
 import io.iotuplink.status.StatusReport;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.support.SynchronizationAdapter;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,10 +33,10 @@ public final class HttpApiRoutes extends RouteBuilder {
     private final StatusReport status;
     private final InputCounters inputs;
     private final ObjectMapper mapper;
-    private final RecordBudget budget;
+    private final OutboxBudget budget;
 
     public HttpApiRoutes(ReadingIntake intake, StatusReport status, InputCounters inputs, ObjectMapper mapper,
-            RecordBudget budget) {
+            OutboxBudget budget) {
         this.intake = intake;
         this.status = status;
         this.inputs = inputs;
@@ -65,7 +67,7 @@ public final class HttpApiRoutes extends RouteBuilder {
         from("platform-http:/telemetry?httpMethodRestrict=POST").routeId("uplink-http-telemetry")
                 .process(e -> {
                     HttpJson.requireJson(e.getMessage());
-                    e.setProperty(READINGS, intake.records(HttpJson.body(e.getMessage()), budget));
+                    e.setProperty(READINGS, intake.records(HttpJson.body(e.getMessage()), claimFor(e)));
                 })
                 .to("direct:uplink-http-publish");
 
@@ -93,5 +95,26 @@ public final class HttpApiRoutes extends RouteBuilder {
 
         from("platform-http:/status?httpMethodRestrict=GET").routeId("uplink-http-status")
                 .process(e -> HttpJson.respond(e, mapper, 200, status.snapshot()));
+    }
+
+    /** The body's records hold room in the outbox from when they are counted until the exchange is done. */
+    private RecordBudget claimFor(Exchange exchange) {
+        return new RecordBudget() {
+            @Override
+            public long max() {
+                return budget.max();
+            }
+
+            @Override
+            public void admit(long records) {
+                OutboxBudget.Claim claim = budget.claim(records);
+                exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+                    @Override
+                    public void onDone(Exchange done) {
+                        claim.close();
+                    }
+                });
+            }
+        };
     }
 }
