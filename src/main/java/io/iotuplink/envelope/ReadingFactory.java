@@ -190,7 +190,7 @@ public final class ReadingFactory {
             // not even a token: still data after the value
         }
         throw new InvalidReadingException(Problem.MALFORMED, "trailing data",
-                "the body goes on after its JSON value (which ends " + where(end)
+                "the input goes on after its JSON value (which ends " + where(end)
                         + "); send one object, or one array of objects");
     }
 

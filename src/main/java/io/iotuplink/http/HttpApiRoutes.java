@@ -1,13 +1,13 @@
 package io.iotuplink.http;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.envelope.RecordBudget;
-import io.iotuplink.outbox.OutboxBudget;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.outbox.OutboxBudget;
 import io.iotuplink.outbox.OutboxFullException;
 import io.iotuplink.status.StatusReport;
 import org.apache.camel.Exchange;
@@ -21,7 +21,8 @@ import java.util.Map;
 /**
  * The HTTP API on camel-platform-http: {@code POST /telemetry}, {@code POST /events/{name}}, {@code GET /status}.
  * A reading is answered 202 once it is published or kept in the dead-letter directory; bad input gets
- * 400, 413 or 415 with a JSON body naming the problem.
+ * 400, 413 or 415 with a JSON body naming the problem. A body's records are counted, and claim their room in the
+ * outbox, before any of them is built.
  */
 public final class HttpApiRoutes extends RouteBuilder {
 
