@@ -17,6 +17,7 @@ import io.iotuplink.extension.RoutesDirectory;
 import io.iotuplink.http.ApiAuthentication;
 import io.iotuplink.http.ControlRoutes;
 import io.iotuplink.http.HttpApiRoutes;
+import io.iotuplink.http.HttpServerLimits;
 import io.iotuplink.inputs.HostHealth;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.LineRecords;
@@ -28,6 +29,7 @@ import io.iotuplink.local.LocalBroker;
 import io.iotuplink.mqtt.PublishShaper;
 import io.iotuplink.mqtt.UplinkMqttClient;
 import io.iotuplink.outbox.BatchEnvelope;
+import io.iotuplink.outbox.OutboxBudget;
 import io.iotuplink.outbox.OutboxComponent;
 import io.iotuplink.outbox.OutboxStore;
 import io.iotuplink.outbox.WhenFull;
@@ -130,13 +132,13 @@ public final class UplinkBundle extends RouteBuilder {
         PemTlsContext tls = PemTlsContext.create(pem);
 
         Clock clock = Clock.systemUTC();
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = ReadingFactory.strictMapper();
         ConnectionMonitor monitor = new ConnectionMonitor(clock, 50);
         PublishStats stats = new PublishStats();
         InputCounters inputs = new InputCounters();
+        WhenFull whenFull = WhenFull.parse(config.outbox().whenFull());
         OutboxStore outbox = OutboxStore.open(config.dataDir().resolve("outbox.db"), config.fileMode(),
-                config.outbox().maxReadings(),
-                config.outbox().maxBytes(), WhenFull.parse(config.outbox().whenFull()));
+                config.outbox().maxReadings(), config.outbox().maxBytes(), whenFull);
         context.addService(new OutboxService(outbox), true, true);
         StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, clock);
         // camel-main's Prometheus registry, so Camel's metrics and ours share /observe/metrics
@@ -210,7 +212,9 @@ public final class UplinkBundle extends RouteBuilder {
         UplinkMetrics.leaveOutOfRouteMetrics(context, PUBLISH_ROUTE);
         context.addRoutes(new PublishRoutes(config, intake, stats, inputs, metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
-        context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper));
+        HttpServerLimits.apply(context, config.http(), mapper);
+        context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper,
+                new OutboxBudget(outbox, config.outbox().maxReadings(), whenFull)));
         context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
         if (!config.certificateCheckInterval().isZero() && !config.auth().customAuthorizer()) {
             CertificateFiles certificates = new CertificateFiles(config.certPath(), config.keyPath(),

@@ -133,7 +133,8 @@ public final class ConfigReader {
                 new InboxSettings(
                         duration("uplink.inbox.settle-time", "2s", Duration.ZERO, Duration.ofHours(1), null),
                         positiveByteSize("uplink.inbox.max-file-size", 64L << 20)),
-                fileMode());
+                fileMode(),
+                httpLimits());
     }
 
     /** {@code uplink.file-mode}: who may read the outbox and the dead letters. */
@@ -148,6 +149,17 @@ public final class ConfigReader {
             problems.add(envName("uplink.file-mode") + "=" + value.get() + ": " + e.getMessage());
             return FileMode.PRIVATE;
         }
+    }
+
+    private HttpLimits httpLimits() {
+        long maxBodySize = byteSize("uplink.http.max-body-size", 4L << 20);
+        if (maxBodySize < 1024 || maxBodySize > (1L << 30)) {
+            problems.add(envName("uplink.http.max-body-size") + "=" + maxBodySize
+                    + ": must be between 1KB and 1GB (the largest request body the HTTP API reads)");
+        }
+        return new HttpLimits(maxBodySize,
+                duration("uplink.http.idle-timeout", "30s", Duration.ofMillis(100), Duration.ofHours(1), null),
+                duration("uplink.http.request-timeout", "60s", Duration.ofMillis(100), Duration.ofHours(1), null));
     }
 
     /** The publish route's YAML file: the built-in one, or a user's copy that must exist. */

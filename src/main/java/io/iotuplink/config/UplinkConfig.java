@@ -36,7 +36,8 @@ public record UplinkConfig(
         Duration batchMaxDelay,
         int maxInflight,
         InboxSettings inboxSettings,
-        FileMode fileMode) {
+        FileMode fileMode,
+        HttpLimits http) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

@@ -35,6 +35,19 @@ public final class ReadingIntake {
         return prepare(readings.fromJson(json));
     }
 
+    /**
+     * A UTF-8 JSON body with one record or an array of them: checked and counted before any record is built, so a
+     * body over the {@code budget} is refused before it costs memory.
+     */
+    public List<PreparedReading> records(JsonBytes json, RecordBudget budget) {
+        return prepare(readings.fromJson(json, budget));
+    }
+
+    /** The one JSON value of a UTF-8 body (strictly checked), or null for an empty or blank body. */
+    public JsonNode parse(JsonBytes json) {
+        return readings.parse(json);
+    }
+
     /** One record given as one line of JSON (NDJSON); an array is refused. */
     public PreparedReading record(String line) {
         JsonNode node = readings.parse(line);

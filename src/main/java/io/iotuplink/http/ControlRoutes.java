@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.connection.ConnectionSupervisor;
+import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.outbox.OutboxFullException;
@@ -51,6 +52,14 @@ public final class ControlRoutes extends RouteBuilder {
         onException(UnsupportedContentTypeException.class).handled(true)
                 .process(e -> HttpJson.respond(e, mapper, 415, HttpJson.error("unsupported content type",
                         e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+        onException(InvalidReadingException.class).handled(true)
+                .process(e -> {
+                    InvalidReadingException error = e.getProperty(Exchange.EXCEPTION_CAUGHT,
+                            InvalidReadingException.class);
+                    HttpJson.respond(e, mapper, error.problem().httpStatus(),
+                            HttpJson.error(error.summary(), error.detail()));
+                });
+        HttpJson.answerFaults(this, mapper);
 
         from("platform-http:/connection?httpMethodRestrict=POST").routeId("uplink-http-connection")
                 .process(e -> {
@@ -110,15 +119,10 @@ public final class ControlRoutes extends RouteBuilder {
 
     private JsonNode body(Message message) {
         HttpJson.requireJson(message);
-        String text = HttpJson.bodyText(message);
-        try {
-            JsonNode node = text == null || text.isBlank() ? null : mapper.readTree(text);
-            if (node == null || !node.isObject()) {
-                throw new IllegalArgumentException("the body must be a JSON object");
-            }
-            return node;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
-            throw new IllegalArgumentException("malformed JSON: " + ex.getOriginalMessage());
+        JsonNode node = intake.parse(HttpJson.body(message));
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException("the body must be a JSON object");
         }
+        return node;
     }
 }

@@ -1,14 +1,18 @@
 package io.iotuplink.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.envelope.RecordBudget;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.outbox.OutboxBudget;
 import io.iotuplink.outbox.OutboxFullException;
 import io.iotuplink.status.StatusReport;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.support.SynchronizationAdapter;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +21,8 @@ import java.util.Map;
 /**
  * The HTTP API on camel-platform-http: {@code POST /telemetry}, {@code POST /events/{name}}, {@code GET /status}.
  * A reading is answered 202 once it is published or kept in the dead-letter directory; bad input gets
- * 400, 413 or 415 with a JSON body naming the problem.
+ * 400, 413 or 415 with a JSON body naming the problem. A body's records are counted, and claim their room in the
+ * outbox, before any of them is built.
  */
 public final class HttpApiRoutes extends RouteBuilder {
 
@@ -29,12 +34,15 @@ public final class HttpApiRoutes extends RouteBuilder {
     private final StatusReport status;
     private final InputCounters inputs;
     private final ObjectMapper mapper;
+    private final OutboxBudget budget;
 
-    public HttpApiRoutes(ReadingIntake intake, StatusReport status, InputCounters inputs, ObjectMapper mapper) {
+    public HttpApiRoutes(ReadingIntake intake, StatusReport status, InputCounters inputs, ObjectMapper mapper,
+            OutboxBudget budget) {
         this.intake = intake;
         this.status = status;
         this.inputs = inputs;
         this.mapper = mapper;
+        this.budget = budget;
     }
 
     @Override
@@ -55,11 +63,12 @@ public final class HttpApiRoutes extends RouteBuilder {
                 .process(e -> inputs.refused(INPUT, 1))
                 .process(e -> HttpJson.respond(e, mapper, 415, HttpJson.error("unsupported content type",
                         e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+        HttpJson.answerFaults(this, mapper);
 
         from("platform-http:/telemetry?httpMethodRestrict=POST").routeId("uplink-http-telemetry")
                 .process(e -> {
                     HttpJson.requireJson(e.getMessage());
-                    e.setProperty(READINGS, intake.records(HttpJson.bodyText(e.getMessage())));
+                    e.setProperty(READINGS, intake.records(HttpJson.body(e.getMessage()), claimFor(e)));
                 })
                 .to("direct:uplink-http-publish");
 
@@ -67,7 +76,8 @@ public final class HttpApiRoutes extends RouteBuilder {
                 .process(e -> {
                     HttpJson.requireJson(e.getMessage());
                     String name = e.getMessage().getHeader("name", String.class);
-                    e.setProperty(READINGS, List.of(intake.event(name, HttpJson.bodyText(e.getMessage()))));
+                    JsonNode metadata = intake.parse(HttpJson.body(e.getMessage()));
+                    e.setProperty(READINGS, List.of(intake.event(name, metadata)));
                 })
                 .to("direct:uplink-http-publish");
 
@@ -86,5 +96,26 @@ public final class HttpApiRoutes extends RouteBuilder {
 
         from("platform-http:/status?httpMethodRestrict=GET").routeId("uplink-http-status")
                 .process(e -> HttpJson.respond(e, mapper, 200, status.snapshot()));
+    }
+
+    /** The body's records hold room in the outbox from when they are counted until the exchange is done. */
+    private RecordBudget claimFor(Exchange exchange) {
+        return new RecordBudget() {
+            @Override
+            public long max() {
+                return budget.max();
+            }
+
+            @Override
+            public void admit(long records) {
+                OutboxBudget.Claim claim = budget.claim(records);
+                exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+                    @Override
+                    public void onDone(Exchange done) {
+                        claim.close();
+                    }
+                });
+            }
+        };
     }
 }

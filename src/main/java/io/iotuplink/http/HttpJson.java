@@ -2,8 +2,14 @@ package io.iotuplink.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iotuplink.envelope.JsonBytes;
+import io.netty.buffer.ByteBufInputStream;
+import io.vertx.core.buffer.Buffer;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -11,6 +17,8 @@ import java.util.Map;
 
 /** What every HTTP route of the bundle shares: JSON in (checked content type), JSON out with a status code. */
 final class HttpJson {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpJson.class);
 
     private HttpJson() {
     }
@@ -27,9 +35,17 @@ final class HttpJson {
         }
     }
 
-    static String bodyText(Message message) {
-        String body = message.getBody(String.class);
-        return body == null ? "" : body;
+    /**
+     * The request body as the bytes that came in: never turned into a String first, which would replace bytes that
+     * are not UTF-8 instead of refusing them, and would copy the body.
+     */
+    static JsonBytes body(Message message) {
+        Object body = message.getBody();
+        if (body instanceof Buffer buffer) {
+            return () -> new ByteBufInputStream(buffer.getByteBuf());
+        }
+        byte[] bytes = message.getBody(byte[].class);
+        return JsonBytes.of(bytes == null ? new byte[0] : bytes);
     }
 
     /** Replaces the exchange's message with the JSON answer. */
@@ -39,6 +55,21 @@ final class HttpJson {
         message.setHeader(Exchange.HTTP_RESPONSE_CODE, code);
         message.setHeader(Exchange.CONTENT_TYPE, "application/json");
         message.setBody(mapper.writeValueAsString(body));
+    }
+
+    /**
+     * In {@code routes}: a fault no other handler answers is a 500 with a JSON body saying what failed (never an
+     * empty body), logged with its stack trace.
+     */
+    static void answerFaults(RouteBuilder routes, ObjectMapper mapper) {
+        routes.onException(Exception.class).handled(true)
+                .process(e -> {
+                    Exception fault = e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+                    LOG.warn("HTTP {} failed: {}", e.getMessage().getHeader(Exchange.HTTP_PATH), fault.toString(),
+                            fault);
+                    respond(e, mapper, 500, error("internal error", fault.getClass().getSimpleName()
+                            + (fault.getMessage() == null ? "" : ": " + fault.getMessage())));
+                });
     }
 
     /** {@code {"error": ..., "detail": ...}} */

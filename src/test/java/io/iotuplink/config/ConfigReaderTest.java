@@ -162,4 +162,21 @@ class ConfigReaderTest {
                 + " (copy routes/publish.camel.yaml from the project and edit it, or unset it for the built-in route)"),
                 read(false).problems().toString());
     }
+
+    @Test
+    void theHttpLimitsHaveDefaultsAndRefuseNonsense() {
+        HttpLimits defaults = read(false).orThrow().http();
+        assertEquals(4L << 20, defaults.maxBodySize());
+        assertEquals(Duration.ofSeconds(30), defaults.idleTimeout());
+        assertEquals(Duration.ofSeconds(60), defaults.requestTimeout());
+
+        properties.put("uplink.http.max-body-size", "lots");
+        properties.put("uplink.http.idle-timeout", "0");
+
+        List<String> problems = read(false).problems();
+        assertTrue(problems.contains("UPLINK_HTTP_MAX_BODY_SIZE=lots: not a size (write 1048576, 512KB, 64MB or 1GB)"),
+                problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("UPLINK_HTTP_IDLE_TIMEOUT=0: must be between")),
+                problems.toString());
+    }
 }

@@ -27,10 +27,18 @@ public final class BundleProcess implements AutoCloseable {
 
     /** Starts {@code io.iotuplink.Application} with only {@code env} (plus PATH and HOME) as its environment. */
     public static BundleProcess start(Path workDir, Map<String, String> env, String... args) {
+        return start(workDir, env, List.of(), args);
+    }
+
+    /** Likewise, with options for the JVM ({@code -Xmx576m}...). */
+    public static BundleProcess start(Path workDir, Map<String, String> env, List<String> jvmOptions,
+            String... args) {
         // the production logging configuration, not the test one the class path also holds
         String logback = BundleProcess.class.getClassLoader().getResource("logback.xml").toExternalForm();
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
                 "io.iotuplink.Application"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());

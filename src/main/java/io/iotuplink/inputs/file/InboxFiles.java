@@ -3,8 +3,10 @@ package io.iotuplink.inputs.file;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.iotuplink.config.OutboxLimits;
 import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
@@ -54,6 +56,8 @@ public final class InboxFiles {
     private final ReadingIntake intake;
     private final InputCounters counters;
     private final ObjectMapper mapper;
+    /** Reads one value where the parser stands; what follows it (the next element) is this class's to check. */
+    private final ObjectReader elements;
     private final OutboxLimits outbox;
     private final long maxFileSize;
     private final InboxLeftovers leftovers;
@@ -63,6 +67,7 @@ public final class InboxFiles {
         this.intake = intake;
         this.counters = counters;
         this.mapper = mapper;
+        this.elements = mapper.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.outbox = outbox;
         this.maxFileSize = maxFileSize;
         this.leftovers = leftovers;
@@ -231,7 +236,7 @@ public final class InboxFiles {
             }
             if (token == JsonToken.START_ARRAY) {
                 for (int i = 0; parser.nextToken() != JsonToken.END_ARRAY; i++) {
-                    JsonNode record = mapper.readTree(parser);
+                    JsonNode record = elements.readTree(parser);
                     String where = "record " + i + " of the array";
                     try {
                         good.add(intake.record(record, where));
@@ -241,7 +246,7 @@ public final class InboxFiles {
                 }
             } else {
                 try {
-                    good.add(intake.record(mapper.readTree(parser), "the file"));
+                    good.add(intake.record(elements.readTree(parser), "the file"));
                 } catch (InvalidReadingException e) {
                     throw new WholeFileRefused(e.getMessage());
                 }
