@@ -138,7 +138,7 @@ class CamelKIntegrationTest {
 
         Set<String> unknown = new TreeSet<>(env.keySet());
         unknown.removeAll(Manifests.documentedSettings());
-        assertEquals(Set.of(), unknown, "variables the README's configuration table does not have");
+        assertEquals(Set.of(), unknown, "variables docs/configuration.md does not document");
     }
 
     @Test

@@ -23,7 +23,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-/** Reads the deployment files (k8s/, the Dockerfile, the README's configuration table) for the deploy tests. */
+/** Reads the deployment files (k8s/, the Dockerfile, docs/configuration.md) for the deploy tests. */
 final class Manifests {
 
     static final Path K8S = Path.of("k8s");
@@ -128,10 +128,10 @@ final class Manifests {
         }
     }
 
-    /** The environment variables and property keys the README's configuration table documents. */
+    /** The environment variables and property keys the configuration reference (docs/configuration.md) documents. */
     static Set<String> documentedSettings() {
         try {
-            String readme = Files.readString(Path.of("README.md"));
+            String readme = Files.readString(Path.of("docs", "configuration.md"));
             int start = readme.indexOf("| environment variable | property |");
             int end = readme.indexOf("\n\n", start);
             Set<String> names = new TreeSet<>();

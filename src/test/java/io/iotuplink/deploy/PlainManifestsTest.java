@@ -164,7 +164,7 @@ class PlainManifestsTest {
         Set<String> variables = new TreeSet<>(env(container()).keySet());
         variables.remove("POD_NAME");
         variables.removeAll(documented);
-        assertEquals(Set.of(), variables, "environment variables the README's configuration table does not have");
+        assertEquals(Set.of(), variables, "environment variables docs/configuration.md does not document");
 
         ConfigMap config = bind(PLAIN.resolve("configmap.yaml"),
                 Manifests.document(PLAIN.resolve("configmap.yaml"), "ConfigMap"));
@@ -173,7 +173,7 @@ class PlainManifestsTest {
         Set<String> keys = new TreeSet<>(properties.stringPropertyNames());
         assertFalse(keys.isEmpty());
         keys.removeAll(documented);
-        assertEquals(Set.of(), keys, "property keys the README's configuration table does not have");
+        assertEquals(Set.of(), keys, "property keys docs/configuration.md does not document");
 
         assertEquals(mountOf(container(), "config").getMountPath(),
                 env(container()).get("CAMEL_MAIN_CLOUD_PROPERTIES_LOCATION"), "camel-main reads the mounted ConfigMap");

@@ -46,16 +46,24 @@ class YamlRoutesTest {
     }
 
     @TestFactory
-    Stream<DynamicTest> theReadmesRouteExamplesAreValid() throws IOException {
-        Matcher blocks = Pattern.compile("```yaml\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(
-                Path.of("README.md")));
-        List<String> examples = new ArrayList<>();
-        while (blocks.find()) {
-            examples.add(blocks.group(1));
+    Stream<DynamicTest> theDocumentsRouteExamplesAreValid() throws IOException {
+        List<Path> documents = new ArrayList<>(List.of(Path.of("README.md")));
+        try (Stream<Path> docs = Files.list(Path.of("docs"))) {
+            docs.filter(f -> f.toString().endsWith(".md")).sorted().forEach(documents::add);
         }
-        assertTrue(!examples.isEmpty(), "the README shows a route example");
-        return examples.stream().map(example -> DynamicTest.dynamicTest("README example " + examples.indexOf(example),
-                () -> assertValid("README.md", example)));
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Path document : documents) {
+            Matcher blocks = Pattern.compile("```yaml\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(document));
+            int n = 0;
+            while (blocks.find()) {
+                String example = blocks.group(1);
+                tests.add(DynamicTest.dynamicTest(document + " example " + n++,
+                        () -> assertValid(document.toString(), example)));
+            }
+        }
+        assertTrue(tests.stream().anyMatch(t -> t.getDisplayName().startsWith("README.md")),
+                "the README shows a route example");
+        return tests.stream();
     }
 
     private static void assertValid(String where, String text) throws Exception {
