@@ -1,5 +1,7 @@
 package io.iotuplink.mqtt;
 
+import org.eclipse.paho.mqttv5.common.MqttException;
+
 import java.util.Map;
 
 /** Names of the MQTT 5 reason codes a broker sends back, for messages a person can read. */
@@ -37,6 +39,48 @@ public final class ReasonCodes {
     /** Like {@code 0x87 not authorized}. */
     public static String describe(int code) {
         return String.format("0x%02X %s", code, NAMES.getOrDefault(code, "reason code"));
+    }
+
+    /**
+     * What went wrong, for a log line or the status history: for an {@link MqttException} (the first in the causes)
+     * its reason code and Paho's text, and the cause it wraps, like {@code Paho 32109 Connection lost (EOFException)}
+     * or {@code Paho 0 client error (IllegalStateException: Queue full)}, never Paho's bare
+     * "Untranslated MqttException - RC: 0"; for anything else its message.
+     */
+    public static String describe(Throwable failure) {
+        if (failure == null) {
+            return "unknown";
+        }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof MqttException mqtt) {
+                return describeMqtt(mqtt);
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return failure.getMessage() != null ? failure.getMessage() : failure.getClass().getSimpleName();
+    }
+
+    private static String describeMqtt(MqttException e) {
+        int code = e.getReasonCode();
+        String text;
+        if (code >= 0x80 && code <= 0xFF) {
+            text = describe(code);
+        } else {
+            // Paho's catalogue has no text for 0 (a client-side exception wrapping its cause) and some others
+            String message = e.getMessage();
+            text = "Paho " + code + (message == null || message.startsWith("Untranslated")
+                    ? code == MqttException.REASON_CODE_CLIENT_EXCEPTION ? " client error" : ""
+                    : " " + (message.endsWith(".") ? message.substring(0, message.length() - 1) : message));
+        }
+        Throwable cause = e.getCause();
+        if (cause == null) {
+            return text;
+        }
+        String causeText = cause instanceof MqttException mqtt ? describeMqtt(mqtt)
+                : cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+        return text + " (" + causeText + ")";
     }
 
     /** Whether a PUBACK with this code may succeed if the same message is sent again later. */
