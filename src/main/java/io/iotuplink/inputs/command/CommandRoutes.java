@@ -136,7 +136,7 @@ public final class CommandRoutes extends RouteBuilder {
         }
     }
 
-    /** The answer could not be stored (the outbox is full, say): counted, logged once per burst. */
+    /** No answer could be stored (the outbox is full, say): counted, logged once per burst. */
     private void unanswered(Exchange exchange) {
         Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         if (error instanceof InvalidReadingException) {
@@ -145,7 +145,7 @@ public final class CommandRoutes extends RouteBuilder {
                     error.getMessage());
             return;
         }
-        overflow.dropped("its answer could not be stored: " + error.getMessage());
+        overflow.dropped("no answer could be stored (" + error.getMessage() + ")");
     }
 
     /** Answers a built-in, unknown or malformed command; a user's command is left to its route. */
