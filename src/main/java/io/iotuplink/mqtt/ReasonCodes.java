@@ -63,18 +63,21 @@ public final class ReasonCodes {
     }
 
     private static String describeMqtt(MqttException e) {
-        int code = e.getReasonCode();
+        return e instanceof DescribedMqttException ? e.getMessage()
+                : describe(e.getReasonCode(), e.getMessage(), e.getCause());
+    }
+
+    /** An MQTT failure's description from its reason code, Paho's text for it and the cause it wraps. */
+    static String describe(int code, String pahoText, Throwable cause) {
         String text;
         if (code >= 0x80 && code <= 0xFF) {
             text = describe(code);
         } else {
             // Paho's catalogue has no text for 0 (a client-side exception wrapping its cause) and some others
-            String message = e.getMessage();
-            text = "Paho " + code + (message == null || message.startsWith("Untranslated")
+            text = "Paho " + code + (pahoText == null || pahoText.startsWith("Untranslated")
                     ? code == MqttException.REASON_CODE_CLIENT_EXCEPTION ? " client error" : ""
-                    : " " + (message.endsWith(".") ? message.substring(0, message.length() - 1) : message));
+                    : " " + (pahoText.endsWith(".") ? pahoText.substring(0, pahoText.length() - 1) : pahoText));
         }
-        Throwable cause = e.getCause();
         if (cause == null) {
             return text;
         }

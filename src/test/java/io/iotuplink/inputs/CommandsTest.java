@@ -192,10 +192,13 @@ class CommandsTest {
             cloud.publish("bombercat/commands/ping", "{\"correlation_id\": \"flood-" + i + "\"}", null);
         }
 
-        Map<String, String> answered = Awaitility.await("an answer or a count for each of " + FLOOD + " commands")
+        Awaitility.await("an answer or a count for each of " + FLOOD + " commands")
                 .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(CommandsTest::floodAnswers, a -> a.size() + refusedCommands() - refusedBefore >= FLOOD);
-        assertEquals(FLOOD, answered.size() + refusedCommands() - refusedBefore);
+                .until(() -> floodAnswers().size() + refusedCommands() - refusedBefore, n -> n >= FLOOD);
+        Map<String, String> answered = floodAnswers();
+        assertEquals(FLOOD, answered.size() + refusedCommands() - refusedBefore, () -> answered.values().stream()
+                .collect(Collectors.groupingBy(s -> s, Collectors.counting())) + " and refused "
+                + (refusedCommands() - refusedBefore));
         assertEquals(Set.of(), answered.values().stream().filter(s -> !s.equals("ok") && !s.equals("busy"))
                 .collect(Collectors.toSet()), "statuses other than ok and busy");
         assertEquals(connects, broker.connects().size(), "CONNECTs during the flood");

@@ -40,6 +40,16 @@ class ReasonCodesTest {
     }
 
     @Test
+    void aPublishFailureCamelLogsReadsTheSameAndKeepsItsCode() {
+        MqttException described = DescribedMqttException.of(
+                new MqttException(new java.io.IOException("Broken pipe")));
+
+        assertEquals(0, described.getReasonCode());
+        assertEquals("Paho 0 client error (IOException: Broken pipe)", described.toString());
+        assertEquals(described.getMessage(), ReasonCodes.describe(new RuntimeCamelException(described)));
+    }
+
+    @Test
     void anyOtherFailureIsItsMessage() {
         assertEquals("disk full", ReasonCodes.describe(new IllegalStateException("disk full")));
     }
