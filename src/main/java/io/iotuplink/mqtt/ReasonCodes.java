@@ -21,17 +21,27 @@ public final class ReasonCodes {
             Map.entry(0x88, "server unavailable"),
             Map.entry(0x89, "server busy"),
             Map.entry(0x8A, "banned"),
+            Map.entry(0x8B, "server shutting down"),
             Map.entry(0x8C, "bad authentication method"),
             Map.entry(0x8D, "keep alive timeout"),
             Map.entry(0x8E, "session taken over"),
+            Map.entry(0x8F, "topic filter invalid"),
             Map.entry(0x90, "topic name invalid"),
             Map.entry(0x91, "packet identifier in use"),
+            Map.entry(0x92, "packet identifier not found"),
             Map.entry(0x93, "receive maximum exceeded"),
+            Map.entry(0x94, "topic alias invalid"),
             Map.entry(0x95, "packet too large"),
             Map.entry(0x96, "message rate too high"),
             Map.entry(0x97, "quota exceeded"),
+            Map.entry(0x98, "administrative action"),
             Map.entry(0x99, "payload format invalid"),
-            Map.entry(0x9F, "connection rate exceeded"));
+            Map.entry(0x9A, "retain not supported"),
+            Map.entry(0x9B, "QoS not supported"),
+            Map.entry(0x9C, "use another server"),
+            Map.entry(0x9D, "server moved"),
+            Map.entry(0x9F, "connection rate exceeded"),
+            Map.entry(0xA0, "maximum connect time"));
 
     private ReasonCodes() {
     }

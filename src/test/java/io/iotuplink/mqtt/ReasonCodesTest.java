@@ -31,6 +31,7 @@ class ReasonCodesTest {
     @Test
     void aBrokersReasonCodeIsNamedInHex() {
         assertEquals("0x82 protocol error", ReasonCodes.describe(new MqttException(0x82)));
+        assertEquals("0x98 administrative action", ReasonCodes.describe(0x98));
     }
 
     @Test
