@@ -184,7 +184,8 @@ public final class UplinkBundle extends RouteBuilder {
         context.getPropertiesComponent().addOverrideProperty("uplink.sample.period-ms",
                 String.valueOf(Math.max(1, config.sampleInterval().toMillis())));
         switchOff(context, disabledInputs(config));
-        supervisor.subscribe(config.commandsFilter(), CommandRoutes.queueing(context.createProducerTemplate()));
+        CommandRoutes commands = new CommandRoutes(config.topicPrefix(), config.commands(), status, inputs, mapper);
+        supervisor.subscribe(config.commandsFilter(), commands.listener(context.createProducerTemplate()));
         context.addService(new SupervisorService(supervisor, config), true, true);
         // connect once the routes run, so the first connection events reach direct:connection-event
         context.addStartupListener(new StartupListener() {
@@ -215,7 +216,7 @@ public final class UplinkBundle extends RouteBuilder {
         HttpServerLimits.apply(context, config.http(), mapper);
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper,
                 new OutboxBudget(outbox, config.outbox().maxReadings(), whenFull)));
-        context.addRoutes(new CommandRoutes(config.topicPrefix(), status, mapper));
+        context.addRoutes(commands);
         if (!config.certificateCheckInterval().isZero() && !config.auth().customAuthorizer()) {
             CertificateFiles certificates = new CertificateFiles(config.certPath(), config.keyPath(),
                     config.caPath(), renewed -> supervisor.useSocketFactory(renewed.socketFactory(alpn)));

@@ -134,7 +134,9 @@ public final class ConfigReader {
                         duration("uplink.inbox.settle-time", "2s", Duration.ZERO, Duration.ofHours(1), null),
                         positiveByteSize("uplink.inbox.max-file-size", 64L << 20)),
                 fileMode(),
-                httpLimits());
+                httpLimits(),
+                new CommandLimits(integer("uplink.commands.concurrency", 1, 1, 64),
+                        integer("uplink.commands.queue-size", 100, 1, 100_000)));
     }
 
     /** {@code uplink.file-mode}: who may read the outbox and the dead letters. */

@@ -37,7 +37,8 @@ public record UplinkConfig(
         int maxInflight,
         InboxSettings inboxSettings,
         FileMode fileMode,
-        HttpLimits http) {
+        HttpLimits http,
+        CommandLimits commands) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

@@ -68,6 +68,6 @@ final class ConnectFailure {
                         + " on the way out?)", failure);
             }
         }
-        return new ConnectionException("cannot connect to " + endpoint + ": " + failure.getMessage(), failure);
+        return new ConnectionException("cannot connect to " + endpoint + ": " + ReasonCodes.describe(failure), failure);
     }
 }

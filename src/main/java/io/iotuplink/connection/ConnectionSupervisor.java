@@ -232,13 +232,13 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
                 client.disconnect(timeout.toMillis());
             }
         } catch (MqttException e) {
-            error = e.getMessage();
+            error = ReasonCodes.describe(e);
             forceDisconnect();
         }
         try {
             client.close();
         } catch (MqttException e) {
-            LOG.debug("Closing the MQTT client: {}", e.toString());
+            LOG.debug("Closing the MQTT client: {}", ReasonCodes.describe(e));
         }
         monitor.transition(ConnectionState.DISCONNECTED, "disconnected from " + endpoint, error);
     }
@@ -281,7 +281,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         try {
             client.disconnectForcibly(FORCED_DISCONNECT_MILLIS);
         } catch (MqttException e) {
-            LOG.debug("Forced disconnect: {}", e.toString());
+            LOG.debug("Forced disconnect: {}", ReasonCodes.describe(e));
         }
     }
 
@@ -405,7 +405,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
             }
         } catch (MqttException e) {
             LOG.warn("Cannot subscribe to {}: {}", subscriptions.stream().map(MqttSubscription::getTopic).toList(),
-                    e.getMessage());
+                    ReasonCodes.describe(e));
         }
     }
 
@@ -440,7 +440,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
             return;
         }
         String reason = response.getReturnCode() == 0 && response.getException() != null
-                ? response.getException().getMessage()
+                ? ReasonCodes.describe(response.getException())
                 : "DISCONNECT " + ReasonCodes.describe(response.getReturnCode())
                         + (response.getReasonString() == null ? "" : " (" + response.getReasonString() + ")");
         if (reconnectEnabled) {
@@ -457,7 +457,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
 
     @Override
     public void mqttErrorOccurred(MqttException exception) {
-        LOG.warn("MQTT error from {}: {}", endpoint, exception.getMessage());
+        LOG.warn("MQTT error from {}: {}", endpoint, ReasonCodes.describe(exception));
     }
 
     @Override

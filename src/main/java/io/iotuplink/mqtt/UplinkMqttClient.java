@@ -89,9 +89,9 @@ public class UplinkMqttClient extends MqttClient {
             return settled.get(publishTimeoutMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof MqttException mqtt) {
-                throw mqtt;
+                throw DescribedMqttException.of(mqtt);
             }
-            throw new MqttException(MqttException.REASON_CODE_CLIENT_EXCEPTION, e.getCause());
+            throw new DescribedMqttException(MqttException.REASON_CODE_CLIENT_EXCEPTION, e.getCause());
         } catch (TimeoutException e) {
             throw new MqttException(MqttClientException.REASON_CODE_CLIENT_TIMEOUT);
         } catch (InterruptedException e) {

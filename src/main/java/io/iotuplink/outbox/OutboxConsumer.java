@@ -1,6 +1,7 @@
 package io.iotuplink.outbox;
 
 import io.iotuplink.mqtt.MqttPublishProperties;
+import io.iotuplink.mqtt.ReasonCodes;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
@@ -363,7 +364,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
             } else {
                 LOG.warn("{} stays in the outbox and goes out again: {}", unit.readings().size() == 1
                         ? "Reading " + unit.messageId() : unit.readings().size() + " readings (batch "
-                        + unit.messageId() + ")", failure == null ? "rolled back" : failure.getMessage());
+                        + unit.messageId() + ")", failure == null ? "rolled back" : ReasonCodes.describe(failure));
                 listener.kept(exchange, unit.readings().size(), failure);
             }
         } catch (RuntimeException e) {

@@ -69,6 +69,18 @@ class ConfigReaderTest {
     }
 
     @Test
+    void commandsRunOneAtATimeWithAHundredWaitingAndBadBoundsAreRefusedNamingTheVariable() {
+        assertEquals(new CommandLimits(1, 100), read(false).orThrow().commands());
+
+        properties.put("uplink.commands.concurrency", "0");
+        properties.put("uplink.commands.queue-size", "many");
+
+        List<String> problems = read(false).problems();
+        assertTrue(problems.contains("UPLINK_COMMANDS_CONCURRENCY=0: must be between 1 and 64"), problems.toString());
+        assertTrue(problems.contains("UPLINK_COMMANDS_QUEUE_SIZE=many: not a whole number"), problems.toString());
+    }
+
+    @Test
     void thePortInTheEndpointWins() {
         properties.put("aws.iot.endpoint", "broker.local:9883");
         properties.put("aws.iot.port", "443");

@@ -10,6 +10,7 @@ import io.iotuplink.support.ManualScheduler;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -207,6 +208,17 @@ class ConnectionSupervisorTest {
         client.duringSubscribe(() -> { });
         scheduler.runNext();
         assertEquals(ConnectionState.CONNECTED, monitor.state());
+    }
+
+    @Test
+    void aConnectionPahoShutsDownForAnExceptionSaysWhichInTheHistory() {
+        supervisor.start();
+        scheduler.runDue();
+
+        client.drop(new MqttException(new IllegalStateException("Queue full")));
+
+        assertEquals(ConnectionState.RECONNECTING, monitor.state());
+        assertEquals("Paho 0 client error (IllegalStateException: Queue full)", last().error());
     }
 
     @Test

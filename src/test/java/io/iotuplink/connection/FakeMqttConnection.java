@@ -48,8 +48,13 @@ final class FakeMqttConnection implements MqttConnection {
 
     /** The broker goes away: the client is disconnected, then Paho's callback runs. */
     void drop() {
+        drop(new MqttException(MqttClientException.REASON_CODE_CONNECTION_LOST));
+    }
+
+    /** The client shuts the connection down itself, for {@code cause}. */
+    void drop(MqttException cause) {
         connected = false;
-        callback.disconnected(new MqttDisconnectResponse(new MqttException(MqttClientException.REASON_CODE_CONNECTION_LOST)));
+        callback.disconnected(new MqttDisconnectResponse(cause));
     }
 
     boolean closed() {

@@ -1,10 +1,13 @@
 package io.iotuplink.inputs;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.iotuplink.connection.ConnectionState;
+import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.BrokerAndBundle;
 import io.iotuplink.support.PeerClient;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,6 +18,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,6 +64,9 @@ class CommandsTest {
                         uri: direct:telemetry
             """;
 
+    /** How many commands the flood sends: several times what the bundle may queue, and past Camel's default 1000. */
+    private static final int FLOOD = 3_000;
+
     @RegisterExtension
     static final BrokerAndBundle uplink = new BrokerAndBundle(properties -> {
         try {
@@ -63,6 +75,14 @@ class CommandsTest {
             properties.put("uplink.routes-dir", routes.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        // the flood's answers go out as fast as the broker takes them
+        properties.put("uplink.max-publish-rate", "0");
+        // before the bundle's first subscription: the broker hands it this retained command when it subscribes
+        TestBroker broker = CommandsTest.uplink.broker();
+        try (PeerClient early = new PeerClient(broker.port(), broker.device("early", TestBroker.KeyForm.PKCS1),
+                "early", null)) {
+            early.publish("bombercat/commands/reboot", "{\"correlation_id\": \"c-retained\"}", null, true);
         }
     });
     static PeerClient cloud;
@@ -138,6 +158,77 @@ class CommandsTest {
 
         assertEquals("{\"command\":\"self_destruct\",\"status\":\"unknown\",\"result\":{},"
                 + "\"correlation_id\":\"c-unknown\"}", metadata.toString());
+    }
+
+    @Test
+    void aRetainedCommandIsAnsweredIgnoredOnceAndNeverRun() {
+        JsonNode metadata = result("c-retained");
+        assertEquals("reboot", metadata.get("command").asText());
+        assertEquals("ignored", metadata.get("status").asText(), metadata.toString());
+
+        // a new connection subscribes again, and the broker hands the retained command over again
+        TestBroker broker = uplink.broker();
+        int connects = broker.connects().size();
+        broker.cutOff(BrokerAndBundle.CLIENT_ID);
+        RunningBundle.await(() -> broker.connects().size() > connects
+                && uplink.bundle().connection().state() == ConnectionState.CONNECTED, Duration.ofSeconds(20),
+                "the bundle's new connection and subscription");
+        cloud.publish("bombercat/commands/ping", "{\"correlation_id\": \"c-after-reconnect\"}", null);
+        result("c-after-reconnect");
+
+        Awaitility.await("no second answer to the retained command").during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
+                .until(() -> answers("c-retained").size(), n -> n == 1);
+    }
+
+    @Test
+    void aFloodOfCommandsKeepsTheConnectionAndEachIsAnsweredOrCounted() {
+        TestBroker broker = uplink.broker();
+        int connects = broker.connects().size();
+        Instant start = Instant.now();
+        long refusedBefore = refusedCommands();
+
+        for (int i = 0; i < FLOOD; i++) {
+            cloud.publish("bombercat/commands/ping", "{\"correlation_id\": \"flood-" + i + "\"}", null);
+        }
+
+        Awaitility.await("an answer or a count for each of " + FLOOD + " commands")
+                .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> floodAnswers().size() + refusedCommands() - refusedBefore, n -> n >= FLOOD);
+        Map<String, String> answered = floodAnswers();
+        assertEquals(FLOOD, answered.size() + refusedCommands() - refusedBefore, () -> answered.values().stream()
+                .collect(Collectors.groupingBy(s -> s, Collectors.counting())) + " and refused "
+                + (refusedCommands() - refusedBefore));
+        assertEquals(Set.of(), answered.values().stream().filter(s -> !s.equals("ok") && !s.equals("busy"))
+                .collect(Collectors.toSet()), "statuses other than ok and busy");
+        assertEquals(connects, broker.connects().size(), "CONNECTs during the flood");
+        assertEquals(List.of(), uplink.bundle().connection().history().stream()
+                .filter(e -> !e.timestamp().isBefore(start)).toList(), "connection history during the flood");
+        assertEquals(ConnectionState.CONNECTED, uplink.bundle().connection().state());
+    }
+
+    /** Each flood command's correlation id and the status it was answered with. */
+    private static Map<String, String> floodAnswers() {
+        Map<String, String> answers = new HashMap<>();
+        for (ReceivedPublish p : uplink.broker().received()) {
+            if (p.topic().equals("bombercat/events") && p.payloadText().contains("\"correlation_id\":\"flood-")) {
+                JsonNode metadata = RunningBundle.json(p.payloadText()).get("metadata");
+                answers.put(metadata.get("correlation_id").asText(), metadata.get("status").asText());
+            }
+        }
+        return answers;
+    }
+
+    private static List<JsonNode> answers(String correlationId) {
+        return uplink.broker().received().stream()
+                .filter(p -> p.topic().equals("bombercat/events")
+                        && p.payloadText().contains("\"correlation_id\":\"" + correlationId + "\""))
+                .map(p -> RunningBundle.json(p.payloadText()).get("metadata")).toList();
+    }
+
+    private static long refusedCommands() {
+        JsonNode command = uplink.bundle().status().path("inputs").path("command");
+        return command.path("refused").asLong();
     }
 
     @Test

@@ -50,8 +50,14 @@ public final class PeerClient implements AutoCloseable {
 
     /** Publishes at QoS 1, with MQTT 5 correlation data when given. */
     public void publish(String topic, String payload, String correlationData) {
+        publish(topic, payload, correlationData, false);
+    }
+
+    /** Publishes at QoS 1, retained when asked (the broker hands it to every new subscription). */
+    public void publish(String topic, String payload, String correlationData, boolean retained) {
         MqttMessage message = new MqttMessage(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         message.setQos(1);
+        message.setRetained(retained);
         if (correlationData != null) {
             org.eclipse.paho.mqttv5.common.packet.MqttProperties properties =
                     new org.eclipse.paho.mqttv5.common.packet.MqttProperties();

@@ -3,11 +3,14 @@ package io.iotuplink.inputs.command;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.iotuplink.config.CommandLimits;
 import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.ReadingFactory;
+import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.ReadingRoutesHeaders;
 import io.iotuplink.publish.PublishRoutes;
 import io.iotuplink.status.StatusReport;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;
@@ -17,21 +20,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Answers commands sent to {@code {prefix}/commands/{name}}: built-in {@code ping} and {@code status}, any
  * {@code direct:command-{name}} route a user adds, and {@code unknown} for the rest. The answer is the event
- * {@code command_result} with {@code {"command", "status", "result", "correlation_id"}}.
+ * {@code command_result} with {@code {"command", "status", "result", "correlation_id"}}. Commands run from a bounded
+ * queue, {@code concurrency} at a time; one that finds the queue full is answered {@code busy}, a retained one
+ * {@code ignored} (see {@link CommandListener}).
  */
 public final class CommandRoutes extends RouteBuilder {
 
-    /** Where the MQTT subscription hands each command (a queue, so Paho's callback thread never waits). */
+    /** Where the MQTT subscription hands each command to run (a queue, so Paho's callback thread never waits). */
     public static final String QUEUE = "seda:uplink-commands";
+    /** Where it hands those answered without running: busy, or retained. */
+    public static final String DECLINED_QUEUE = "seda:uplink-commands-declined";
     public static final String TOPIC = "UplinkCommandTopic";
     public static final String CORRELATION_DATA = "UplinkCommandCorrelationData";
+    /** On a declined command: the status it is answered with. */
+    static final String ANSWER = "UplinkCommandAnswer";
+    static final String BUSY = "busy";
+    static final String IGNORED = "ignored";
+    /** The input the answers are counted under. */
+    static final String INPUT = "command";
     private static final String METADATA = "uplinkCommandResult";
     private static final String CORRELATION_ID = "uplinkCommandCorrelationId";
     /** The command a user's {@code direct:command-{name}} route answers. */
@@ -40,35 +52,43 @@ public final class CommandRoutes extends RouteBuilder {
     private static final Logger LOG = LoggerFactory.getLogger(CommandRoutes.class);
 
     private final String commandsPrefix;
+    private final CommandLimits limits;
     private final StatusReport status;
     private final ObjectMapper mapper;
+    private final CommandOverflow overflow;
 
-    public CommandRoutes(String topicPrefix, StatusReport status, ObjectMapper mapper) {
+    public CommandRoutes(String topicPrefix, CommandLimits limits, StatusReport status, InputCounters inputs,
+            ObjectMapper mapper) {
         this.commandsPrefix = topicPrefix + "/commands/";
+        this.limits = limits;
         this.status = status;
         this.mapper = mapper;
+        this.overflow = new CommandOverflow(inputs, limits.concurrency(), limits.queueSize(), System::nanoTime);
     }
 
     /**
      * The listener for the commands subscription: it only queues the message (Paho's callback thread must never
      * wait for a publish), with its topic and MQTT 5 correlation data.
      */
-    public static IMqttMessageListener queueing(ProducerTemplate producer) {
-        return (topic, message) -> {
-            byte[] correlation = message.getProperties() == null ? null
-                    : message.getProperties().getCorrelationData();
-            Map<String, Object> headers = new HashMap<>();
-            headers.put(TOPIC, topic);
-            if (correlation != null) {
-                headers.put(CORRELATION_DATA, new String(correlation, StandardCharsets.UTF_8));
-            }
-            producer.sendBodyAndHeaders(QUEUE, message.getPayload(), headers);
-        };
+    public IMqttMessageListener listener(ProducerTemplate producer) {
+        CamelContext context = producer.getCamelContext();
+        return new CommandListener(producer, context.getEndpoint(runQueue()), context.getEndpoint(declinedQueue()),
+                overflow);
+    }
+
+    private String runQueue() {
+        return QUEUE + "?size=" + limits.queueSize() + "&blockWhenFull=false&concurrentConsumers="
+                + limits.concurrency();
+    }
+
+    private String declinedQueue() {
+        return DECLINED_QUEUE + "?size=" + limits.queueSize() + "&blockWhenFull=false";
     }
 
     @Override
     public void configure() {
-        from(QUEUE).routeId("uplink-commands")
+        from(runQueue()).routeId("uplink-commands")
+                .onException(Exception.class).handled(true).process(this::unanswered).end()
                 .process(this::answer)
                 .filter(exchangeProperty(USER_COMMAND).isNotNull())
                     // the user's route runs on this exchange: no producer template of its own per command
@@ -80,8 +100,52 @@ public final class CommandRoutes extends RouteBuilder {
                     .end()
                 .end()
                 .setHeader(PublishRoutes.EVENT_NAME, constant("command_result"))
-                .setHeader(ReadingRoutesHeaders.INPUT, constant("command"))
+                .setHeader(ReadingRoutesHeaders.INPUT, constant(INPUT))
                 .to("direct:event");
+
+        from(declinedQueue()).routeId("uplink-commands-declined")
+                .onException(Exception.class).handled(true).process(this::unanswered).end()
+                .process(this::decline)
+                .setHeader(PublishRoutes.EVENT_NAME, constant("command_result"))
+                .setHeader(ReadingRoutesHeaders.INPUT, constant(INPUT))
+                .to("direct:event");
+    }
+
+    /** Answers a command without running it: {@code busy} (the queue was full) or {@code ignored} (retained). */
+    private void decline(Exchange exchange) {
+        String topic = exchange.getMessage().getHeader(TOPIC, String.class);
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        metadata.put("command", topic.substring(commandsPrefix.length()));
+        exchange.setProperty(METADATA, metadata);
+        Object correlationId = exchange.getMessage().getHeader(CORRELATION_DATA);
+        try {
+            ObjectNode arguments = arguments(exchange.getMessage().getBody(byte[].class));
+            if (arguments.hasNonNull("correlation_id")) {
+                correlationId = mapper.convertValue(arguments.get("correlation_id"), Object.class);
+            }
+        } catch (InvalidReadingException e) {
+            // not run either way: the answer names why, without the payload's correlation id
+        }
+        exchange.setProperty(CORRELATION_ID, correlationId);
+        if (BUSY.equals(exchange.getMessage().getHeader(ANSWER))) {
+            answer(exchange, BUSY, Map.of("reason", "more than " + limits.queueSize()
+                    + " commands are waiting to run; send it again later"));
+        } else {
+            answer(exchange, IGNORED, Map.of("reason", "a retained command is never run (the broker would hand it"
+                    + " over again at every reconnect); publish it without the retain flag"));
+        }
+    }
+
+    /** No answer could be stored (the outbox is full, say): counted, logged once per burst. */
+    private void unanswered(Exchange exchange) {
+        Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        if (error instanceof InvalidReadingException) {
+            // direct:event counted it refused already
+            LOG.warn("The answer to command {} was refused: {}", exchange.getMessage().getHeader(TOPIC),
+                    error.getMessage());
+            return;
+        }
+        overflow.dropped("no answer could be stored (" + error.getMessage() + ")");
     }
 
     /** Answers a built-in, unknown or malformed command; a user's command is left to its route. */

@@ -1,7 +1,11 @@
 package io.iotuplink.inputs.command;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iotuplink.config.CommandLimits;
+import io.iotuplink.inputs.InputCounters;
 import org.apache.camel.ProducerTemplate;
+import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.service.ServiceSupport;
@@ -9,15 +13,22 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The commands route on its own, without a broker: what it answers and what it leaves behind. */
 class CommandRoutesTest {
@@ -39,18 +50,38 @@ class CommandRoutesTest {
     }
 
     private final TemplateCountingContext context = new TemplateCountingContext();
-    private final BlockingQueue<Object> answers = new ArrayBlockingQueue<>(10);
+    private final BlockingQueue<Object> answers = new ArrayBlockingQueue<>(100);
+    private final InputCounters inputs = new InputCounters();
+    /** Two commands wait to run, one at a time: small enough to fill. */
+    private final CommandRoutes routes = new CommandRoutes("bombercat", new CommandLimits(1, 2), null, inputs,
+            new ObjectMapper());
+    /** Holds direct:command-slow until counted down. */
+    private final CountDownLatch slowMayFinish = new CountDownLatch(1);
+    private final CountDownLatch slowStarted = new CountDownLatch(1);
+    /** Holds the storing of busy answers until counted down. */
+    private final CountDownLatch busyMayBeStored = new CountDownLatch(1);
+    private final CountDownLatch busyBeingStored = new CountDownLatch(1);
     private ProducerTemplate cloud;
 
     @BeforeEach
     void start() throws Exception {
-        context.addRoutes(new CommandRoutes("bombercat", null, new ObjectMapper()));
+        context.addRoutes(routes);
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
-                from("direct:event").process(e -> answers.add(e.getMessage().getBody()));
+                from("direct:event").process(e -> {
+                    if (e.getMessage().getBody(Map.class).get("status").equals("busy")) {
+                        busyBeingStored.countDown();
+                        busyMayBeStored.await(10, TimeUnit.SECONDS);
+                    }
+                    answers.add(e.getMessage().getBody());
+                });
                 from("direct:command-reboot").setBody(constant("{\"rebooting\": true}"));
                 from("direct:command-explode").throwException(new IllegalStateException("the device is on fire"));
+                from("direct:command-slow").process(e -> {
+                    slowStarted.countDown();
+                    slowMayFinish.await(10, TimeUnit.SECONDS);
+                });
             }
         });
         context.start();
@@ -59,7 +90,66 @@ class CommandRoutesTest {
 
     @AfterEach
     void stop() {
+        slowMayFinish.countDown();
+        busyMayBeStored.countDown();
         context.stop();
+    }
+
+    private static MqttMessage message(String correlationId, boolean retained) {
+        MqttMessage message = new MqttMessage(("{\"correlation_id\": \"" + correlationId + "\"}")
+                .getBytes(StandardCharsets.UTF_8));
+        message.setQos(1);
+        message.setRetained(retained);
+        return message;
+    }
+
+    /** The next {@code count} answers, each correlation id once. */
+    private Map<String, Object> answersByCorrelationId(int count) throws InterruptedException {
+        Map<String, Object> byId = new TreeMap<>();
+        for (int i = 0; i < count; i++) {
+            Map<?, ?> answer = (Map<?, ?>) answers.poll(10, TimeUnit.SECONDS);
+            assertNotNull(answer, "only " + i + " answers of " + count + ": " + byId);
+            Object earlier = byId.put(String.valueOf(answer.get("correlation_id")), answer.get("status"));
+            assertNull(earlier, "a second answer to " + answer.get("correlation_id"));
+        }
+        return byId;
+    }
+
+    @Test
+    void commandsBeyondTheQueueAreAnsweredBusyAndPastTheBusyAnswersCountedWithoutEverWaiting()
+            throws Exception {
+        IMqttMessageListener listener = routes.listener(context.createProducerTemplate());
+
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+            listener.messageArrived("bombercat/commands/slow", message("c0", false));
+            assertTrue(slowStarted.await(5, TimeUnit.SECONDS), "the slow command did not start");
+            listener.messageArrived("bombercat/commands/ping", message("c1", false));
+            listener.messageArrived("bombercat/commands/ping", message("c2", false));
+            listener.messageArrived("bombercat/commands/ping", message("c3", false));
+            assertTrue(busyBeingStored.await(5, TimeUnit.SECONDS), "no busy answer for c3");
+            for (int i = 4; i < 10; i++) {
+                listener.messageArrived("bombercat/commands/ping", message("c" + i, false));
+            }
+        }, "Paho's callback thread waited for room");
+        assertEquals(4, inputs.refused("command"));
+
+        slowMayFinish.countDown();
+        busyMayBeStored.countDown();
+        assertEquals(Map.of("c0", "ok", "c1", "ok", "c2", "ok", "c3", "busy", "c4", "busy", "c5", "busy"),
+                answersByCorrelationId(6));
+    }
+
+    @Test
+    void aRetainedCommandIsAnsweredIgnoredOnceAndNotRun() throws Exception {
+        IMqttMessageListener listener = routes.listener(context.createProducerTemplate());
+
+        listener.messageArrived("bombercat/commands/reboot", message("c-retained", true));
+        listener.messageArrived("bombercat/commands/reboot", message("c-retained", true));
+        listener.messageArrived("bombercat/commands/reboot", message("c-other", true));
+        listener.messageArrived("bombercat/commands/reboot", message("c-live", false));
+
+        // a second answer to c-retained would come before c-other's: both wait in one queue, answered in order
+        assertEquals(Map.of("c-retained", "ignored", "c-other", "ignored", "c-live", "ok"), answersByCorrelationId(3));
     }
 
     private Map<?, ?> command(String name, String payload) throws InterruptedException {
