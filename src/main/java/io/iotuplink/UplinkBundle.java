@@ -205,6 +205,7 @@ public final class UplinkBundle extends RouteBuilder {
                 supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
         context.addComponent("outbox", outboxComponent);
         metrics.inFlight(outboxComponent);
+        status.countAwaitingRemoval(outboxComponent::awaitingRemoval);
         bindToRegistry("uplinkPublishRetry", new PublishRetryPolicy(config.publishRetry()));
         // a retry waits for its PUBACK on the thread that runs it: a pool of its own, as large as the window
         bindToRegistry("uplinkPublishRetries", context.getExecutorServiceManager()

@@ -54,6 +54,11 @@ public class OutboxComponent extends DefaultComponent {
         return consumers.stream().mapToInt(OutboxConsumer::inFlight).sum();
     }
 
+    /** Completed readings waiting for a removal that failed (a full disk) to be tried again. */
+    public int awaitingRemoval() {
+        return consumers.stream().mapToInt(OutboxConsumer::awaitingRemoval).sum();
+    }
+
     /** The most exchanges a consumer had out at once since it started. */
     public int peakInFlight() {
         return consumers.stream().mapToInt(OutboxConsumer::peakInFlight).max().orElse(0);

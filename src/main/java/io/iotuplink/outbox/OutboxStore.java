@@ -5,6 +5,8 @@ import io.iotuplink.envelope.PreparedReading;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,6 +19,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -35,7 +38,10 @@ public final class OutboxStore implements AutoCloseable {
 
     /** How long an append waits before it looks again whether it was committed (it is woken when it is). */
     private static final long PARK_NANOS = 10_000_000;
+    /** What a write needs beyond its envelopes, at least: WAL frames for the pages it touches (4 KiB each). */
+    private static final long WRITE_OVERHEAD_BYTES = 64 * 1024;
 
+    private final Path file;
     private final Connection db;
     /** The consumer's own read-only connection: with WAL, reading never waits for an append's commit to reach disk. */
     private final Connection reader;
@@ -48,14 +54,17 @@ public final class OutboxStore implements AutoCloseable {
     private final ReentrantLock writer = new ReentrantLock();
     private volatile long depth;
     private volatile long bytes;
+    /** Whether the last write transaction (an append or a removal) failed, and why; written under the writer lock. */
+    private volatile Storage storage = Storage.OK;
     private final Queue<PendingAppend> pending = new ConcurrentLinkedQueue<>();
     private PreparedStatement insert;
     private PreparedStatement selectAfter;
     private PreparedStatement measure;
     private PreparedStatement delete;
 
-    private OutboxStore(Connection db, Connection reader, long maxReadings, long maxBytes, WhenFull whenFull)
-            throws SQLException {
+    private OutboxStore(Path file, Connection db, Connection reader, long maxReadings, long maxBytes,
+            WhenFull whenFull) throws SQLException {
+        this.file = file.toAbsolutePath();
         this.db = db;
         this.reader = reader;
         this.maxReadings = maxReadings;
@@ -92,7 +101,7 @@ public final class OutboxStore implements AutoCloseable {
             SQLiteConfig readOnly = new SQLiteConfig();
             readOnly.setReadOnly(true);
             Connection reader = readOnly.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
-            OutboxStore store = new OutboxStore(db, reader, maxReadings, maxBytes, whenFull);
+            OutboxStore store = new OutboxStore(file, db, reader, maxReadings, maxBytes, whenFull);
             if (store.depth > 0) {
                 LOG.info("Outbox {} holds {} reading(s) from before; they go out first", file, store.depth);
             }
@@ -226,15 +235,22 @@ public final class OutboxStore implements AutoCloseable {
             }
             insert(rows);
             db.commit();
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException e) {
             rollback();
+            storageFailed(e, "new readings are refused (HTTP 507, inbox files wait in the inbox)");
             // every append of the group not refused on its own is refused with the transaction
+            group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
+                    refusal("store readings", e, append.batch.stream().mapToLong(r -> r.envelope().length).sum())));
+            return;
+        } catch (RuntimeException e) {
+            rollback();
             group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
                     new IllegalStateException("cannot store readings in the outbox: " + e.getMessage(), e)));
             return;
         } finally {
             autoCommit();
         }
+        storageWorks();
         depth = groupDepth;
         bytes = groupBytes;
         stored.forEach(PendingAppend::stored);
@@ -323,6 +339,15 @@ public final class OutboxStore implements AutoCloseable {
      * to disk: a power cut right after it can only send a few acknowledged readings again, with their message_id.
      */
     public void removeAll(List<StoredReading> done) {
+        removeAll(done.stream().mapToLong(StoredReading::seq).toArray());
+    }
+
+    /**
+     * Removes the readings with these {@code seqs} (in any order), like {@link #removeAll(List)}.
+     *
+     * @throws OutboxStorageException when SQLite cannot write the removal (a full disk): nothing was removed
+     */
+    public void removeAll(long[] seqs) {
         writer.lock();
         try {
             synchronous("NORMAL");
@@ -332,7 +357,8 @@ public final class OutboxStore implements AutoCloseable {
                         + " WHERE seq BETWEEN ? AND ?");
                 delete = db.prepareStatement("DELETE FROM readings WHERE seq BETWEEN ? AND ?");
             }
-            long[] seqs = done.stream().mapToLong(StoredReading::seq).sorted().toArray();
+            seqs = seqs.clone();
+            Arrays.sort(seqs);
             long removed = 0;
             long freed = 0;
             // PUBACKs come in the outbox's order, so the acknowledged readings are mostly runs of consecutive seqs:
@@ -355,9 +381,11 @@ public final class OutboxStore implements AutoCloseable {
             db.commit();
             depth -= removed;
             bytes -= freed;
+            storageWorks();
         } catch (SQLException e) {
             rollback();
-            throw new IllegalStateException("cannot remove readings from the outbox: " + e.getMessage(), e);
+            storageFailed(e, "published readings wait in memory for their removal, and are not sent again");
+            throw refusal("remove published readings", e, 0);
         } finally {
             autoCommit();
             try {
@@ -368,6 +396,88 @@ public final class OutboxStore implements AutoCloseable {
             writer.unlock();
             wakeNextAppend();
         }
+    }
+
+    /** Whether the outbox can write: {@code ok}, {@code full} (no space left) or {@code failing} (another error). */
+    public record Storage(String state, String error, long sinceMillis) {
+        static final Storage OK = new Storage("ok", null, 0);
+
+        public boolean ok() {
+            return error == null;
+        }
+
+        public boolean full() {
+            return "full".equals(state);
+        }
+    }
+
+    /** Whether the last write to the outbox (an append or a removal) went through, and if not why and since when. */
+    public Storage storage() {
+        return storage;
+    }
+
+    /** The directory holding the database. */
+    public Path dataDir() {
+        return file.getParent();
+    }
+
+    /** A write transaction failed (the caller holds the writer lock): said once, when writing stops working. */
+    private void storageFailed(SQLException e, String consequence) {
+        Storage was = storage;
+        boolean full = isDiskFull(e);
+        String error = e.getMessage();
+        storage = new Storage(full ? "full" : "failing", error, was.ok() ? System.currentTimeMillis()
+                : was.sinceMillis());
+        if (was.ok()) {
+            LOG.error("The outbox {} cannot write{} ({} bytes free in {}; SQLite: {}): {} until it can again;"
+                            + " free space there, nothing else is needed", file, full ? ": its file system is full"
+                            : "", freeBytes(), dataDir(), error, consequence);
+        } else {
+            LOG.debug("The outbox still cannot write: {}", error);
+        }
+    }
+
+    /** A write transaction went through (the caller holds the writer lock). */
+    private void storageWorks() {
+        Storage was = storage;
+        if (!was.ok()) {
+            storage = Storage.OK;
+            LOG.info("The outbox {} writes again (it could not for {} s): it takes new readings and removes the"
+                    + " published ones", file, (System.currentTimeMillis() - was.sinceMillis()) / 1000);
+        }
+    }
+
+    /** SQLITE_FULL, maybe inside the BatchUpdateException of an insert. */
+    private static boolean isDiskFull(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLiteException s && s.getResultCode() == SQLiteErrorCode.SQLITE_FULL) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long freeBytes() {
+        try {
+            return Files.getFileStore(dataDir()).getUsableSpace();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** The refusal of a write ({@code what} it was to do, {@code bytes} of envelopes) that SQLite could not make. */
+    private OutboxStorageException refusal(String what, SQLException e, long bytes) {
+        boolean full = isDiskFull(e);
+        long free = freeBytes();
+        long needed = full ? bytes + WRITE_OVERHEAD_BYTES : 0;
+        String message = full
+                ? "the outbox cannot store readings: the file system of " + dataDir() + " is full (" + free
+                        + " bytes free, at least " + needed + " more needed; SQLite: " + e.getMessage() + "): free"
+                        + " space there; the readings accepted before are kept, and the outbox takes readings again"
+                        + " by itself once there is room"
+                : "the outbox cannot " + what + " in " + file + " (SQLite: " + e.getMessage() + "; " + free
+                        + " bytes free in " + dataDir() + "): the readings accepted before are kept; try again later";
+        return new OutboxStorageException(message, dataDir(), full, free, needed, e);
     }
 
     /** An append waiting for the transaction that stores it. */
