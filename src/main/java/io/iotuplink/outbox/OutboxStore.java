@@ -54,8 +54,9 @@ public final class OutboxStore implements AutoCloseable {
     private final ReentrantLock writer = new ReentrantLock();
     private volatile long depth;
     private volatile long bytes;
-    /** Whether the last write transaction (an append or a removal) failed, and why; written under the writer lock. */
-    private volatile Storage storage = Storage.OK;
+    /** Whether the last append and the last removal failed, and why; written under the writer lock. */
+    private volatile Storage appends = Storage.OK;
+    private volatile Storage removals = Storage.OK;
     private final Queue<PendingAppend> pending = new ConcurrentLinkedQueue<>();
     private PreparedStatement insert;
     private PreparedStatement selectAfter;
@@ -237,7 +238,7 @@ public final class OutboxStore implements AutoCloseable {
             db.commit();
         } catch (SQLException e) {
             rollback();
-            storageFailed(e, "new readings are refused (HTTP 507, inbox files wait in the inbox)");
+            storageFailed(false, e, "new readings are refused (HTTP 507, inbox files wait in the inbox)");
             // every append of the group not refused on its own is refused with the transaction
             group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
                     refusal("store readings", e, append.batch.stream().mapToLong(r -> r.envelope().length).sum())));
@@ -250,7 +251,7 @@ public final class OutboxStore implements AutoCloseable {
         } finally {
             autoCommit();
         }
-        storageWorks();
+        storageWorks(false);
         depth = groupDepth;
         bytes = groupBytes;
         stored.forEach(PendingAppend::stored);
@@ -381,10 +382,10 @@ public final class OutboxStore implements AutoCloseable {
             db.commit();
             depth -= removed;
             bytes -= freed;
-            storageWorks();
+            storageWorks(true);
         } catch (SQLException e) {
             rollback();
-            storageFailed(e, "published readings wait in memory for their removal, and are not sent again");
+            storageFailed(true, e, "published readings wait in memory for their removal, and are not sent again");
             throw refusal("remove published readings", e, 0);
         } finally {
             autoCommit();
@@ -411,9 +412,13 @@ public final class OutboxStore implements AutoCloseable {
         }
     }
 
-    /** Whether the last write to the outbox (an append or a removal) went through, and if not why and since when. */
+    /**
+     * Whether the outbox writes: {@code ok} once the last append and the last removal went through, else why the
+     * one that failed (an append first) did, and since when.
+     */
     public Storage storage() {
-        return storage;
+        Storage append = appends;
+        return append.ok() ? removals : append;
     }
 
     /** The directory holding the database. */
@@ -422,28 +427,38 @@ public final class OutboxStore implements AutoCloseable {
     }
 
     /** A write transaction failed (the caller holds the writer lock): said once, when writing stops working. */
-    private void storageFailed(SQLException e, String consequence) {
-        Storage was = storage;
+    private void storageFailed(boolean removal, SQLException e, String consequence) {
+        Storage before = storage();
+        Storage was = removal ? removals : appends;
         boolean full = isDiskFull(e);
         String error = e.getMessage();
-        storage = new Storage(full ? "full" : "failing", error, was.ok() ? System.currentTimeMillis()
+        Storage now = new Storage(full ? "full" : "failing", error, was.ok() ? System.currentTimeMillis()
                 : was.sinceMillis());
-        if (was.ok()) {
-            LOG.error("The outbox {} cannot write{} ({} bytes free in {}; SQLite: {}): {} until it can again;"
-                            + " free space there, nothing else is needed", file, full ? ": its file system is full"
-                            : "", freeBytes(), dataDir(), error, consequence);
+        if (removal) {
+            removals = now;
+        } else {
+            appends = now;
+        }
+        if (before.ok()) {
+            LOG.error("The outbox {} cannot write{} ({} bytes free in {}; SQLite: {}): {} while it cannot; it"
+                            + " goes on by itself once it can (free space there)", file,
+                    full ? ": its file system is full" : "", freeBytes(), dataDir(), error, consequence);
         } else {
             LOG.debug("The outbox still cannot write: {}", error);
         }
     }
 
     /** A write transaction went through (the caller holds the writer lock). */
-    private void storageWorks() {
-        Storage was = storage;
-        if (!was.ok()) {
-            storage = Storage.OK;
+    private void storageWorks(boolean removal) {
+        Storage before = storage();
+        if (removal) {
+            removals = Storage.OK;
+        } else {
+            appends = Storage.OK;
+        }
+        if (!before.ok() && storage().ok()) {
             LOG.info("The outbox {} writes again (it could not for {} s): it takes new readings and removes the"
-                    + " published ones", file, (System.currentTimeMillis() - was.sinceMillis()) / 1000);
+                    + " published ones", file, (System.currentTimeMillis() - before.sinceMillis()) / 1000);
         }
     }
 
