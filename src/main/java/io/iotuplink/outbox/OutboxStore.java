@@ -85,13 +85,27 @@ public final class OutboxStore implements AutoCloseable {
 
     /**
      * Opens (or creates) the outbox in {@code file} with the given mode; SQLite gives its journal files ({@code -wal},
-     * {@code -shm}) the database file's mode.
+     * {@code -shm}) the database file's mode. A file SQLite cannot read, or whose tables are not an outbox's, is
+     * moved aside ({@code outbox.db.damaged-<time>}) and what can still be read from it goes into the new outbox
+     * first, with its message ids and in its order.
      */
     public static OutboxStore open(Path file, FileMode mode, long maxReadings, long maxBytes, WhenFull whenFull) {
+        Path path = file.toAbsolutePath();
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            mode.file(file.toAbsolutePath());
-            Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            Files.createDirectories(path.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the directory of the outbox " + file, e);
+        }
+        try {
+            String damage = DamagedOutbox.problem(path);
+            Path aside = null;
+            DamagedOutbox.Salvage salvage = null;
+            if (damage != null) {
+                aside = moveAside(path, damage);
+                salvage = DamagedOutbox.salvage(aside);
+            }
+            mode.file(path);
+            Connection db = DriverManager.getConnection("jdbc:sqlite:" + path);
             try (Statement s = db.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
                 // FULL: a commit is on disk before the input is acknowledged, even across a power cut
@@ -99,9 +113,18 @@ public final class OutboxStore implements AutoCloseable {
                 s.execute(createTable("readings"));
             }
             dropMessageIdIndex(db, file);
+            if (salvage != null) {
+                DamagedOutbox.restore(db, salvage.readings());
+                LOG.error("The outbox {} was damaged ({}): it was moved aside to {} (with its -wal and -shm, if"
+                        + " any), {} reading(s) read from it are in a new outbox and go out first, with their"
+                        + " message ids{}{}; look into the old file with sqlite3, or delete it", file, damage, aside,
+                        salvage.readings().size(), salvage.skipped() == 0 ? ""
+                                : ", " + salvage.skipped() + " row(s) that were not readings any more left out",
+                        salvage.stoppedBy() == null ? "" : " (reading it stopped at: " + salvage.stoppedBy() + ")");
+            }
             SQLiteConfig readOnly = new SQLiteConfig();
             readOnly.setReadOnly(true);
-            Connection reader = readOnly.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            Connection reader = readOnly.createConnection("jdbc:sqlite:" + path);
             OutboxStore store = new OutboxStore(file, db, reader, maxReadings, maxBytes, whenFull);
             if (store.depth > 0) {
                 LOG.info("Outbox {} holds {} reading(s) from before; they go out first", file, store.depth);
@@ -109,8 +132,15 @@ public final class OutboxStore implements AutoCloseable {
             return store;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the outbox " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Path moveAside(Path file, String damage) {
+        try {
+            return DamagedOutbox.moveAside(file, java.time.Clock.systemUTC());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the directory of the outbox " + file, e);
+            throw new IllegalStateException("the outbox " + file + " is damaged (" + damage + ") and cannot be moved"
+                    + " aside (" + e + "): move or delete it, and its -wal and -shm", e);
         }
     }
 
