@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +27,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
 
 /**
  * Hands out what the outbox holds, oldest first, one exchange per reading (or per batch of telemetry readings),
@@ -85,6 +87,11 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
      * not handed out again (the read-ahead only goes forward) and their removal is retried with the next ones.
      */
     private long[] unremoved = NONE;
+    /**
+     * Those of {@link #unremoved} a consumer of this outbox stopped before could not remove (the route restarted):
+     * this one reads the outbox from its start, so the read-ahead leaves them out until they are removed.
+     */
+    private volatile Set<Long> removedElsewhere = Set.of();
     /** Removals failed in a row, under {@link #removing}. */
     private int removalFailures;
     private volatile int awaitingRemoval;
@@ -117,6 +124,17 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     protected void doStart() throws Exception {
         super.doStart();
         getEndpoint().getComponent().started(this);
+        long[] before = getEndpoint().getComponent().takeUnremoved(getEndpoint().getName());
+        if (before.length > 0) {
+            removing.lock();
+            try {
+                unremoved = before;
+                awaitingRemoval = before.length;
+                removedElsewhere = Arrays.stream(before).boxed().collect(Collectors.toUnmodifiableSet());
+            } finally {
+                removing.unlock();
+            }
+        }
         running = true;
         pool = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newFixedThreadPool(this, "uplink-outbox", threads);
@@ -157,8 +175,15 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         getEndpoint().getCamelContext().getExecutorServiceManager().shutdownGraceful(pool);
         removeCompleted(true);
         if (awaitingRemoval > 0) {
-            LOG.warn("{} published reading(s) could not be removed from the outbox: they go out again after the"
-                    + " restart, with their message_id", awaitingRemoval);
+            removing.lock();
+            try {
+                // the next consumer of this outbox (a restarted route) leaves them out; a new process sends them
+                getEndpoint().getComponent().keepUnremoved(getEndpoint().getName(), unremoved);
+            } finally {
+                removing.unlock();
+            }
+            LOG.warn("{} published reading(s) could not be removed from the outbox: they go out again after a"
+                    + " restart of the bundle, with their message_id", awaitingRemoval);
         }
         super.doStop();
     }
@@ -336,8 +361,10 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private void readAhead() {
         List<StoredReading> more = store.after(newestRead, Math.max(READ_AHEAD, batchMax));
         if (!more.isEmpty()) {
-            ahead.addAll(more);
             newestRead = more.get(more.size() - 1).seq();
+            Set<Long> published = removedElsewhere;
+            ahead.addAll(published.isEmpty() ? more
+                    : more.stream().filter(r -> !published.contains(r.seq())).toList());
         }
     }
 
@@ -479,6 +506,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
             unremoved = NONE;
             awaitingRemoval = 0;
             removalFailures = 0;
+            removedElsewhere = Set.of();
         } finally {
             removing.unlock();
         }

@@ -206,6 +206,33 @@ class OutboxConsumerTest {
     }
 
     @Test
+    void aRestartedPublishRouteDoesNotSendWhatWasPublishedButCouldNotBeRemoved() throws Exception {
+        start("maxInflight=2");
+        List<String> ids = append(2);
+        OutboxComponent outbox = context.getComponent("outbox", OutboxComponent.class);
+
+        try (Connection fault = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("outbox.db"));
+             Statement sql = fault.createStatement()) {
+            sql.execute("CREATE TRIGGER injected_fault BEFORE DELETE ON readings"
+                    + " BEGIN SELECT RAISE(ABORT, 'database or disk is full (injected)'); END");
+            client.next().acknowledge();
+            client.next().acknowledge();
+            await().atMost(Duration.ofSeconds(5)).until(() -> outbox.awaitingRemoval() == 2);
+            context.getRouteController().stopRoute("publish");
+            context.getRouteController().startRoute("publish");
+            List<String> newer = append(1);
+
+            assertEquals(newer.get(0), client.next().messageId(), "the new one, not the two published before");
+            assertNull(client.poll(300));
+            assertEquals(2, outbox.awaitingRemoval(), "the new consumer still has them to remove");
+            sql.execute("DROP TRIGGER injected_fault");
+        }
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 1);
+        assertEquals(ids.size(), outcomes.stream().filter(o -> ids.stream().anyMatch(o::endsWith)).count());
+    }
+
+    @Test
     void nothingIsHandedOutWhileTheConnectionIsDown() throws Exception {
         ready.set(false);
         start("maxInflight=10");
