@@ -5,9 +5,12 @@ import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -120,5 +124,59 @@ class FullDiskTest {
                         .contains("uplink_outbox_storage_full 0.0"), "the metric says so");
             }
         }
+    }
+
+    @Test
+    void onARealFileSystemThatFillsUpNewInputGets507NamingTheSpaceAndIsTakenOnceThereIsRoom() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("small-disk"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", data.toString())
+                .redirectErrorStream(true).start();
+        Assumptions.assumeTrue(mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0,
+                "cannot mount a tmpfs here (not root?)");
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+            Map<String, String> properties = RunningBundle.properties(broker,
+                    broker.device("bombercat-tmpfs", TestBroker.KeyForm.PKCS1), data);
+            try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
+                String before = accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": 0}"));
+                broker.await(p -> before.equals(p.userProperties().get("message_id")), 1, Duration.ofSeconds(20));
+                Path filler = fillUp(data);
+
+                HttpResponse<String> refused = bundle.http("POST", "/telemetry", "application/json", "{\"seq\": 1}");
+
+                assertEquals(507, refused.statusCode(), refused.body());
+                JsonNode body = RunningBundle.json(refused.body());
+                assertEquals("outbox storage full", body.get("error").asText(), refused.body());
+                assertEquals(data.toAbsolutePath().toString(), body.get("data_dir").asText());
+                assertTrue(body.get("free_bytes").asLong() < 4096, refused.body());
+                assertTrue(body.get("needed_bytes").asLong() > 0, refused.body());
+                assertTrue(body.get("detail").asText().contains("SQLITE_FULL"), refused.body());
+                JsonNode status = bundle.status();
+                assertEquals("full", status.get("outbox").get("storage").asText(), status.toString());
+
+                Files.delete(filler);
+                String after = accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": 2}"));
+
+                broker.await(p -> after.equals(p.userProperties().get("message_id")), 1, Duration.ofSeconds(20));
+                RunningBundle.await(() -> bundle.status().get("outbox").get("storage").asText().equals("ok")
+                        && bundle.status().get("buffered").asInt() == 0, Duration.ofSeconds(10), "an empty outbox");
+            }
+        } finally {
+            new ProcessBuilder("umount", data.toString()).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Writes a file until the file system has no room left; deleting it gives the room back. */
+    private static Path fillUp(Path disk) throws IOException {
+        Path filler = disk.resolve("filler");
+        byte[] block = new byte[4096];
+        try (OutputStream out = Files.newOutputStream(filler)) {
+            while (true) {
+                out.write(block);
+                out.flush();
+            }
+        } catch (IOException noSpaceLeft) {
+            // that was the point
+        }
+        return filler;
     }
 }
