@@ -268,6 +268,11 @@ public final class OutboxStore implements AutoCloseable {
             db.commit();
         } catch (SQLException e) {
             rollback();
+            if (!fromSqlite(e)) {
+                group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
+                        new IllegalStateException("cannot store readings in the outbox: " + e.getMessage(), e)));
+                return;
+            }
             storageFailed(false, e, "new readings are refused (HTTP 507, inbox files wait in the inbox)");
             // every append of the group not refused on its own is refused with the transaction
             group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
@@ -415,6 +420,9 @@ public final class OutboxStore implements AutoCloseable {
             storageWorks(true);
         } catch (SQLException e) {
             rollback();
+            if (!fromSqlite(e)) {
+                throw new IllegalStateException("cannot remove readings from the outbox: " + e.getMessage(), e);
+            }
             storageFailed(true, e, "published readings wait in memory for their removal, and are not sent again");
             throw refusal("remove published readings", e, 0);
         } finally {
@@ -490,6 +498,19 @@ public final class OutboxStore implements AutoCloseable {
             LOG.info("The outbox {} writes again (it could not for {} s): it takes new readings and removes the"
                     + " published ones", file, (System.currentTimeMillis() - before.sinceMillis()) / 1000);
         }
+    }
+
+    /**
+     * Whether SQLite itself refused the write (a full disk, an I/O error, a read-only file...), rather than the
+     * driver (a closed connection at shutdown): only the former is the storage's condition.
+     */
+    private static boolean fromSqlite(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLiteException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** SQLITE_FULL, maybe inside the BatchUpdateException of an insert. */
