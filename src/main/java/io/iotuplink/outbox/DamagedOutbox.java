@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -57,7 +56,10 @@ final class DamagedOutbox {
         } catch (IOException e) {
             return null; // opening it says what is wrong
         }
-        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        // read-only: closing it must not checkpoint the WAL into a damaged file (the old files are kept as found)
+        SQLiteConfig readOnly = new SQLiteConfig();
+        readOnly.setReadOnly(true);
+        try (Connection db = readOnly.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
              Statement s = db.createStatement()) {
             Set<String> tables = new LinkedHashSet<>();
             try (ResultSet r = s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {

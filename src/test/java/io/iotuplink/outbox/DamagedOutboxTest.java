@@ -190,6 +190,39 @@ class DamagedOutboxTest {
     }
 
     @Test
+    void itsJournalFilesGoAsideWithItAndWhatTheWalHeldIsSalvagedToo() throws IOException {
+        Path crashed = Files.createDirectories(dir.resolve("crashed"));
+        Path here = file;
+        file = crashed.resolve("outbox.db");
+        List<String> ids = validOutbox(300);
+        // the files as a kill -9 leaves them: the newest reading still in the WAL, copied while the outbox is open
+        try (OutboxStore store = open(file)) {
+            store.append(List.of(new PreparedReading(new Reading(Reading.Kind.TELEMETRY, "in-the-wal", 1_000L, null,
+                    JsonNodeFactory.instance.objectNode()), "{\"id\":1}".getBytes(StandardCharsets.UTF_8),
+                    "bombercat/telemetry")));
+            for (String name : List.of("outbox.db", "outbox.db-wal", "outbox.db-shm")) {
+                Files.copy(crashed.resolve(name), dir.resolve(name));
+            }
+        }
+        file = here;
+        byte[] wal = Files.readAllBytes(dir.resolve("outbox.db-wal"));
+        assertTrue(wal.length > 0, "the newest reading is in the WAL");
+        byte[] bytes = Files.readAllBytes(file);
+        byte[] garbage = new byte[4096];
+        new Random(18).nextBytes(garbage);
+        System.arraycopy(garbage, 0, bytes, bytes.length / 4096 / 2 * 4096, garbage.length);
+        Files.write(file, bytes);
+
+        List<String> salvaged = openedAndWorking();
+
+        assertEquals("in-the-wal", salvaged.get(salvaged.size() - 1), "the WAL's reading too, last");
+        assertEquals(ids.get(0), salvaged.get(0));
+        Path aside = aside();
+        assertArrayEquals(wal, Files.readAllBytes(aside.resolveSibling(aside.getFileName() + "-wal")));
+        assertTrue(errorLine().contains("with its -wal and -shm"), errorLine());
+    }
+
+    @Test
     void aHealthyOutboxIsLeftAsItIs() throws IOException {
         List<String> ids = validOutbox(10);
 
