@@ -18,6 +18,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -137,7 +138,7 @@ public final class OutboxStore implements AutoCloseable {
 
     private static Path moveAside(Path file, String damage) {
         try {
-            return DamagedOutbox.moveAside(file, java.time.Clock.systemUTC());
+            return DamagedOutbox.moveAside(file, Clock.systemUTC());
         } catch (IOException e) {
             throw new IllegalStateException("the outbox " + file + " is damaged (" + damage + ") and cannot be moved"
                     + " aside (" + e + "): move or delete it, and its -wal and -shm", e);
