@@ -59,6 +59,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -110,6 +111,10 @@ public final class UplinkBundle extends RouteBuilder {
         if (problems.isEmpty()) {
             try {
                 config.fileMode().directory(config.dataDir());
+                if (!Files.isWritable(config.dataDir())) {
+                    problems.add("UPLINK_DATA_DIR=" + config.dataDir() + ": not writable (the outbox and the dead"
+                            + " letters are kept there): give the bundle's user write access, or choose another");
+                }
             } catch (UncheckedIOException e) {
                 problems.add("UPLINK_DATA_DIR=" + config.dataDir() + ": cannot create the directory ("
                         + e.getCause().getClass().getSimpleName() + ")");
@@ -137,8 +142,15 @@ public final class UplinkBundle extends RouteBuilder {
         PublishStats stats = new PublishStats();
         InputCounters inputs = new InputCounters();
         WhenFull whenFull = WhenFull.parse(config.outbox().whenFull());
-        OutboxStore outbox = OutboxStore.open(config.dataDir().resolve("outbox.db"), config.fileMode(),
-                config.outbox().maxReadings(), config.outbox().maxBytes(), whenFull);
+        OutboxStore outbox = null;
+        try {
+            outbox = OutboxStore.open(config.dataDir().resolve("outbox.db"), config.fileMode(),
+                    config.outbox().maxReadings(), config.outbox().maxBytes(), whenFull);
+        } catch (IllegalStateException | UncheckedIOException e) {
+            // a damaged outbox is set aside; what is left is the data dir's to fix (locked, read-only, I/O errors)
+            failOnProblems(List.of("UPLINK_DATA_DIR=" + config.dataDir() + ": " + e.getMessage()
+                    + (e instanceof UncheckedIOException io ? " (" + io.getCause().getMessage() + ")" : "")));
+        }
         context.addService(new OutboxService(outbox), true, true);
         StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, clock);
         // camel-main's Prometheus registry, so Camel's metrics and ours share /observe/metrics
@@ -206,6 +218,7 @@ public final class UplinkBundle extends RouteBuilder {
                 supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
         context.addComponent("outbox", outboxComponent);
         metrics.inFlight(outboxComponent);
+        status.countAwaitingRemoval(outboxComponent::awaitingRemoval);
         bindToRegistry("uplinkPublishRetry", new PublishRetryPolicy(config.publishRetry()));
         // a retry waits for its PUBACK on the thread that runs it: a pool of its own, as large as the window
         bindToRegistry("uplinkPublishRetries", context.getExecutorServiceManager()

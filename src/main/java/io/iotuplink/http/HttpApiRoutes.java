@@ -9,6 +9,7 @@ import io.iotuplink.envelope.RecordBudget;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.outbox.OutboxBudget;
 import io.iotuplink.outbox.OutboxFullException;
+import io.iotuplink.outbox.OutboxStorageException;
 import io.iotuplink.status.StatusReport;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -55,6 +56,10 @@ public final class HttpApiRoutes extends RouteBuilder {
                     HttpJson.respond(e, mapper, error.problem().httpStatus(),
                             HttpJson.error(error.summary(), error.detail()));
                 });
+        onException(OutboxStorageException.class).handled(true)
+                .process(e -> inputs.refused(INPUT, 1))
+                .process(e -> HttpJson.respond(e, mapper, 507, storageRefusal(
+                        e.getProperty(Exchange.EXCEPTION_CAUGHT, OutboxStorageException.class))));
         onException(OutboxFullException.class).handled(true)
                 .process(e -> inputs.refused(INPUT, 1))
                 .process(e -> HttpJson.respond(e, mapper, 503, HttpJson.error("outbox full",
@@ -117,5 +122,15 @@ public final class HttpApiRoutes extends RouteBuilder {
                 });
             }
         };
+    }
+
+    /** 507 Insufficient Storage: what SQLite said, where, and how much room there is and is needed. */
+    private static Map<String, Object> storageRefusal(OutboxStorageException refused) {
+        Map<String, Object> body = HttpJson.error(refused.full() ? "outbox storage full" : "outbox storage failing",
+                refused.getMessage());
+        body.put("data_dir", refused.dataDir().toString());
+        body.put("free_bytes", refused.freeBytes());
+        body.put("needed_bytes", refused.neededBytes());
+        return body;
     }
 }

@@ -5,6 +5,7 @@ import org.apache.camel.support.DefaultComponent;
 
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
@@ -22,6 +23,8 @@ public class OutboxComponent extends DefaultComponent {
     private final IntSupplier receiveMaximum;
     private final OutboxListener listener;
     private final Set<OutboxConsumer> consumers = new CopyOnWriteArraySet<>();
+    /** Seqs of published readings a stopped consumer could not remove, by outbox name, for its successor. */
+    private final Map<String, long[]> unremoved = new ConcurrentHashMap<>();
 
     /**
      * @param ready          whether handing out makes sense now (the connection is up); asked before each exchange
@@ -54,6 +57,11 @@ public class OutboxComponent extends DefaultComponent {
         return consumers.stream().mapToInt(OutboxConsumer::inFlight).sum();
     }
 
+    /** Completed readings waiting for a removal that failed (a full disk) to be tried again. */
+    public int awaitingRemoval() {
+        return consumers.stream().mapToInt(OutboxConsumer::awaitingRemoval).sum();
+    }
+
     /** The most exchanges a consumer had out at once since it started. */
     public int peakInFlight() {
         return consumers.stream().mapToInt(OutboxConsumer::peakInFlight).max().orElse(0);
@@ -74,6 +82,17 @@ public class OutboxComponent extends DefaultComponent {
 
     synchronized void stopped(OutboxConsumer consumer) {
         consumers.remove(consumer);
+    }
+
+    /** Hands published readings a stopping consumer could not remove to the next consumer of {@code name}. */
+    void keepUnremoved(String name, long[] seqs) {
+        unremoved.put(name, seqs.clone());
+    }
+
+    /** What the consumer of {@code name} before could not remove (empty when nothing). */
+    long[] takeUnremoved(String name) {
+        long[] seqs = unremoved.remove(name);
+        return seqs == null ? new long[0] : seqs;
     }
 
     OutboxStore store() {

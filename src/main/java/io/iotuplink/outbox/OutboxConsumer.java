@@ -1,5 +1,6 @@
 package io.iotuplink.outbox;
 
+import io.iotuplink.config.Backoff;
 import io.iotuplink.mqtt.MqttPublishProperties;
 import io.iotuplink.mqtt.ReasonCodes;
 import org.apache.camel.Exchange;
@@ -12,11 +13,14 @@ import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +28,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
 
 /**
  * Hands out what the outbox holds, oldest first, one exchange per reading (or per batch of telemetry readings),
@@ -31,7 +36,9 @@ import java.util.function.IntSupplier;
  * maximum. A pool of that many threads ({@code uplink-outbox}) each takes the next reading and runs the route,
  * whose producer waits for the broker's answer, then takes the next: the thread that settles one exchange starts
  * the next, so a publish costs no hand-over between threads. A reading leaves the outbox when its exchange
- * completes; a failed exchange's readings are handed out again, before anything newer.
+ * completes; a failed exchange's readings are handed out again, before anything newer. A completed reading whose
+ * removal fails (a full disk) is never handed out again in this run: it waits in memory for its removal, retried
+ * with a back-off.
  */
 public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
 
@@ -41,6 +48,10 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private static final long REMOVAL_PERIOD_NANOS = 50_000_000;
     /** How long the readings of a failed exchange wait before they go out again: a failing route never spins. */
     private static final long RETURN_PAUSE_MILLIS = 1_000;
+    /** How soon a failed removal is tried again: every 100 ms at first, then at most every 2 s (space came back). */
+    private static final Backoff REMOVAL_RETRY = new Backoff(true, Integer.MAX_VALUE, Duration.ofMillis(100),
+            Duration.ofSeconds(2), 2.0, 0.2);
+    private static final long[] NONE = new long[0];
 
     private final OutboxStore store;
     private final OutboxListener listener;
@@ -72,6 +83,21 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     /** Readings whose exchange completed, to remove from the store. */
     private final Queue<StoredReading> completed = new ConcurrentLinkedQueue<>();
     private final ReentrantLock removing = new ReentrantLock();
+    /**
+     * The seqs of completed readings whose removal failed, under {@link #removing}: their PUBACK came, so they are
+     * not handed out again (the read-ahead only goes forward) and their removal is retried with the next ones.
+     */
+    private long[] unremoved = NONE;
+    /**
+     * Those of {@link #unremoved} a consumer of this outbox stopped before could not remove (the route restarted):
+     * this one reads the outbox from its start, so the read-ahead leaves them out until they are removed.
+     */
+    private volatile Set<Long> removedElsewhere = Set.of();
+    /** Removals failed in a row, under {@link #removing}. */
+    private int removalFailures;
+    private volatile int awaitingRemoval;
+    /** No removal is tried before this while removals fail. */
+    private volatile long removalRetryAtNanos = System.nanoTime();
     private volatile long lastRemovalNanos;
     private volatile boolean running;
     private ExecutorService pool;
@@ -99,6 +125,17 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     protected void doStart() throws Exception {
         super.doStart();
         getEndpoint().getComponent().started(this);
+        long[] before = getEndpoint().getComponent().takeUnremoved(getEndpoint().getName());
+        if (before.length > 0) {
+            removing.lock();
+            try {
+                unremoved = before;
+                awaitingRemoval = before.length;
+                removedElsewhere = Arrays.stream(before).boxed().collect(Collectors.toUnmodifiableSet());
+            } finally {
+                removing.unlock();
+            }
+        }
         running = true;
         pool = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newFixedThreadPool(this, "uplink-outbox", threads);
@@ -138,6 +175,17 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         }
         getEndpoint().getCamelContext().getExecutorServiceManager().shutdownGraceful(pool);
         removeCompleted(true);
+        if (awaitingRemoval > 0) {
+            removing.lock();
+            try {
+                // the next consumer of this outbox (a restarted route) leaves them out; a new process sends them
+                getEndpoint().getComponent().keepUnremoved(getEndpoint().getName(), unremoved);
+            } finally {
+                removing.unlock();
+            }
+            LOG.warn("{} published reading(s) could not be removed from the outbox: they go out again after a"
+                    + " restart of the bundle, with their message_id", awaitingRemoval);
+        }
         super.doStop();
     }
 
@@ -194,7 +242,8 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                 if (unit != null) {
                     handOut(unit);
                 }
-                if (System.nanoTime() - lastRemovalNanos > REMOVAL_PERIOD_NANOS) {
+                long now = System.nanoTime();
+                if (now - lastRemovalNanos > REMOVAL_PERIOD_NANOS && now - removalRetryAtNanos >= 0) {
                     removeCompleted(false);
                 }
             } catch (InterruptedException e) {
@@ -306,11 +355,17 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         return run;
     }
 
+    /**
+     * Reads on from the newest reading read so far: a reading handed out once (and so any reading that completed but
+     * is not removed yet) is never read again; only a failed one comes back, through {@link #returned}.
+     */
     private void readAhead() {
         List<StoredReading> more = store.after(newestRead, Math.max(READ_AHEAD, batchMax));
         if (!more.isEmpty()) {
-            ahead.addAll(more);
             newestRead = more.get(more.size() - 1).seq();
+            Set<Long> published = removedElsewhere;
+            ahead.addAll(published.isEmpty() ? more
+                    : more.stream().filter(r -> !published.contains(r.seq())).toList());
         }
     }
 
@@ -406,9 +461,15 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         }
     }
 
+    /** Completed readings whose removal failed so far and waits for a retry (a full disk). */
+    public int awaitingRemoval() {
+        return awaitingRemoval;
+    }
+
     /**
-     * Removes what completed so far, in one transaction; a failure leaves it for the next time. Unless {@code wait},
-     * it leaves the work to a thread already at it.
+     * Removes what completed so far, with what could not be removed before, in one transaction; a failure keeps
+     * their seqs (not the envelopes) for a retry after a back-off. Unless {@code wait}, it leaves the work to a
+     * thread already at it.
      */
     private void removeCompleted(boolean wait) {
         if (wait) {
@@ -418,21 +479,50 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         }
         try {
             lastRemovalNanos = System.nanoTime();
-            List<StoredReading> done = new ArrayList<>();
-            for (StoredReading reading; (reading = completed.poll()) != null; ) {
-                done.add(reading);
-            }
-            if (done.isEmpty()) {
+            long[] seqs = drainCompleted();
+            if (seqs.length == 0) {
                 return;
             }
             try {
-                store.removeAll(done);
+                store.removeAll(seqs);
             } catch (RuntimeException e) {
-                completed.addAll(done);
-                LOG.warn("Published readings stay in the outbox a little longer: {}", e.getMessage());
+                unremoved = seqs;
+                awaitingRemoval = seqs.length;
+                removalFailures++;
+                removalRetryAtNanos = System.nanoTime()
+                        + REMOVAL_RETRY.delay(removalFailures, Duration.ZERO).toNanos();
+                if (removalFailures == 1) {
+                    LOG.warn("{} published reading(s) cannot be removed from the outbox: they are not sent again"
+                            + " while the bundle runs (after a restart they would be, with their message_id), and"
+                            + " their removal is tried again every {} s at most: {}", seqs.length,
+                            REMOVAL_RETRY.maxDelay().toSeconds(), e.getMessage());
+                } else {
+                    LOG.debug("{} published reading(s) still cannot be removed: {}", seqs.length, e.getMessage());
+                }
+                return;
             }
+            if (removalFailures > 0) {
+                LOG.info("The {} published reading(s) that waited for their removal left the outbox", seqs.length);
+            }
+            unremoved = NONE;
+            awaitingRemoval = 0;
+            removalFailures = 0;
+            removedElsewhere = Set.of();
         } finally {
             removing.unlock();
         }
+    }
+
+    /** The seqs to remove now: those left from a failed removal, then what completed since (under the lock). */
+    private long[] drainCompleted() {
+        long[] seqs = Arrays.copyOf(unremoved, unremoved.length + completed.size());
+        int n = unremoved.length;
+        for (StoredReading reading; (reading = completed.poll()) != null; ) {
+            if (n == seqs.length) {
+                seqs = Arrays.copyOf(seqs, n * 2 + 16);
+            }
+            seqs[n++] = reading.seq();
+        }
+        return n == seqs.length ? seqs : Arrays.copyOf(seqs, n);
     }
 }

@@ -5,6 +5,8 @@ import io.iotuplink.envelope.PreparedReading;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +18,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -35,7 +39,10 @@ public final class OutboxStore implements AutoCloseable {
 
     /** How long an append waits before it looks again whether it was committed (it is woken when it is). */
     private static final long PARK_NANOS = 10_000_000;
+    /** What a write needs beyond its envelopes, at least: WAL frames for the pages it touches (4 KiB each). */
+    private static final long WRITE_OVERHEAD_BYTES = 64 * 1024;
 
+    private final Path file;
     private final Connection db;
     /** The consumer's own read-only connection: with WAL, reading never waits for an append's commit to reach disk. */
     private final Connection reader;
@@ -48,14 +55,18 @@ public final class OutboxStore implements AutoCloseable {
     private final ReentrantLock writer = new ReentrantLock();
     private volatile long depth;
     private volatile long bytes;
+    /** Whether the last append and the last removal failed, and why; written under the writer lock. */
+    private volatile Storage appends = Storage.OK;
+    private volatile Storage removals = Storage.OK;
     private final Queue<PendingAppend> pending = new ConcurrentLinkedQueue<>();
     private PreparedStatement insert;
     private PreparedStatement selectAfter;
     private PreparedStatement measure;
     private PreparedStatement delete;
 
-    private OutboxStore(Connection db, Connection reader, long maxReadings, long maxBytes, WhenFull whenFull)
-            throws SQLException {
+    private OutboxStore(Path file, Connection db, Connection reader, long maxReadings, long maxBytes,
+            WhenFull whenFull) throws SQLException {
+        this.file = file.toAbsolutePath();
         this.db = db;
         this.reader = reader;
         this.maxReadings = maxReadings;
@@ -75,13 +86,27 @@ public final class OutboxStore implements AutoCloseable {
 
     /**
      * Opens (or creates) the outbox in {@code file} with the given mode; SQLite gives its journal files ({@code -wal},
-     * {@code -shm}) the database file's mode.
+     * {@code -shm}) the database file's mode. A file SQLite cannot read, or whose tables are not an outbox's, is
+     * moved aside ({@code outbox.db.damaged-<time>}) and what can still be read from it goes into the new outbox
+     * first, with its message ids and in its order.
      */
     public static OutboxStore open(Path file, FileMode mode, long maxReadings, long maxBytes, WhenFull whenFull) {
+        Path path = file.toAbsolutePath();
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            mode.file(file.toAbsolutePath());
-            Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            Files.createDirectories(path.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the directory of the outbox " + file, e);
+        }
+        try {
+            String damage = DamagedOutbox.problem(path);
+            Path aside = null;
+            DamagedOutbox.Salvage salvage = null;
+            if (damage != null) {
+                aside = moveAside(path, damage);
+                salvage = DamagedOutbox.salvage(aside);
+            }
+            mode.file(path);
+            Connection db = DriverManager.getConnection("jdbc:sqlite:" + path);
             try (Statement s = db.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
                 // FULL: a commit is on disk before the input is acknowledged, even across a power cut
@@ -89,18 +114,34 @@ public final class OutboxStore implements AutoCloseable {
                 s.execute(createTable("readings"));
             }
             dropMessageIdIndex(db, file);
+            if (salvage != null) {
+                DamagedOutbox.restore(db, salvage.readings());
+                LOG.error("The outbox {} was damaged ({}): it was moved aside to {} (with its -wal and -shm, if"
+                        + " any), {} reading(s) read from it are in a new outbox and go out first, with their"
+                        + " message ids{}{}; look into the old file with sqlite3, or delete it", file, damage, aside,
+                        salvage.readings().size(), salvage.skipped() == 0 ? ""
+                                : ", " + salvage.skipped() + " row(s) that were not readings any more left out",
+                        salvage.stoppedBy() == null ? "" : " (reading it stopped at: " + salvage.stoppedBy() + ")");
+            }
             SQLiteConfig readOnly = new SQLiteConfig();
             readOnly.setReadOnly(true);
-            Connection reader = readOnly.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
-            OutboxStore store = new OutboxStore(db, reader, maxReadings, maxBytes, whenFull);
+            Connection reader = readOnly.createConnection("jdbc:sqlite:" + path);
+            OutboxStore store = new OutboxStore(file, db, reader, maxReadings, maxBytes, whenFull);
             if (store.depth > 0) {
                 LOG.info("Outbox {} holds {} reading(s) from before; they go out first", file, store.depth);
             }
             return store;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the outbox " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Path moveAside(Path file, String damage) {
+        try {
+            return DamagedOutbox.moveAside(file, Clock.systemUTC());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the directory of the outbox " + file, e);
+            throw new IllegalStateException("the outbox " + file + " is damaged (" + damage + ") and cannot be moved"
+                    + " aside (" + e + "): move or delete it, and its -wal and -shm", e);
         }
     }
 
@@ -226,15 +267,27 @@ public final class OutboxStore implements AutoCloseable {
             }
             insert(rows);
             db.commit();
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException e) {
             rollback();
+            if (!fromSqlite(e)) {
+                group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
+                        new IllegalStateException("cannot store readings in the outbox: " + e.getMessage(), e)));
+                return;
+            }
+            storageFailed(false, e, "new readings are refused (HTTP 507, inbox files wait in the inbox)");
             // every append of the group not refused on its own is refused with the transaction
+            group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
+                    refusal("store readings", e, append.batch.stream().mapToLong(r -> r.envelope().length).sum())));
+            return;
+        } catch (RuntimeException e) {
+            rollback();
             group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
                     new IllegalStateException("cannot store readings in the outbox: " + e.getMessage(), e)));
             return;
         } finally {
             autoCommit();
         }
+        storageWorks(false);
         depth = groupDepth;
         bytes = groupBytes;
         stored.forEach(PendingAppend::stored);
@@ -323,6 +376,15 @@ public final class OutboxStore implements AutoCloseable {
      * to disk: a power cut right after it can only send a few acknowledged readings again, with their message_id.
      */
     public void removeAll(List<StoredReading> done) {
+        removeAll(done.stream().mapToLong(StoredReading::seq).toArray());
+    }
+
+    /**
+     * Removes the readings with these {@code seqs} (in any order), like {@link #removeAll(List)}.
+     *
+     * @throws OutboxStorageException when SQLite cannot write the removal (a full disk): nothing was removed
+     */
+    public void removeAll(long[] seqs) {
         writer.lock();
         try {
             synchronous("NORMAL");
@@ -332,7 +394,8 @@ public final class OutboxStore implements AutoCloseable {
                         + " WHERE seq BETWEEN ? AND ?");
                 delete = db.prepareStatement("DELETE FROM readings WHERE seq BETWEEN ? AND ?");
             }
-            long[] seqs = done.stream().mapToLong(StoredReading::seq).sorted().toArray();
+            seqs = seqs.clone();
+            Arrays.sort(seqs);
             long removed = 0;
             long freed = 0;
             // PUBACKs come in the outbox's order, so the acknowledged readings are mostly runs of consecutive seqs:
@@ -355,9 +418,14 @@ public final class OutboxStore implements AutoCloseable {
             db.commit();
             depth -= removed;
             bytes -= freed;
+            storageWorks(true);
         } catch (SQLException e) {
             rollback();
-            throw new IllegalStateException("cannot remove readings from the outbox: " + e.getMessage(), e);
+            if (!fromSqlite(e)) {
+                throw new IllegalStateException("cannot remove readings from the outbox: " + e.getMessage(), e);
+            }
+            storageFailed(true, e, "published readings wait in memory for their removal, and are not sent again");
+            throw refusal("remove published readings", e, 0);
         } finally {
             autoCommit();
             try {
@@ -368,6 +436,115 @@ public final class OutboxStore implements AutoCloseable {
             writer.unlock();
             wakeNextAppend();
         }
+    }
+
+    /** Whether the outbox can write: {@code ok}, {@code full} (no space left) or {@code failing} (another error). */
+    public record Storage(String state, String error, long sinceMillis) {
+        static final Storage OK = new Storage("ok", null, 0);
+
+        public boolean ok() {
+            return error == null;
+        }
+
+        public boolean full() {
+            return "full".equals(state);
+        }
+    }
+
+    /**
+     * Whether the outbox writes: {@code ok} once the last append and the last removal went through, else why the
+     * one that failed (an append first) did, and since when.
+     */
+    public Storage storage() {
+        Storage append = appends;
+        return append.ok() ? removals : append;
+    }
+
+    /** The directory holding the database. */
+    public Path dataDir() {
+        return file.getParent();
+    }
+
+    /** A write transaction failed (the caller holds the writer lock): said once, when writing stops working. */
+    private void storageFailed(boolean removal, SQLException e, String consequence) {
+        Storage before = storage();
+        Storage was = removal ? removals : appends;
+        boolean full = isDiskFull(e);
+        String error = e.getMessage();
+        Storage now = new Storage(full ? "full" : "failing", error, was.ok() ? System.currentTimeMillis()
+                : was.sinceMillis());
+        if (removal) {
+            removals = now;
+        } else {
+            appends = now;
+        }
+        if (before.ok()) {
+            LOG.error("The outbox {} cannot write{} ({} bytes free in {}; SQLite: {}): {} while it cannot; it"
+                            + " goes on by itself once it can (free space there)", file,
+                    full ? ": its file system is full" : "", freeBytes(), dataDir(), error, consequence);
+        } else {
+            LOG.debug("The outbox still cannot write: {}", error);
+        }
+    }
+
+    /** A write transaction went through (the caller holds the writer lock). */
+    private void storageWorks(boolean removal) {
+        Storage before = storage();
+        if (removal) {
+            removals = Storage.OK;
+        } else {
+            appends = Storage.OK;
+        }
+        if (!before.ok() && storage().ok()) {
+            LOG.info("The outbox {} writes again (it could not for {} s): it takes new readings and removes the"
+                    + " published ones", file, (System.currentTimeMillis() - before.sinceMillis()) / 1000);
+        }
+    }
+
+    /**
+     * Whether SQLite itself refused the write (a full disk, an I/O error, a read-only file...), rather than the
+     * driver (a closed connection at shutdown): only the former is the storage's condition.
+     */
+    private static boolean fromSqlite(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLiteException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** SQLITE_FULL, maybe inside the BatchUpdateException of an insert. */
+    private static boolean isDiskFull(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLiteException s && s.getResultCode() == SQLiteErrorCode.SQLITE_FULL) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long freeBytes() {
+        try {
+            return Files.getFileStore(dataDir()).getUsableSpace();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** The refusal of a write ({@code what} it was to do, {@code bytes} of envelopes) that SQLite could not make. */
+    private OutboxStorageException refusal(String what, SQLException e, long bytes) {
+        boolean full = isDiskFull(e);
+        long free = freeBytes();
+        long needed = full ? bytes + WRITE_OVERHEAD_BYTES : 0;
+        String message = full
+                ? "the outbox cannot store readings: the file system of " + dataDir() + " is full (" + free
+                        + " bytes free, at least " + needed + " more needed; SQLite: " + e.getMessage() + "): free"
+                        + " space there; the readings accepted before are kept, and the outbox takes readings again"
+                        + " by itself once there is room"
+                : "the outbox cannot " + what + " in " + file + " (SQLite: " + e.getMessage() + "; " + free
+                        + " bytes free in " + dataDir() + "): the readings accepted before are kept; try again later";
+        return new OutboxStorageException(message, dataDir(), full, free, needed, e);
     }
 
     /** An append waiting for the transaction that stores it. */

@@ -25,6 +25,7 @@ public final class StatusReport {
     private final long startedMillis;
     private volatile java.util.function.LongSupplier tokenRefreshes;
     private volatile java.util.function.IntSupplier inboxLeftovers;
+    private volatile java.util.function.IntSupplier awaitingRemoval = () -> 0;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
             OutboxStore outbox, Clock clock) {
@@ -50,9 +51,29 @@ public final class StatusReport {
         this.inboxLeftovers = notRemoved;
     }
 
+    /** Where {@code outbox.awaiting_removal} comes from: published readings whose removal failed (a full disk). */
+    public void countAwaitingRemoval(java.util.function.IntSupplier published) {
+        this.awaitingRemoval = published;
+    }
+
     /** Seconds since the bundle started, with a millisecond fraction. */
     public double uptimeSeconds() {
         return (clock.millis() - startedMillis) / 1000.0;
+    }
+
+    /**
+     * {@code {"storage": "ok" | "full" | "failing", "error", "since", "data_dir", "awaiting_removal"}}: whether the
+     * outbox can write (new readings are refused while it cannot).
+     */
+    private Map<String, Object> outboxStorage() {
+        OutboxStore.Storage storage = outbox.storage();
+        Map<String, Object> section = new LinkedHashMap<>();
+        section.put("storage", storage.state());
+        section.put("error", storage.error());
+        section.put("since", storage.ok() ? null : EnvelopeWriter.epochSeconds(storage.sinceMillis()));
+        section.put("data_dir", outbox.dataDir().toString());
+        section.put("awaiting_removal", awaitingRemoval.getAsInt());
+        return section;
     }
 
     public Map<String, Object> snapshot() {
@@ -71,6 +92,7 @@ public final class StatusReport {
         status.put("buffered", outbox.depth());
         status.put("buffered_bytes", outbox.bytes());
         status.put("dropped", outbox.dropped());
+        status.put("outbox", outboxStorage());
         status.put("inputs", inputs.snapshot());
         if (inboxLeftovers != null) {
             status.put("inbox", Map.of("not_removed", inboxLeftovers.getAsInt()));

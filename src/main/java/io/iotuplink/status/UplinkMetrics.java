@@ -45,6 +45,9 @@ public final class UplinkMetrics {
                 .description("Bytes of envelopes waiting in the outbox").register(registry);
         FunctionCounter.builder("uplink.outbox.dropped", outbox, OutboxStore::dropped)
                 .description("Readings dropped because the outbox was full").register(registry);
+        Gauge.builder("uplink.outbox.storage.full", outbox, o -> o.storage().ok() ? 0 : 1)
+                .description("1 while the outbox cannot write (its file system is full, or refuses writes): new"
+                        + " readings are refused").register(registry);
     }
 
     /** The outbox's in-flight window: publishes awaiting their PUBACK now, and the most there were at once. */
@@ -53,6 +56,9 @@ public final class UplinkMetrics {
                 .description("QoS 1 publishes awaiting their PUBACK").register(registry);
         Gauge.builder("uplink.publish.in.flight.peak", outbox, OutboxComponent::peakInFlight)
                 .description("The most QoS 1 publishes awaiting their PUBACK at once").register(registry);
+        Gauge.builder("uplink.outbox.awaiting.removal", outbox, OutboxComponent::awaitingRemoval)
+                .description("Published readings whose removal from the outbox failed and is retried")
+                .register(registry);
     }
 
     /** With a custom authorizer: {@code uplink_token_refreshes_total}. */

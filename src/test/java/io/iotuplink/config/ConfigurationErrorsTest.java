@@ -3,6 +3,7 @@ package io.iotuplink.config;
 import io.iotuplink.support.BundleProcess;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -146,5 +148,27 @@ class ConfigurationErrorsTest {
 
         assertTrue(output.contains("UPLINK_ROUTES_DIR=" + routes + ": mine.camel.yaml is not a valid Camel YAML route"
                 + " file"), output);
+    }
+
+    @Test
+    void aDataDirThatIsNotWritableIsNamedOnOneLine() throws Exception {
+        Path readOnly = Files.createDirectories(dir.resolve("read-only-data"));
+        // root writes anywhere chmod says it may not: only a read-only file system stops it
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", readOnly.toString())
+                .redirectErrorStream(true).start();
+        Assumptions.assumeTrue(mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0,
+                "cannot mount a read-only tmpfs here (not root?)");
+        try {
+            Map<String, String> env = valid();
+            env.put("UPLINK_DATA_DIR", readOnly.toString());
+
+            String output = refusedStart(env);
+
+            assertTrue(output.contains("UPLINK_DATA_DIR=" + readOnly + ": not writable"), output);
+            assertEquals(1, output.lines().filter(l -> l.contains("UPLINK_DATA_DIR")).count(), output);
+            assertFalse(output.contains("\tat "), "no stack trace: " + output);
+        } finally {
+            new ProcessBuilder("umount", readOnly.toString()).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+        }
     }
 }

@@ -142,7 +142,9 @@ class HttpApiTest {
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
                 "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
-                "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate", "history"), keys);
+                "outbox", "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate",
+                "history"), keys);
+        assertEquals("ok", status.get("outbox").get("storage").asText(), status.toString());
         assertEquals("connected", status.get("connection_status").asText());
         assertTrue(status.get("connected").asBoolean());
         assertEquals(0, status.get("reconnect_attempts").asInt());
@@ -173,6 +175,7 @@ class HttpApiTest {
         assertTrue(metrics.body().contains("app_info{camel_context="), metrics.body());
         assertTrue(metrics.body().contains("uplink_publishes_total{kind=\"telemetry\",result=\"published\"}"),
                 metrics.body());
+        assertTrue(metrics.body().contains("uplink_outbox_storage_full 0.0"), metrics.body());
         assertTrue(metrics.body().contains("uplink_connected 1.0"), metrics.body());
         assertTrue(metrics.body().contains("uplink_outbox_readings "), metrics.body());
         assertTrue(metrics.body().contains("uplink_puback_seconds_count "), metrics.body());

@@ -15,6 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -164,6 +168,68 @@ class OutboxConsumerTest {
         assertTrue(outcomes.contains("kept " + ids.get(0)));
         again.acknowledge();
         assertEquals(ids.get(1), client.next().messageId());
+    }
+
+    @Test
+    void aPublishedReadingWhoseRemovalFailsIsNeverSentAgainAndLeavesOnceRemovalWorks() throws Exception {
+        start("maxInflight=2");
+        List<String> ids = append(3);
+        OutboxComponent outbox = context.getComponent("outbox", OutboxComponent.class);
+
+        try (Connection fault = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("outbox.db"));
+             Statement sql = fault.createStatement()) {
+            // every removal fails, as on a full disk
+            sql.execute("CREATE TRIGGER injected_fault BEFORE DELETE ON readings"
+                    + " BEGIN SELECT RAISE(ABORT, 'database or disk is full (injected)'); END");
+            for (int i = 0; i < 3; i++) {
+                client.next().acknowledge();
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> outbox.awaitingRemoval() == 3);
+
+            // longer than a failed exchange's pause (1 s) and several removal attempts
+            assertNull(client.poll(1_500), "an acknowledged reading is not published again");
+            assertEquals(3, store.depth(), "still stored: the removal failed");
+            assertEquals(3, outbox.awaitingRemoval());
+            assertFalse(store.storage().ok(), "the store says it cannot write");
+            assertTrue(store.storage().error().contains("injected"), store.storage().error());
+            sql.execute("DROP TRIGGER injected_fault");
+        }
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 0);
+        assertEquals(0, outbox.awaitingRemoval());
+        assertTrue(store.storage().ok());
+        assertEquals(ids.stream().map(id -> "completed " + id).sorted().toList(),
+                outcomes.stream().sorted().toList(), "each reading completed once");
+        List<String> more = append(1);
+        FakeMqttClient.Publish next = client.next();
+        assertEquals(more.get(0), next.messageId(), "the next one, not an old one again");
+    }
+
+    @Test
+    void aRestartedPublishRouteDoesNotSendWhatWasPublishedButCouldNotBeRemoved() throws Exception {
+        start("maxInflight=2");
+        List<String> ids = append(2);
+        OutboxComponent outbox = context.getComponent("outbox", OutboxComponent.class);
+
+        try (Connection fault = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("outbox.db"));
+             Statement sql = fault.createStatement()) {
+            sql.execute("CREATE TRIGGER injected_fault BEFORE DELETE ON readings"
+                    + " BEGIN SELECT RAISE(ABORT, 'database or disk is full (injected)'); END");
+            client.next().acknowledge();
+            client.next().acknowledge();
+            await().atMost(Duration.ofSeconds(5)).until(() -> outbox.awaitingRemoval() == 2);
+            context.getRouteController().stopRoute("publish");
+            context.getRouteController().startRoute("publish");
+            List<String> newer = append(1);
+
+            assertEquals(newer.get(0), client.next().messageId(), "the new one, not the two published before");
+            assertNull(client.poll(300));
+            assertEquals(2, outbox.awaitingRemoval(), "the new consumer still has them to remove");
+            sql.execute("DROP TRIGGER injected_fault");
+        }
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 1);
+        assertEquals(ids.size(), outcomes.stream().filter(o -> ids.stream().anyMatch(o::endsWith)).count());
     }
 
     @Test
