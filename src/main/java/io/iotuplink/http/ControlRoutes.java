@@ -8,6 +8,7 @@ import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.outbox.OutboxFullException;
+import io.iotuplink.outbox.OutboxStorageException;
 import io.iotuplink.status.ApplicationState;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -46,6 +47,9 @@ public final class ControlRoutes extends RouteBuilder {
         onException(IllegalArgumentException.class).handled(true)
                 .process(e -> HttpJson.respond(e, mapper, 400, HttpJson.error("bad request",
                         e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));
+        onException(OutboxStorageException.class).handled(true)
+                .process(e -> HttpJson.respond(e, mapper, 507, HttpJson.storageRefusal(
+                        e.getProperty(Exchange.EXCEPTION_CAUGHT, OutboxStorageException.class))));
         onException(OutboxFullException.class).handled(true)
                 .process(e -> HttpJson.respond(e, mapper, 503, HttpJson.error("outbox full",
                         e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage())));

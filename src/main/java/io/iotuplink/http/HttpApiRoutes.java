@@ -58,7 +58,7 @@ public final class HttpApiRoutes extends RouteBuilder {
                 });
         onException(OutboxStorageException.class).handled(true)
                 .process(e -> inputs.refused(INPUT, 1))
-                .process(e -> HttpJson.respond(e, mapper, 507, storageRefusal(
+                .process(e -> HttpJson.respond(e, mapper, 507, HttpJson.storageRefusal(
                         e.getProperty(Exchange.EXCEPTION_CAUGHT, OutboxStorageException.class))));
         onException(OutboxFullException.class).handled(true)
                 .process(e -> inputs.refused(INPUT, 1))
@@ -122,15 +122,5 @@ public final class HttpApiRoutes extends RouteBuilder {
                 });
             }
         };
-    }
-
-    /** 507 Insufficient Storage: what SQLite said, where, and how much room there is and is needed. */
-    private static Map<String, Object> storageRefusal(OutboxStorageException refused) {
-        Map<String, Object> body = HttpJson.error(refused.full() ? "outbox storage full" : "outbox storage failing",
-                refused.getMessage());
-        body.put("data_dir", refused.dataDir().toString());
-        body.put("free_bytes", refused.freeBytes());
-        body.put("needed_bytes", refused.neededBytes());
-        return body;
     }
 }

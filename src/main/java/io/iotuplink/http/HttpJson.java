@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.envelope.JsonBytes;
 import io.netty.buffer.ByteBufInputStream;
 import io.vertx.core.buffer.Buffer;
+import io.iotuplink.outbox.OutboxStorageException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
@@ -77,6 +78,16 @@ final class HttpJson {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("error", error);
         body.put("detail", detail);
+        return body;
+    }
+
+    /** 507 Insufficient Storage: what SQLite said, where, and how much room there is and is needed. */
+    static Map<String, Object> storageRefusal(OutboxStorageException refused) {
+        Map<String, Object> body = error(refused.full() ? "outbox storage full" : "outbox storage failing",
+                refused.getMessage());
+        body.put("data_dir", refused.dataDir().toString());
+        body.put("free_bytes", refused.freeBytes());
+        body.put("needed_bytes", refused.neededBytes());
         return body;
     }
 }
