@@ -47,6 +47,9 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     /** AWS IoT Core refuses more than one CONNECT per second per client id. */
     static final Duration MIN_CONNECT_SPACING = Duration.ofSeconds(1);
     private static final long FORCED_DISCONNECT_MILLIS = 1_000;
+    /** Why a dropped connection stays down, in the history, the log and {@code /status}. */
+    static final String RECONNECT_DISABLED = "reconnect disabled (POST /connection {\"reconnect\": true} connects"
+            + " again)";
 
     private final MqttConnection client;
     private final MqttSession session;
@@ -74,6 +77,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     private int credentialRetries;
     private int failedAttempts;
     private boolean awaitingCredentials;
+    /** The supervisor is closing a connection it found silent: its loss is not news. */
+    private boolean replacing;
     private ScheduledFuture<?> pending;
 
     public ConnectionSupervisor(UplinkMqttClient client, MqttSession session, SSLSocketFactory tls, Backoff policy,
@@ -100,7 +105,9 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         this.scheduler = scheduler;
         this.clock = clock;
         this.reconnectEnabled = policy.enabled();
+        monitor.reconnectEnabled(reconnectEnabled);
         client.setCallback(this);
+        client.onPublishTimeout(this::publishTimedOut);
     }
 
     /**
@@ -197,11 +204,40 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     /** Switches reconnection off or on while running; switching it on reconnects at once if disconnected. */
     public synchronized void reconnectEnabled(boolean enabled) {
         reconnectEnabled = enabled;
+        monitor.reconnectEnabled(enabled);
         monitor.transition(observed(monitor.state()), "reconnection switched " + (enabled ? "on" : "off"), null);
         if (enabled && !client.isConnected() && !stopping && (pending == null || pending.isDone())) {
             retries = 0;
             schedule(Duration.ZERO);
         }
+    }
+
+    /**
+     * A publish sent at {@code sentAt} got no PUBACK within the publish timeout. When nothing at all came from the
+     * broker since then, the link is silent (packets dropped, no RST): the connection is closed at once and replaced,
+     * as if the broker had dropped it, instead of waiting for the keep-alive to notice. A broker that is only slow
+     * (other packets arrive) keeps its connection, and the publish is retried as any timeout is. Publishes timing out
+     * together replace the connection once.
+     */
+    void publishTimedOut(long sentAt) {
+        synchronized (this) {
+            if (stopping || replacing || !client.isConnected() || client.receivedSince(sentAt)) {
+                return;
+            }
+            replacing = true;
+            cancelPending();
+        }
+        scheduler.execute(() -> {
+            forceDisconnect();
+            synchronized (this) {
+                replacing = false;
+                if (stopping) {
+                    return;
+                }
+                lost("connection to " + endpoint + " silent", "no PUBACK nor any other packet from the broker for "
+                        + Durations.format(session.publishTimeout()) + " while publishes waited");
+            }
+        });
     }
 
     /** The most QoS 1 publishes the broker takes unacknowledged on this connection (CONNACK receive maximum). */
@@ -416,7 +452,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         failedAttempts++;
         monitor.reconnectAttempts(failedAttempts);
         if (!reconnectEnabled) {
-            monitor.transition(ConnectionState.CONNECTION_FAILED, "reconnection is switched off", failure.getMessage());
+            monitor.transition(ConnectionState.CONNECTION_FAILED, RECONNECT_DISABLED, failure.getMessage());
             return;
         }
         if (retries >= policy.maxAttempts()) {
@@ -436,22 +472,26 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
 
     @Override
     public synchronized void disconnected(MqttDisconnectResponse response) {
-        if (stopping) {
+        if (stopping || replacing) {
             return;
         }
         String reason = response.getReturnCode() == 0 && response.getException() != null
                 ? response.getException().getMessage()
                 : "DISCONNECT " + ReasonCodes.describe(response.getReturnCode())
                         + (response.getReasonString() == null ? "" : " (" + response.getReasonString() + ")");
+        lost("connection to " + endpoint + " lost", reason);
+    }
+
+    /** The connection is gone ({@code what}, because of {@code reason}): reconnect, or say why not. */
+    private synchronized void lost(String what, String reason) {
         if (reconnectEnabled) {
             Duration delay = nextRetry();
-            monitor.transition(observed(ConnectionState.RECONNECTING), "connection to " + endpoint
-                    + " lost; reconnecting in " + Durations.format(delay), reason);
+            monitor.transition(observed(ConnectionState.RECONNECTING), what + "; reconnecting in "
+                    + Durations.format(delay), reason);
             cancelPending();
             schedule(delay);
         } else {
-            monitor.transition(observed(ConnectionState.DISCONNECTED), "connection to " + endpoint
-                    + " lost; reconnection is switched off", reason);
+            monitor.transition(observed(ConnectionState.DISCONNECTED), what + "; " + RECONNECT_DISABLED, reason);
         }
     }
 
