@@ -35,8 +35,9 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * Owns the MQTT connection and is the one writer of its {@link ConnectionMonitor}: connects (the first time too)
  * with exponential back-off and jitter, never more than one CONNECT a second, reconnects when the broker drops the
- * client, and on stop disconnects and closes the client so no Paho thread outlives the bundle. The state it writes
- * follows the client: {@code connected} exactly while the client is connected (until stopping).
+ * client or the link goes silent (publishes time out with nothing at all from the broker), and on stop disconnects
+ * and closes the client so no Paho thread outlives the bundle. The state it writes follows the client:
+ * {@code connected} exactly while the client is connected (until stopping).
  *
  * <p>Lock order: the token manager calls {@link #login} and the {@link TokenEvents} methods while holding its own
  * lock, so this class never calls the credentials while holding its lock.
@@ -219,14 +220,13 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
      * (other packets arrive) keeps its connection, and the publish is retried as any timeout is. Publishes timing out
      * together replace the connection once.
      */
-    void publishTimedOut(long sentAt) {
-        synchronized (this) {
-            if (stopping || replacing || !client.isConnected() || client.receivedSince(sentAt)) {
-                return;
-            }
-            replacing = true;
-            cancelPending();
+    synchronized void publishTimedOut(long sentAt) {
+        if (stopping || replacing || !client.isConnected() || client.receivedSince(sentAt)) {
+            return;
         }
+        replacing = true;
+        cancelPending();
+        // stop() sets stopping under this lock before it shuts the scheduler down: this is never refused
         scheduler.execute(() -> {
             forceDisconnect();
             synchronized (this) {
