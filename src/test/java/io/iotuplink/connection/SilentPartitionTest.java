@@ -44,6 +44,8 @@ class SilentPartitionTest {
                 List<String> accepted = new ArrayList<>(post(bundle, 0, 5));
                 RunningBundle.await(() -> arrived(broker).containsAll(accepted), Duration.ofSeconds(20),
                         "the first readings through the relay");
+                RunningBundle.await(() -> bundle.status().get("buffered").asInt() == 0, Duration.ofSeconds(10),
+                        "the first readings acknowledged");
 
                 relay.silent(true);
                 accepted.addAll(post(bundle, 5, 20));
