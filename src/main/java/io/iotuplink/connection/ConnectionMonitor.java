@@ -24,6 +24,7 @@ public final class ConnectionMonitor {
     private final List<Consumer<ConnectionEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile ConnectionState state = ConnectionState.DISCONNECTED;
     private volatile int reconnectAttempts;
+    private volatile boolean reconnectEnabled = true;
     private final java.util.concurrent.atomic.AtomicLong connectAttempts = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong connectSuccesses = new java.util.concurrent.atomic.AtomicLong();
 
@@ -84,6 +85,15 @@ public final class ConnectionMonitor {
 
     void reconnectAttempts(int attempts) {
         this.reconnectAttempts = attempts;
+    }
+
+    /** Whether the supervisor reconnects when the connection drops (the operator may switch it off). */
+    public boolean reconnectEnabled() {
+        return reconnectEnabled;
+    }
+
+    void reconnectEnabled(boolean enabled) {
+        this.reconnectEnabled = enabled;
     }
 
     /** Counts one CONNECT attempt and whether it succeeded (seed 003's connection metrics). */

@@ -35,8 +35,9 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * Owns the MQTT connection and is the one writer of its {@link ConnectionMonitor}: connects (the first time too)
  * with exponential back-off and jitter, never more than one CONNECT a second, reconnects when the broker drops the
- * client, and on stop disconnects and closes the client so no Paho thread outlives the bundle. The state it writes
- * follows the client: {@code connected} exactly while the client is connected (until stopping).
+ * client or the link goes silent (publishes time out with nothing at all from the broker), and on stop disconnects
+ * and closes the client so no Paho thread outlives the bundle. The state it writes follows the client:
+ * {@code connected} exactly while the client is connected (until stopping).
  *
  * <p>Lock order: the token manager calls {@link #login} and the {@link TokenEvents} methods while holding its own
  * lock, so this class never calls the credentials while holding its lock.
@@ -47,6 +48,9 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     /** AWS IoT Core refuses more than one CONNECT per second per client id. */
     static final Duration MIN_CONNECT_SPACING = Duration.ofSeconds(1);
     private static final long FORCED_DISCONNECT_MILLIS = 1_000;
+    /** Why a dropped connection stays down, in the history, the log and {@code /status}. */
+    static final String RECONNECT_DISABLED = "reconnect disabled (POST /connection {\"reconnect\": true} connects"
+            + " again)";
 
     private final MqttConnection client;
     private final MqttSession session;
@@ -74,6 +78,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     private int credentialRetries;
     private int failedAttempts;
     private boolean awaitingCredentials;
+    /** The supervisor is closing a connection it found silent: its loss is not news. */
+    private boolean replacing;
     private ScheduledFuture<?> pending;
 
     public ConnectionSupervisor(UplinkMqttClient client, MqttSession session, SSLSocketFactory tls, Backoff policy,
@@ -100,7 +106,9 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         this.scheduler = scheduler;
         this.clock = clock;
         this.reconnectEnabled = policy.enabled();
+        monitor.reconnectEnabled(reconnectEnabled);
         client.setCallback(this);
+        client.onPublishTimeout(this::publishTimedOut);
     }
 
     /**
@@ -197,11 +205,39 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     /** Switches reconnection off or on while running; switching it on reconnects at once if disconnected. */
     public synchronized void reconnectEnabled(boolean enabled) {
         reconnectEnabled = enabled;
+        monitor.reconnectEnabled(enabled);
         monitor.transition(observed(monitor.state()), "reconnection switched " + (enabled ? "on" : "off"), null);
         if (enabled && !client.isConnected() && !stopping && (pending == null || pending.isDone())) {
             retries = 0;
             schedule(Duration.ZERO);
         }
+    }
+
+    /**
+     * A publish sent at {@code sentAt} got no PUBACK within the publish timeout. When nothing at all came from the
+     * broker since then, the link is silent (packets dropped, no RST): the connection is closed at once and replaced,
+     * as if the broker had dropped it, instead of waiting for the keep-alive to notice. A broker that is only slow
+     * (other packets arrive) keeps its connection, and the publish is retried as any timeout is. Publishes timing out
+     * together replace the connection once.
+     */
+    synchronized void publishTimedOut(long sentAt) {
+        if (stopping || replacing || !client.isConnected() || client.receivedSince(sentAt)) {
+            return;
+        }
+        replacing = true;
+        cancelPending();
+        // stop() sets stopping under this lock before it shuts the scheduler down: this is never refused
+        scheduler.execute(() -> {
+            forceDisconnect();
+            synchronized (this) {
+                replacing = false;
+                if (stopping) {
+                    return;
+                }
+                lost("connection to " + endpoint + " silent", "no PUBACK nor any other packet from the broker for "
+                        + Durations.format(session.publishTimeout()) + " while publishes waited");
+            }
+        });
     }
 
     /** The most QoS 1 publishes the broker takes unacknowledged on this connection (CONNACK receive maximum). */
@@ -416,7 +452,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         failedAttempts++;
         monitor.reconnectAttempts(failedAttempts);
         if (!reconnectEnabled) {
-            monitor.transition(ConnectionState.CONNECTION_FAILED, "reconnection is switched off", failure.getMessage());
+            monitor.transition(ConnectionState.CONNECTION_FAILED, RECONNECT_DISABLED, failure.getMessage());
             return;
         }
         if (retries >= policy.maxAttempts()) {
@@ -436,22 +472,26 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
 
     @Override
     public synchronized void disconnected(MqttDisconnectResponse response) {
-        if (stopping) {
+        if (stopping || replacing) {
             return;
         }
         String reason = response.getReturnCode() == 0 && response.getException() != null
                 ? ReasonCodes.describe(response.getException())
                 : "DISCONNECT " + ReasonCodes.describe(response.getReturnCode())
                         + (response.getReasonString() == null ? "" : " (" + response.getReasonString() + ")");
+        lost("connection to " + endpoint + " lost", reason);
+    }
+
+    /** The connection is gone ({@code what}, because of {@code reason}): reconnect, or say why not. */
+    private synchronized void lost(String what, String reason) {
         if (reconnectEnabled) {
             Duration delay = nextRetry();
-            monitor.transition(observed(ConnectionState.RECONNECTING), "connection to " + endpoint
-                    + " lost; reconnecting in " + Durations.format(delay), reason);
+            monitor.transition(observed(ConnectionState.RECONNECTING), what + "; reconnecting in "
+                    + Durations.format(delay), reason);
             cancelPending();
             schedule(delay);
         } else {
-            monitor.transition(observed(ConnectionState.DISCONNECTED), "connection to " + endpoint
-                    + " lost; reconnection is switched off", reason);
+            monitor.transition(observed(ConnectionState.DISCONNECTED), what + "; " + RECONNECT_DISABLED, reason);
         }
     }
 

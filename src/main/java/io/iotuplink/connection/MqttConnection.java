@@ -7,6 +7,8 @@ import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
+import java.util.function.LongConsumer;
+
 /** The part of an MQTT client the supervisor drives; the client's {@link #isConnected()} is the truth. */
 interface MqttConnection {
 
@@ -18,6 +20,15 @@ interface MqttConnection {
     MqttProperties connect(MqttConnectionOptions options) throws MqttException;
 
     boolean isConnected();
+
+    /**
+     * Told of each publish that got no PUBACK in time, with the moment it was sent in the time of
+     * {@link #receivedSince}; may run on any publishing thread.
+     */
+    void onPublishTimeout(LongConsumer listener);
+
+    /** Whether any packet came from the broker after {@code moment} (a moment a publish timeout reported). */
+    boolean receivedSince(long moment);
 
     /** Subscribes and returns the SUBACK's reason codes, one per subscription. */
     int[] subscribe(MqttSubscription[] subscriptions, IMqttMessageListener[] listeners) throws MqttException;

@@ -23,10 +23,12 @@ public final class MqttConnectionHealthCheck extends AbstractHealthCheck {
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         builder.detail("connection_status", connection.state().jsonName());
+        builder.detail("reconnect_enabled", connection.reconnectEnabled());
         if (connection.isConnected()) {
             builder.up();
         } else {
-            builder.message("MQTT connection is " + connection.state().jsonName()).down();
+            builder.message("MQTT connection is " + connection.state().jsonName()
+                    + (connection.reconnectEnabled() ? "" : "; " + ConnectionSupervisor.RECONNECT_DISABLED)).down();
         }
     }
 }

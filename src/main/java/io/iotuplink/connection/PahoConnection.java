@@ -8,6 +8,8 @@ import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
+import java.util.function.LongConsumer;
+
 /** The bundle's Paho client seen as the supervisor's {@link MqttConnection}. */
 final class PahoConnection implements MqttConnection {
 
@@ -35,6 +37,16 @@ final class PahoConnection implements MqttConnection {
     @Override
     public boolean isConnected() {
         return client.isConnected();
+    }
+
+    @Override
+    public void onPublishTimeout(LongConsumer listener) {
+        client.onPublishTimeout(listener);
+    }
+
+    @Override
+    public boolean receivedSince(long moment) {
+        return client.receivedSince(moment);
     }
 
     @Override

@@ -1,12 +1,17 @@
 package io.iotuplink.mqtt;
 
+import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSecurityException;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 import java.time.Duration;
@@ -15,18 +20,24 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
  * The Paho client the bundle publishes through, given to the publish route's {@code paho-mqtt5:} endpoint. Unlike a
  * plain {@link MqttClient} it fails a publish whose PUBACK carries an error reason code (0x87 not authorized, 0x97
  * quota exceeded, ...), refuses any QoS but 1 (AWS IoT Core has no QoS 2), keeps every publish on its connection
- * within AWS's quotas ({@link PublishShaper}), and keeps nothing on disk: the outbox does that.
+ * within AWS's quotas ({@link PublishShaper}), and keeps nothing on disk: the outbox does that. It notes when a packet
+ * last came from the broker (CONNACK, SUBACK, PUBACK, PINGRESP, an inbound PUBLISH) and reports every publish that
+ * timed out, so the connection's supervisor can tell a silent link from a slow broker.
  */
 public class UplinkMqttClient extends MqttClient {
 
     private final long publishTimeoutMillis;
     private final PublishShaper shaper;
     private volatile Consumer<Duration> pubackLatency = latency -> { };
+    private volatile LongConsumer publishTimedOut = sentAt -> { };
+    /** {@link System#nanoTime()} when the last packet from the broker was handed to this client. */
+    private volatile long lastInboundNanos = System.nanoTime();
 
     public UplinkMqttClient(String serverUri, String clientId, Duration publishTimeout) throws MqttException {
         this(serverUri, clientId, publishTimeout, PublishShaper.off());
@@ -35,6 +46,10 @@ public class UplinkMqttClient extends MqttClient {
     public UplinkMqttClient(String serverUri, String clientId, Duration publishTimeout, PublishShaper shaper)
             throws MqttException {
         super(serverUri, clientId, new MemoryPersistence());
+        // the same client as MqttClient made, with a keep-alive timer that also reports PINGRESPs
+        aClient.close();
+        aClient = new MqttAsyncClient(serverUri, clientId, new MemoryPersistence(), new KeepAlivePings(this::received),
+                null);
         this.publishTimeoutMillis = publishTimeout.toMillis();
         this.shaper = shaper;
     }
@@ -42,6 +57,47 @@ public class UplinkMqttClient extends MqttClient {
     /** Told the time from PUBLISH to PUBACK of every acknowledged publish. */
     public void onPuback(Consumer<Duration> listener) {
         this.pubackLatency = listener;
+    }
+
+    /**
+     * Told of every publish that got no PUBACK within the publish timeout, with the {@link System#nanoTime()} it was
+     * handed to Paho at; runs on the publishing thread, just before the publish fails.
+     */
+    public void onPublishTimeout(LongConsumer listener) {
+        this.publishTimedOut = listener;
+    }
+
+    /** Whether a packet came from the broker after {@code nanoTime} (a {@link System#nanoTime()} value). */
+    public boolean receivedSince(long nanoTime) {
+        return lastInboundNanos - nanoTime > 0;
+    }
+
+    private void received() {
+        lastInboundNanos = System.nanoTime();
+    }
+
+    @Override
+    public IMqttToken connectWithResult(MqttConnectionOptions options) throws MqttSecurityException, MqttException {
+        IMqttToken connack = super.connectWithResult(options);
+        received();
+        return connack;
+    }
+
+    /** Subscribes; an inbound PUBLISH on the subscriptions counts as a packet from the broker, as the SUBACK does. */
+    @Override
+    public IMqttToken subscribe(MqttSubscription[] subscriptions, IMqttMessageListener[] listeners)
+            throws MqttException {
+        IMqttMessageListener[] noting = new IMqttMessageListener[listeners.length];
+        for (int i = 0; i < listeners.length; i++) {
+            IMqttMessageListener listener = listeners[i];
+            noting[i] = (topic, message) -> {
+                received();
+                listener.messageArrived(topic, message);
+            };
+        }
+        IMqttToken suback = super.subscribe(subscriptions, noting);
+        received();
+        return suback;
     }
 
     /**
@@ -58,7 +114,7 @@ public class UplinkMqttClient extends MqttClient {
             throw new MqttException(MqttClientException.REASON_CODE_CLIENT_DISCONNECTING, e);
         }
         long sent = System.nanoTime();
-        IMqttToken token = awaitSettled(topic, message);
+        IMqttToken token = awaitSettled(topic, message, sent);
         pubackLatency.accept(Duration.ofNanos(System.nanoTime() - sent));
         PublishRefusedException refused = refusal(topic, token);
         if (refused != null) {
@@ -72,11 +128,12 @@ public class UplinkMqttClient extends MqttClient {
      * that place free (waiting on the token itself would return a moment before, and the next publish would be
      * refused with 32202).
      */
-    private IMqttToken awaitSettled(String topic, MqttMessage message) throws MqttException {
+    private IMqttToken awaitSettled(String topic, MqttMessage message, long sent) throws MqttException {
         CompletableFuture<IMqttToken> settled = new CompletableFuture<>();
         aClient.publish(topic, message, null, new MqttActionListener() {
             @Override
             public void onSuccess(IMqttToken token) {
+                received(); // the PUBACK, whatever its reason code
                 settled.complete(token);
             }
 
@@ -93,6 +150,7 @@ public class UplinkMqttClient extends MqttClient {
             }
             throw new DescribedMqttException(MqttException.REASON_CODE_CLIENT_EXCEPTION, e.getCause());
         } catch (TimeoutException e) {
+            publishTimedOut.accept(sent);
             throw new MqttException(MqttClientException.REASON_CODE_CLIENT_TIMEOUT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,10 +1,17 @@
 package io.iotuplink.connection;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.iotuplink.support.PeerClient;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -15,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The connection lifecycle as an operator sees and steers it. */
@@ -97,6 +105,45 @@ class ConnectionControlTest {
             }
             assertEquals(400, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": 1}")
                     .statusCode());
+        }
+    }
+
+    @Test
+    void withReconnectionOffALostConnectionSaysWhyOnceAndOnlyReadinessGoesDown() {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        try (TestBroker broker = TestBroker.start(dir.resolve("broker"));
+             RunningBundle bundle = RunningBundle.start(properties(broker, "bombercat-off")).awaitConnected()) {
+            logged.start();
+            root.addAppender(logged);
+            assertEquals(200, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": false}")
+                    .statusCode());
+
+            broker.cutOff("bombercat-off");
+            RunningBundle.await(() -> bundle.connection().state() == ConnectionState.DISCONNECTED,
+                    Duration.ofSeconds(20), "disconnected");
+
+            JsonNode status = bundle.status();
+            assertEquals("disconnected", status.get("connection_status").asText(), status.toString());
+            assertFalse(status.get("connected").asBoolean());
+            assertFalse(status.get("reconnect_enabled").asBoolean());
+            assertTrue(status.get("connection_reason").asText().contains("reconnect disabled"), status.toString());
+            assertEquals(202, bundle.http("POST", "/telemetry", "application/json", "{\"t\": 1}").statusCode());
+            HttpResponse<String> live = bundle.http("GET", "/observe/health/live", null, null);
+            assertEquals(200, live.statusCode(), live.body());
+            HttpResponse<String> ready = bundle.http("GET", "/observe/health/ready", null, null);
+            assertEquals(503, ready.statusCode(), ready.body());
+            Awaitility.await("one WARN saying reconnect disabled, not repeated").during(Duration.ofSeconds(2))
+                    .atMost(Duration.ofSeconds(5)).until(() -> warningsSaying(logged, "reconnect disabled") == 1);
+        } finally {
+            root.detachAppender(logged);
+        }
+    }
+
+    private static long warningsSaying(ListAppender<ILoggingEvent> logged, String text) {
+        synchronized (logged) {
+            return List.copyOf(logged.list).stream().filter(e -> e.getLevel() == Level.WARN)
+                    .filter(e -> e.getFormattedMessage().contains(text)).count();
         }
     }
 

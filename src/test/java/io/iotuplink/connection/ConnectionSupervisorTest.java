@@ -24,6 +24,7 @@ import javax.net.ssl.SSLSocketFactory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -222,6 +223,89 @@ class ConnectionSupervisorTest {
     }
 
     @Test
+    void publishesTimingOutOnASilentConnectionReplaceItOnce() {
+        supervisor.start();
+        scheduler.runDue();
+        long oldest = client.now();
+        List<Long> waiting = List.of(oldest, client.now(), client.now());
+        scheduler.advance(SESSION.publishTimeout());
+
+        waiting.forEach(client::publishTimesOut);
+        scheduler.runDue();
+        client.publishTimesOut(client.now());
+
+        assertEquals(1, client.forcedDisconnects());
+        assertFalse(supervisor.isConnected());
+        assertEquals(ConnectionState.RECONNECTING, monitor.state());
+        assertEquals("connection to broker.example:8883 silent; reconnecting in 1s", last().message());
+        assertEquals("no PUBACK nor any other packet from the broker for 10s while publishes waited", last().error());
+        assertEquals(1, monitor.history().stream().filter(e -> e.error() != null).count(), "one WARN");
+
+        scheduler.runNext();
+        assertEquals(ConnectionState.CONNECTED, monitor.state());
+        client.publishTimesOut(oldest); // a publish of the old connection, reported late
+        scheduler.runDue();
+        assertEquals(1, client.forcedDisconnects());
+        assertEquals(2, client.connects.size());
+        assertEquals(ConnectionState.CONNECTED, monitor.state());
+    }
+
+    @Test
+    void aSlowBrokerWhosePacketsStillArriveKeepsItsConnectionWhenPublishesTimeOut() {
+        supervisor.start();
+        scheduler.runDue();
+        long sent = client.now();
+        client.receives(client.now()); // the PUBACK of another publish
+        scheduler.advance(SESSION.publishTimeout());
+
+        client.publishTimesOut(sent);
+        scheduler.runDue();
+
+        assertEquals(0, client.forcedDisconnects());
+        assertTrue(supervisor.isConnected());
+        assertEquals(ConnectionState.CONNECTED, monitor.state());
+        assertEquals(1, client.connects.size());
+        assertTrue(monitor.history().stream().noneMatch(e -> e.error() != null), monitor.history().toString());
+    }
+
+    @Test
+    void withReconnectionOffASilentConnectionIsClosedAndStaysDownSayingWhy() {
+        supervisor.start();
+        scheduler.runDue();
+        supervisor.reconnectEnabled(false);
+        long sent = client.now();
+        scheduler.advance(SESSION.publishTimeout());
+
+        client.publishTimesOut(sent);
+        scheduler.runDue();
+
+        assertEquals(1, client.forcedDisconnects());
+        assertEquals(ConnectionState.DISCONNECTED, monitor.state());
+        assertTrue(last().message().startsWith("connection to broker.example:8883 silent; reconnect disabled"),
+                last().message());
+        assertNull(scheduler.nextDelay(), "no CONNECT scheduled");
+    }
+
+    @Test
+    void withReconnectionOffADroppedConnectionStaysDownAndSaysWhyOnce() {
+        supervisor.start();
+        scheduler.runDue();
+        supervisor.reconnectEnabled(false);
+
+        client.drop();
+        scheduler.advance(Duration.ofMinutes(5));
+
+        assertEquals(ConnectionState.DISCONNECTED, monitor.state());
+        assertFalse(monitor.reconnectEnabled());
+        assertEquals("connection to broker.example:8883 lost; reconnect disabled (POST /connection"
+                + " {\"reconnect\": true} connects again)", last().message());
+        assertEquals(1, monitor.history().stream().filter(e -> e.error() != null).count(), "one WARN");
+        assertEquals(1, client.connects.size(), "no CONNECT while switched off");
+        assertEquals(HealthCheck.State.DOWN, readiness());
+        assertTrue(readinessMessage().contains("reconnect disabled"), readinessMessage());
+    }
+
+    @Test
     void stoppingDisconnectsAndClosesTheClient() {
         supervisor.start();
         scheduler.runDue();
@@ -245,10 +329,18 @@ class ConnectionSupervisorTest {
     }
 
     private HealthCheck.State readiness() {
+        return readinessResult().getState();
+    }
+
+    private String readinessMessage() {
+        return readinessResult().getMessage().orElse("");
+    }
+
+    private HealthCheck.Result readinessResult() {
         MqttConnectionHealthCheck check = new MqttConnectionHealthCheck(monitor);
         HealthCheckResultBuilder builder = HealthCheckResultBuilder.on(check);
         check.doCall(builder, Map.of());
-        return builder.build().getState();
+        return builder.build();
     }
 
     private static List<Duration> retryDelaysInHistory(List<ConnectionEvent> events) {

@@ -15,8 +15,12 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
-/** An MQTT client without a network: CONNECTs succeed or fail as the test says, and it drops when told to. */
+/**
+ * An MQTT client without a network: CONNECTs succeed or fail as the test says, it drops when told to, and its
+ * publishes time out when told to. Its moments (when a publish was sent, when a packet came) are the test's numbers.
+ */
 final class FakeMqttConnection implements MqttConnection {
 
     /** The options of every CONNECT, in order. */
@@ -27,6 +31,10 @@ final class FakeMqttConnection implements MqttConnection {
     private MqttCallback callback;
     private boolean connected;
     private boolean closed;
+    private int forcedDisconnects;
+    private LongConsumer publishTimeouts = sentAt -> { };
+    private long lastReceived = Long.MIN_VALUE;
+    private long moment;
 
     /** The next {@code count} CONNECTs find nothing listening. */
     void refuseNextConnects(int count) {
@@ -57,6 +65,25 @@ final class FakeMqttConnection implements MqttConnection {
         callback.disconnected(new MqttDisconnectResponse(cause));
     }
 
+    /** A packet (a PUBACK, a PINGRESP, ...) comes from the broker at {@code at}. */
+    void receives(long at) {
+        lastReceived = Math.max(lastReceived, at);
+    }
+
+    /** A publish sent at {@code sentAt} got no PUBACK in time: Paho's publish tells the listener, then fails. */
+    void publishTimesOut(long sentAt) {
+        publishTimeouts.accept(sentAt);
+    }
+
+    /** Moments for the test: each call a later one. */
+    long now() {
+        return ++moment;
+    }
+
+    int forcedDisconnects() {
+        return forcedDisconnects;
+    }
+
     boolean closed() {
         return closed;
     }
@@ -80,12 +107,23 @@ final class FakeMqttConnection implements MqttConnection {
             throw failure;
         }
         connected = true;
+        receives(now()); // the CONNACK
         return new MqttProperties();
     }
 
     @Override
     public boolean isConnected() {
         return connected;
+    }
+
+    @Override
+    public void onPublishTimeout(LongConsumer listener) {
+        this.publishTimeouts = listener;
+    }
+
+    @Override
+    public boolean receivedSince(long at) {
+        return lastReceived > at;
     }
 
     @Override
@@ -101,6 +139,7 @@ final class FakeMqttConnection implements MqttConnection {
 
     @Override
     public void disconnectForcibly(long timeoutMillis) {
+        forcedDisconnects++;
         connected = false;
     }
 

@@ -143,11 +143,13 @@ class HttpApiTest {
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
                 "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
                 "outbox", "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate",
-                "history"), keys);
+                "reconnect_enabled", "connection_reason", "history"), keys);
         assertEquals("ok", status.get("outbox").get("storage").asText(), status.toString());
         assertEquals("connected", status.get("connection_status").asText());
         assertTrue(status.get("connected").asBoolean());
         assertEquals(0, status.get("reconnect_attempts").asInt());
+        assertTrue(status.get("reconnect_enabled").asBoolean());
+        assertTrue(status.get("connection_reason").isNull(), "no reason while connected");
         assertTrue(status.get("last_publish_ts").asDouble() > 1.7e9);
         assertEquals("bombercat-001", status.get("device_id").asText());
         assertEquals("bombercat-test-001", status.get("client_id").asText());

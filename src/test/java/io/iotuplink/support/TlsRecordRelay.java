@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP relay between a client and a broker that counts the TLS records the client sends (it reads their 5-byte
- * headers, nothing inside them), as a network capture would.
+ * headers, nothing inside them), as a network capture would, and that can be told to go silent: the connections stay
+ * open and every byte either way is dropped (a partition without RST), until it is told to forward again.
  */
 public final class TlsRecordRelay implements AutoCloseable {
 
@@ -19,6 +20,7 @@ public final class TlsRecordRelay implements AutoCloseable {
     private final ServerSocket listener;
     private final int target;
     private final AtomicInteger applicationRecords = new AtomicInteger();
+    private volatile boolean silent;
 
     private TlsRecordRelay(int target) throws IOException {
         this.target = target;
@@ -40,6 +42,11 @@ public final class TlsRecordRelay implements AutoCloseable {
     /** TLS records of application data the clients sent so far (in TLS 1.3, everything after the ClientHello). */
     public int applicationRecords() {
         return applicationRecords.get();
+    }
+
+    /** Drops every byte either way from now on ({@code true}), or forwards again ({@code false}). */
+    public void silent(boolean silent) {
+        this.silent = silent;
     }
 
     private void accept() {
@@ -65,12 +72,21 @@ public final class TlsRecordRelay implements AutoCloseable {
                         if (header[0] == APPLICATION_DATA) {
                             applicationRecords.incrementAndGet();
                         }
-                        out.write(header);
-                        out.write(in.readNBytes(length));
-                        out.flush();
+                        byte[] body = in.readNBytes(length);
+                        if (!silent) {
+                            out.write(header);
+                            out.write(body);
+                            out.flush();
+                        }
                     }
                 } else {
-                    in.transferTo(out);
+                    byte[] buffer = new byte[16 * 1024];
+                    for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                        if (!silent) {
+                            out.write(buffer, 0, n);
+                            out.flush();
+                        }
+                    }
                 }
             } catch (IOException closed) {
                 // either side went away
