@@ -64,13 +64,13 @@ public final class LocalBroker extends ServiceSupport {
                 new SeedPolicyExtension(policies(deviceName, config.topicPrefix())));
         LOG.info("Embedded MQTT 5 broker listening on {} (TLS, client certificates from {})", config.endpoint(),
                 pki.caCertificate());
-        LOG.info("To watch every topic and send the bundle a ping, as the operator (the device's certificate may"
-                + " not publish commands), run (Debian package mosquitto-clients):\n{}",
+        LOG.info("Watch the topics and send the bundle a ping with the operator's certificate (the device's may not"
+                + " publish commands; mosquitto_sub and mosquitto_pub are in the Debian package mosquitto-clients):\n{}",
                 guide(pki, config.port(), config.topicPrefix()));
     }
 
     /** Ready-to-paste mosquitto_sub and mosquitto_pub lines with the operator's certificate, one per line. */
-    static String guide(LocalPki pki, int port, String topicPrefix) {
+    private static String guide(LocalPki pki, int port, String topicPrefix) {
         String tls = "-V mqttv5 -h localhost -p " + port + " --cafile " + shell(pki.caCertificate()) + " --cert "
                 + shell(pki.operatorCertificate()) + " --key " + shell(pki.operatorKey());
         return "  mosquitto_sub " + tls + " -t " + shell(topicPrefix + "/#") + " -v\n"
