@@ -1,5 +1,8 @@
 package io.iotuplink.local;
 
+import io.iotuplink.ConfigurationException;
+import io.iotuplink.config.ConfigReader;
+import io.iotuplink.config.UplinkConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,9 +12,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The throwaway PKI of {@code --local} on disk: made once, reused, completed when an older version made it. */
@@ -58,6 +65,19 @@ class LocalPkiTest {
         certificate(pki.deviceCertificate()).verify(ca.getPublicKey());
         certificate(pki.operatorCertificate()).verify(ca.getPublicKey());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(pki.operatorKey())));
+    }
+
+    @Test
+    void aDeviceMayNotTakeTheOperatorsName() {
+        Map<String, String> properties = Map.of("uplink.data-dir", dir.toString(), "device.id", "operator");
+        UplinkConfig config = ConfigReader.read(key -> Optional.ofNullable(properties.get(key)), true).orThrow();
+
+        ConfigurationException refused = assertThrows(ConfigurationException.class, () -> LocalBroker.prepare(config));
+
+        assertEquals(List.of(dir.resolve("local-pki/device.pem.crt") + ": the device certificate is named 'operator',"
+                + " the name --local gives the certificate that sends commands: set AWS_IOT_CLIENT_ID (or DEVICE_ID)"
+                + " to another name and delete " + dir.resolve("local-pki") + " to issue a new device certificate"),
+                refused.problems());
     }
 
     private static X509Certificate certificate(Path file) throws Exception {
