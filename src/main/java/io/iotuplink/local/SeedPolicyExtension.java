@@ -80,8 +80,8 @@ final class SeedPolicyExtension implements ExtensionMain {
                     if (policy.allowsPublish(packet.getTopic())) {
                         log(packet);
                     } else {
-                        LOG.info("broker refused {} from {} (PUBACK 0x87 not authorized, then a disconnect): its"
-                                + " certificate's policy publishes only to {}",
+                        LOG.info("broker refused {} from {} (not authorized, then disconnected): its certificate's"
+                                + " policy publishes only to {}",
                                 packet.getTopic(), publish.getClientInformation().getClientId(),
                                 policy.publishFilters());
                     }
