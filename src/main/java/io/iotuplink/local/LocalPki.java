@@ -1,20 +1,32 @@
 package io.iotuplink.local;
 
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The throwaway PKI of {@code --local}: a CA, the broker's key store and a device certificate and PKCS#1 key named
- * as AWS names them, kept under the data dir and reused on the next start.
+ * The throwaway PKI of {@code --local}: a CA, the broker's key store, a device certificate and PKCS#1 key named as
+ * AWS names them, and a second identity, {@code operator}, to send commands with; kept under the data dir and
+ * reused on the next start.
  */
 public record LocalPki(Path dir) {
+
+    /** The common name of the command sender's certificate. */
+    public static final String OPERATOR = "operator";
 
     public Path caCertificate() {
         return dir.resolve("ca.pem");
@@ -26,6 +38,14 @@ public record LocalPki(Path dir) {
 
     public Path deviceKey() {
         return dir.resolve("private.pem.key");
+    }
+
+    public Path operatorCertificate() {
+        return dir.resolve("operator.pem.crt");
+    }
+
+    public Path operatorKey() {
+        return dir.resolve("operator.pem.key");
     }
 
     public Path brokerKeyStore() {
@@ -40,10 +60,13 @@ public record LocalPki(Path dir) {
         return dir.resolve("broker-store.password");
     }
 
-    /** Creates the files unless all of them are already there. */
+    /**
+     * Creates the files unless all of them are already there; the CA's key is never kept, so a set with one missing
+     * (the operator's, from before there was one) is made again as a whole, with a new CA.
+     */
     public LocalPki ensure(String deviceName) {
-        List<Path> files = List.of(caCertificate(), deviceCertificate(), deviceKey(), brokerKeyStore(),
-                brokerTrustStore(), passwordFile());
+        List<Path> files = List.of(caCertificate(), deviceCertificate(), deviceKey(), operatorCertificate(),
+                operatorKey(), brokerKeyStore(), brokerTrustStore(), passwordFile());
         if (files.stream().allMatch(Files::isRegularFile)) {
             return this;
         }
@@ -63,10 +86,30 @@ public record LocalPki(Path dir) {
             ThrowawayPki.Issued device = pki.issueDevice(deviceName, ThrowawayPki.KeyType.RSA);
             device.writeCertificate(deviceCertificate());
             device.writeTraditionalKey(deviceKey());
+            ThrowawayPki.Issued operator = pki.issueDevice(OPERATOR, ThrowawayPki.KeyType.RSA);
+            operator.writeCertificate(operatorCertificate());
+            operator.writeTraditionalKey(operatorKey());
             return this;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the local PKI in " + dir, e);
         }
+    }
+
+    /** The common name of the device certificate, as issued (an older one may name an earlier client id). */
+    public String deviceName() {
+        try (var in = Files.newInputStream(deviceCertificate())) {
+            return commonName((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + deviceCertificate(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(deviceCertificate() + ": not a PEM certificate", e);
+        }
+    }
+
+    /** The CN of a certificate's subject, or "" when it has none. */
+    static String commonName(X509Certificate certificate) {
+        RDN[] names = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()).getRDNs(BCStyle.CN);
+        return names.length == 0 ? "" : IETFUtils.valueToString(names[0].getFirst().getValue());
     }
 
     /** The password of the broker's key and trust stores. */

@@ -1,22 +1,26 @@
 package io.iotuplink.local;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * What the test broker lets clients do: the seed's {@link TopicPolicy}, plus the switches a test flips (a PUBACK
- * reason code for a topic, a held-back PUBACK, a token accepted instead of a certificate).
+ * What the test broker lets clients do, one policy for every client: publish where the device or the operator of
+ * {@code --local} may (see {@link TopicPolicy}), plus the switches a test flips (a PUBACK reason code for a topic,
+ * a held-back PUBACK, a token accepted instead of a certificate).
  */
 public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refusals,
         Map<String, Duration> ackDelays, String password) {
 
     public static final int NOT_AUTHORIZED = 0x87;
 
-    /** The policy {@code --local} applies, with no switch flipped. */
+    /** The publishes {@code --local} allows its device and its operator, with no switch flipped. */
     public static BrokerPolicy seed(String topicPrefix) {
-        return new BrokerPolicy(TopicPolicy.seed(topicPrefix).publishTopics(), Map.of(), Map.of(), null);
+        List<String> topics = new ArrayList<>(TopicPolicy.device(topicPrefix).publishFilters());
+        topics.addAll(TopicPolicy.operator(topicPrefix).publishFilters());
+        return new BrokerPolicy(topics, Map.of(), Map.of(), null);
     }
 
     /** The same policy, answering {@code topic} with {@code reasonCode} instead. */
@@ -44,6 +48,6 @@ public record BrokerPolicy(List<String> publishTopics, Map<String, Integer> refu
         if (code != null) {
             return code;
         }
-        return new TopicPolicy(publishTopics).allows(topic) ? 0 : NOT_AUTHORIZED;
+        return new TopicPolicy(publishTopics, List.of()).allowsPublish(topic) ? 0 : NOT_AUTHORIZED;
     }
 }

@@ -2,12 +2,12 @@ package io.iotuplink.support;
 
 import io.iotuplink.config.MqttSession;
 import io.iotuplink.mqtt.MqttOptions;
+import io.iotuplink.mqtt.PublishRefusedException;
+import io.iotuplink.mqtt.UplinkMqttClient;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import org.awaitility.Awaitility;
 import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
-import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
@@ -28,23 +28,43 @@ public final class PeerClient implements AutoCloseable {
         }
     }
 
-    private final MqttClient client;
+    private final UplinkMqttClient client;
     private final List<Received> received = new CopyOnWriteArrayList<>();
 
     /** Connects; {@code filter} may be null for a client that only publishes. */
     public PeerClient(int port, TestBroker.DeviceFiles files, String clientId, String filter) {
         try {
-            client = new MqttClient("ssl://localhost:" + port, clientId, new MemoryPersistence());
+            // the bundle's client: a refused PUBACK is an exception with its reason code, not a silent success
+            client = new UplinkMqttClient("ssl://localhost:" + port, clientId, Duration.ofSeconds(10));
             client.connect(MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true, Duration.ZERO,
                     Duration.ofSeconds(10), Duration.ofSeconds(10)), PemTlsContext.create(
                     PemFiles.load(files.certificate(), files.key(), files.ca())).socketFactory()));
-            if (filter != null) {
-                IMqttMessageListener listener = (topic, message) -> received.add(new Received(topic, message));
-                client.subscribe(new MqttSubscription[] {new MqttSubscription(filter, 1)},
-                        new IMqttMessageListener[] {listener});
-            }
         } catch (MqttException e) {
             throw new AssertionError("the subscriber could not connect: " + e, e);
+        }
+        if (filter != null) {
+            subscribe(filter);
+        }
+    }
+
+    /** Subscribes at QoS 1 to {@code filter} and returns the SUBACK's reason code (0x01 granted, 0x87 refused...). */
+    public int subscribe(String filter) {
+        IMqttMessageListener listener = (topic, message) -> received.add(new Received(topic, message));
+        try {
+            return client.subscribe(new MqttSubscription[] {new MqttSubscription(filter, 1)},
+                    new IMqttMessageListener[] {listener}).getReasonCodes()[0];
+        } catch (MqttException e) {
+            throw new AssertionError("subscribing to " + filter + " failed: " + e, e);
+        }
+    }
+
+    /** Publishes at QoS 1 and returns the PUBACK's reason code: 0 accepted, 0x87 not authorized... */
+    public int publishForReasonCode(String topic, String payload) {
+        try {
+            publish(topic, payload, null);
+            return 0;
+        } catch (PublishRefusedException e) {
+            return e.reasonCode();
         }
     }
 
@@ -89,10 +109,16 @@ public final class PeerClient implements AutoCloseable {
         return List.copyOf(received);
     }
 
+    public boolean connected() {
+        return client.isConnected();
+    }
+
     @Override
     public void close() {
         try {
-            client.disconnect();
+            if (client.isConnected()) {
+                client.disconnect();
+            }
             client.close();
         } catch (MqttException e) {
             // the broker may be gone already
