@@ -8,6 +8,7 @@ import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import org.awaitility.Awaitility;
 import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.eclipse.paho.mqttv5.common.MqttSubscription;
@@ -92,7 +93,8 @@ public final class PeerClient implements AutoCloseable {
             } catch (MqttException e) {
                 // Paho 1.2.5 completes a publish before it frees its in-flight place: back to back, the next
                 // publish may find the place still taken (32202); it is free a moment later
-                if (e.getReasonCode() != org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_MAX_INFLIGHT || System.nanoTime() > deadline) {
+                if (e.getReasonCode() != MqttClientException.REASON_CODE_MAX_INFLIGHT
+                        || System.nanoTime() > deadline) {
                     throw new AssertionError("publish to " + topic + " failed: " + e, e);
                 }
                 Thread.onSpinWait();
