@@ -51,15 +51,22 @@ public final class Application {
         stopGracefullyOn(main, "TERM");
         stopGracefullyOn(main, "INT");
         int exitCode;
+        ConfigurationException failure = null;
         try {
             exitCode = main.run(camelArgs.toArray(new String[0]));
         } catch (Exception e) {
             exitCode = 1;
-            if (bundle.configurationFailure() == null) {
+            failure = bundle.configurationFailure();
+            if (failure == null) {
+                failure = bundle.startProblem(e).map(ConfigurationException::new).orElse(null);
+            }
+            if (failure == null) {
                 System.err.println("iot-uplink failed to start: " + e.getMessage());
             }
         }
-        ConfigurationException failure = bundle.configurationFailure();
+        if (failure == null) {
+            failure = bundle.configurationFailure();
+        }
         if (failure != null) {
             System.err.println("iot-uplink cannot start: the configuration has "
                     + (failure.problems().size() == 1 ? "a problem" : failure.problems().size() + " problems") + ":");

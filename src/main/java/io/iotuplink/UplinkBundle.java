@@ -13,6 +13,7 @@ import io.iotuplink.connection.MqttConnectionHealthCheck;
 import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.extension.RouteProblems;
 import io.iotuplink.extension.RoutesDirectory;
 import io.iotuplink.http.ApiAuthentication;
 import io.iotuplink.http.ControlRoutes;
@@ -57,6 +58,10 @@ import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -67,6 +72,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -87,6 +93,7 @@ public final class UplinkBundle extends RouteBuilder {
 
     private final boolean local;
     private volatile ConfigurationException configurationFailure;
+    private volatile UplinkConfig config;
 
     public UplinkBundle(boolean local) {
         this.local = local;
@@ -97,12 +104,26 @@ public final class UplinkBundle extends RouteBuilder {
         return configurationFailure;
     }
 
+    /**
+     * The one-line problem behind a failed start, when it is the configuration's (a user's route file naming an
+     * unknown component...) rather than the bundle's.
+     */
+    public Optional<String> startProblem(Throwable failure) {
+        UplinkConfig read = config;
+        if (read == null) {
+            return Optional.empty();
+        }
+        return RouteProblems.starting(getContext(), failure,
+                location -> RoutesDirectory.label(location, read.routesDir(), read.publishRoute()));
+    }
+
     @Override
     public void configure() throws Exception {
         CamelContext context = getContext();
         ConfigReader.Result read = ConfigReader.read(
                 key -> context.getPropertiesComponent().resolveProperty(key), local);
         UplinkConfig config = read.config();
+        this.config = config;
         List<String> problems = new ArrayList<>(read.problems());
         List<ApiAuthentication.Binding> httpBindings = ApiAuthentication.bindings(context);
         ApiAuthentication.Settings api = ApiAuthentication.read(
@@ -119,6 +140,9 @@ public final class UplinkBundle extends RouteBuilder {
                 problems.add("UPLINK_DATA_DIR=" + config.dataDir() + ": cannot create the directory ("
                         + e.getCause().getClass().getSimpleName() + ")");
             }
+        }
+        if (problems.isEmpty()) {
+            problems.addAll(takenPorts(context, config));
         }
         PemFiles.Loaded pem = null;
         // in --local mode the PEM files are the throwaway PKI's, made once the values are known to be good
@@ -273,6 +297,52 @@ public final class UplinkBundle extends RouteBuilder {
             }
         }, true, true);
         return tokens;
+    }
+
+    /**
+     * The ports the bundle listens on that something else already holds: the HTTP server would fail on a Vert.x
+     * thread and leave the start hanging, the embedded broker would fail with a stack of HiveMQ's.
+     */
+    private List<String> takenPorts(CamelContext context, UplinkConfig config) {
+        List<String> taken = new ArrayList<>();
+        var properties = context.getPropertiesComponent();
+        if (!"false".equalsIgnoreCase(properties.resolveProperty("camel.server.enabled").orElse("false"))) {
+            String host = properties.resolveProperty("camel.server.host").orElse("0.0.0.0");
+            String port = properties.resolveProperty("camel.server.port").orElse("8080");
+            if (taken(host, port)) {
+                taken.add(ConfigReader.envName("camel.server.port") + "=" + port + ": " + host + ":" + port
+                        + " is already in use (another iot-uplink, or another server?): stop it, or choose another"
+                        + " port");
+            }
+        }
+        if (local && taken("127.0.0.1", String.valueOf(config.port()))) {
+            taken.add(ConfigReader.envName(ConfigReader.LOCAL_PORT) + "=" + config.port() + ": 127.0.0.1:"
+                    + config.port() + " is already in use (another --local bundle, or an MQTT broker?): stop it, or"
+                    + " choose another port");
+        }
+        return taken;
+    }
+
+    /** Whether binding {@code host:port} fails because it is in use (any other failure is left to the server). */
+    private static boolean taken(String host, String port) {
+        int number;
+        try {
+            number = Integer.parseInt(port.trim());
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        if (number <= 0) {
+            return false;
+        }
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(host, number));
+            return false;
+        } catch (BindException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Stops the start, remembering the problems for {@link Application}'s exit code 2. */

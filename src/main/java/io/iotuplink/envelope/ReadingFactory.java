@@ -210,11 +210,12 @@ public final class ReadingFactory {
             return new InvalidReadingException(Problem.MALFORMED, "number too long",
                     "a number of more than " + MAX_NUMBER_LENGTH + " characters " + at);
         }
-        return new InvalidReadingException(Problem.MALFORMED, "malformed JSON", message + " " + at);
+        return new InvalidReadingException(Problem.MALFORMED, "malformed JSON",
+                JsonSyntax.describe((JsonProcessingException) e) + " " + at);
     }
 
     private static String where(JsonLocation location) {
-        return location == null ? "" : "at line " + location.getLineNr() + ", column " + location.getColumnNr();
+        return JsonSyntax.where(location);
     }
 
     /** One record: event if it has a string {@code event} member, telemetry otherwise. */

@@ -38,8 +38,7 @@ public final class RoutesDirectory {
                     + ": cannot list the directory (" + e.getMessage() + ")");
         }
         for (Path file : files) {
-            load(context, "file:" + file.toAbsolutePath(), ConfigReader.envName("uplink.routes-dir") + "=" + dir
-                    + ": " + file.getFileName());
+            load(context, "file:" + file.toAbsolutePath().normalize(), label(dir, file));
         }
         if (!files.isEmpty()) {
             LOG.info("Loaded {} route file(s) from {}: {}", files.size(), dir,
@@ -58,21 +57,36 @@ public final class RoutesDirectory {
         }
     }
 
+    /**
+     * How a problem names a user's route file ({@code UPLINK_ROUTES_DIR=routes.d: mine.camel.yaml}), by its
+     * resource location; null for the bundle's own routes.
+     */
+    public static String label(String location, Path dir, String publishRoute) {
+        if (location == null) {
+            return null;
+        }
+        if (location.equals(publishRoute) && !ConfigReader.BUILT_IN_PUBLISH_ROUTE.equals(publishRoute)) {
+            return ConfigReader.envName("uplink.publish-route") + "=" + publishRoute;
+        }
+        if (location.startsWith("file:")) {
+            Path file = Path.of(location.substring("file:".length()));
+            if (file.getParent() != null && file.getParent().equals(dir.toAbsolutePath().normalize())) {
+                return label(dir, file);
+            }
+        }
+        return null;
+    }
+
+    private static String label(Path dir, Path file) {
+        return ConfigReader.envName("uplink.routes-dir") + "=" + dir + ": " + file.getFileName();
+    }
+
     private static void load(CamelContext context, String location, String what) {
         Resource resource = ResourceHelper.resolveResource(context, location);
         try {
             PluginHelper.getRoutesLoader(context).loadRoutes(resource);
         } catch (Exception e) {
-            throw new ConfigurationException(what + " is not a valid Camel YAML route file (" + rootMessage(e)
-                    + ")");
+            throw new ConfigurationException(RouteProblems.loading(what, location, e));
         }
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return String.valueOf(root.getMessage()).lines().findFirst().orElse("");
     }
 }

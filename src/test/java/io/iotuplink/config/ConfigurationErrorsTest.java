@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -138,16 +140,73 @@ class ConfigurationErrorsTest {
     }
 
     @Test
-    void aBrokenRouteFileInTheRoutesDirectoryIsNamed() throws IOException {
+    void aRouteFileWithAnUnknownKeyNamesTheFileTheRouteAndTheLine() throws IOException {
         Path routes = Files.createDirectories(dir.resolve("broken-routes"));
-        Files.writeString(routes.resolve("mine.camel.yaml"), "- route:\n    from:\n      uri: timer:x\n      stepz: []\n");
+        Files.writeString(routes.resolve("mine.camel.yaml"),
+                "- route:\n    id: boiler-poll\n    from:\n      uri: timer:x\n      stepz: []\n");
         Map<String, String> env = valid();
         env.put("UPLINK_ROUTES_DIR", routes.toString());
 
         String output = refusedStart(env);
 
-        assertTrue(output.contains("UPLINK_ROUTES_DIR=" + routes + ": mine.camel.yaml is not a valid Camel YAML route"
-                + " file"), output);
+        assertOneProblem(output, "UPLINK_ROUTES_DIR=" + routes + ": mine.camel.yaml, route 'boiler-poll', line 5:"
+                + " unsupported field: stepz (check");
+    }
+
+    @Test
+    void aRouteFileThatIsNotYamlNamesTheLine() throws IOException {
+        Path routes = Files.createDirectories(dir.resolve("not-yaml-routes"));
+        Files.writeString(routes.resolve("mine.camel.yaml"),
+                "- route:\n    id: boiler-poll\n    from:\n      uri: timer:x\n     steps: [\n");
+        Map<String, String> env = valid();
+        env.put("UPLINK_ROUTES_DIR", routes.toString());
+
+        String output = refusedStart(env);
+
+        assertOneProblem(output, "UPLINK_ROUTES_DIR=" + routes + ": mine.camel.yaml, route 'boiler-poll', line 5,"
+                + " column 6: not valid YAML");
+    }
+
+    @Test
+    void aRouteNamingAnUnknownComponentNamesItAndTheLine() throws IOException {
+        Path routes = Files.createDirectories(dir.resolve("unknown-component-routes"));
+        Files.writeString(routes.resolve("boiler.camel.yaml"), """
+                - route:
+                    id: boiler-poll
+                    from:
+                      uri: timer:boiler
+                      steps:
+                        - to:
+                            uri: timmer:boiler
+                """);
+        Map<String, String> env = valid();
+        env.put("UPLINK_ROUTES_DIR", routes.toString());
+
+        String output = refusedStart(env);
+
+        assertOneProblem(output, "UPLINK_ROUTES_DIR=" + routes + ": boiler.camel.yaml, route 'boiler-poll', line 6:"
+                + " unknown component 'timmer' (is the name right, or is its camel-timmer jar missing");
+    }
+
+    @Test
+    void aTakenHttpPortIsNamed() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Map<String, String> env = valid();
+            env.put("CAMEL_SERVER_PORT", String.valueOf(taken.getLocalPort()));
+
+            String output = refusedStart(env);
+
+            assertOneProblem(output, "CAMEL_SERVER_PORT=" + taken.getLocalPort() + ": 127.0.0.1:"
+                    + taken.getLocalPort() + " is already in use");
+        }
+    }
+
+    /** The start failed on exactly one line holding {@code problem}, without Camel's text or a stack trace. */
+    private static void assertOneProblem(String output, String problem) {
+        assertTrue(output.contains(problem), output);
+        assertTrue(output.contains("the configuration has a problem:"), output);
+        assertFalse(output.contains("\tat "), "no stack trace: " + output);
+        assertFalse(output.contains("Exception"), "no exception names: " + output);
     }
 
     @Test

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -86,6 +88,48 @@ class HttpApiTest {
         JsonNode error = RunningBundle.json(response.body());
         assertEquals("malformed JSON", error.get("error").asText());
         assertTrue(error.get("detail").asText().contains("line 1"), response.body());
+    }
+
+    @Test
+    void badJsonIsExplainedInPlainWordsWithItsLineAndColumnOnEveryRoute() {
+        Map<String, String> mistakes = new LinkedHashMap<>();
+        mistakes.put("{\"t\": 1", "the text ends before the object opened at line 1, column 1 is closed with '}'"
+                + " at line 1, column 8");
+        mistakes.put("{\"t\": \"abc", "the text ends inside a string at line 1, column 11");
+        mistakes.put("[{\"t\": 1}}", "'}' where the array opened at line 1, column 1 needs ']' at line 1, column 11");
+        mistakes.put("{\n  \"t\": 1,\n  \"u\": tru\n}", "unexpected word 'tru' where a value belongs");
+        mistakes.put("{\"t\": 1,}", "unexpected character '}' where a member name in double quotes belongs");
+        mistakes.put("{\"t\": 1} {\"u\": 2}", "the input goes on after its JSON value (which ends at line 1,"
+                + " column 9)");
+        for (String path : List.of("/telemetry", "/events/bad_json", "/state", "/connection")) {
+            mistakes.forEach((body, plain) -> {
+                HttpResponse<String> response = bundle.http("POST", path, "application/json", body);
+
+                assertEquals(400, response.statusCode(), path + " " + body + ": " + response.body());
+                String detail = RunningBundle.json(response.body()).get("detail").asText();
+                assertTrue(detail.contains(plain), path + " " + body + ": " + detail);
+                assertTrue(detail.matches(".*line \\d+, column \\d+.*"), detail);
+                for (String internal : List.of("Source:", "REDACTED", "jackson", "DeserializationFeature",
+                        "bound as", "JsonReadFeature", "(code ")) {
+                    assertFalse(response.body().toLowerCase().contains(internal.toLowerCase()),
+                            path + " " + body + " answers with library internals: " + response.body());
+                }
+            });
+        }
+    }
+
+    @Test
+    void aPostWithoutContentTypeIsTakenAsJsonOnEveryRoute() {
+        assertEquals(202, bundle.http("POST", "/telemetry", null, "{\"no_type\": 1}").statusCode());
+        assertEquals(202, bundle.http("POST", "/events/no_type", null, "{\"no_type\": 2}").statusCode());
+        assertEquals(200, bundle.http("POST", "/connection", null, "{\"reconnect\": true}").statusCode());
+        HttpResponse<String> state = bundle.http("POST", "/state", null, "{\"state\": 1}");
+        assertEquals(400, state.statusCode(), "read as JSON and judged, not refused as a type: " + state.body());
+        assertTrue(state.body().contains("send {\\\"state\\\""), state.body());
+        for (String path : List.of("/telemetry", "/events/form", "/state", "/connection")) {
+            assertEquals(415, bundle.http("POST", path, "application/x-www-form-urlencoded", "{\"a\": 1}")
+                    .statusCode(), path);
+        }
     }
 
     @Test

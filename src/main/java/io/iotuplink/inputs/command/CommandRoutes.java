@@ -1,10 +1,12 @@
 package io.iotuplink.inputs.command;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.iotuplink.config.CommandLimits;
 import io.iotuplink.envelope.InvalidReadingException;
+import io.iotuplink.envelope.JsonSyntax;
 import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.ReadingRoutesHeaders;
@@ -221,7 +223,8 @@ public final class CommandRoutes extends RouteBuilder {
             return (ObjectNode) node;
         } catch (java.io.IOException e) {
             throw new InvalidReadingException(InvalidReadingException.Problem.MALFORMED, "malformed JSON",
-                    "the command's payload is not JSON");
+                    "the command's payload is not JSON" + (e instanceof JsonProcessingException json
+                            ? " (" + JsonSyntax.describeWithLocation(json) + ")" : ""));
         }
     }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.iotuplink.config.OutboxLimits;
 import io.iotuplink.envelope.InvalidReadingException;
+import io.iotuplink.envelope.JsonSyntax;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.Reading;
 import io.iotuplink.envelope.ReadingIntake;
@@ -257,9 +258,7 @@ public final class InboxFiles {
                         + parser.currentLocation().getColumnNr() + ")");
             }
         } catch (JsonProcessingException e) {
-            throw new WholeFileRefused("malformed JSON: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr()));
+            throw new WholeFileRefused("malformed JSON: " + JsonSyntax.describeWithLocation(e));
         }
     }
 
