@@ -8,9 +8,6 @@ import io.vertx.ext.web.handler.AuthenticationHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * The Vert.x handler in front of every route of the HTTP server (the API, the metrics, any route a user adds):
  * a request passes only with {@code Authorization: Bearer <token>}, the health checks excepted, so that an
@@ -77,11 +74,8 @@ public final class ApiTokenHandler implements AuthenticationHandler {
     }
 
     private static String json(ObjectMapper mapper, String detail) {
-        Map<String, String> body = new LinkedHashMap<>();
-        body.put("error", "unauthorized");
-        body.put("detail", detail);
         try {
-            return mapper.writeValueAsString(body);
+            return mapper.writeValueAsString(HttpJson.error("unauthorized", detail));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
