@@ -1,5 +1,6 @@
 package io.iotuplink.local;
 
+import io.iotuplink.config.FileMode;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -10,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
@@ -71,12 +71,7 @@ public record LocalPki(Path dir) {
             return this;
         }
         try {
-            Files.createDirectories(dir);
-            try {
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system
-            }
+            FileMode.PRIVATE.directory(dir);
             String password = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
             Files.writeString(passwordFile(), password, StandardCharsets.US_ASCII);
             ThrowawayPki pki = ThrowawayPki.create("iot-uplink local CA");
