@@ -240,6 +240,8 @@ public final class UplinkBundle extends RouteBuilder {
         OutboxComponent outboxComponent = new OutboxComponent(outbox,
                 new BatchEnvelope(mapper, config.deviceId(), clock), supervisor::isConnected,
                 supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
+        outboxComponent.setTimeToLive(config.timeToLive());
+        outboxComponent.setClock(clock);
         context.addComponent("outbox", outboxComponent);
         metrics.inFlight(outboxComponent);
         status.countAwaitingRemoval(outboxComponent::awaitingRemoval);

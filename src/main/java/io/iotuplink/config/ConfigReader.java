@@ -108,8 +108,10 @@ public final class ConfigReader {
                 duration("uplink.mqtt.connect-timeout", "10s", Duration.ofSeconds(1), Duration.ofMinutes(5), null),
                 duration("uplink.mqtt.publish-timeout", "10s", Duration.ofMillis(100), Duration.ofMinutes(5), null));
 
+        Duration keepaliveInterval = duration("uplink.keepalive-interval", "25s", Duration.ZERO, Duration.ofDays(1),
+                null);
         return new UplinkConfig(local, host, port, cert, key, ca, clientId, deviceId, prefix,
-                duration("uplink.keepalive-interval", "25s", Duration.ZERO, Duration.ofDays(1), null),
+                keepaliveInterval,
                 session, dataDir, Path.of(text("uplink.inbox").orElse("./inbox")),
                 Path.of(text("uplink.routes-dir").orElse("./routes.d")),
                 publishRoute(),
@@ -136,7 +138,17 @@ public final class ConfigReader {
                 fileMode(),
                 httpLimits(),
                 new CommandLimits(integer("uplink.commands.concurrency", 1, 1, 64),
-                        integer("uplink.commands.queue-size", 100, 1, 100_000)));
+                        integer("uplink.commands.queue-size", 100, 1, 100_000)),
+                timeToLive(keepaliveInterval));
+    }
+
+    /** {@code uplink.outbox.ttl.*}: off for telemetry and events, two keepalive intervals for keepalive events. */
+    private TimeToLive timeToLive(Duration keepaliveInterval) {
+        String twoIntervals = Durations.format(keepaliveInterval.multipliedBy(2));
+        return new TimeToLive(
+                duration("uplink.outbox.ttl.telemetry", "0", Duration.ZERO, Duration.ofDays(3650), null),
+                duration("uplink.outbox.ttl.event", "0", Duration.ZERO, Duration.ofDays(3650), null),
+                duration("uplink.outbox.ttl.keepalive", twoIntervals, Duration.ZERO, Duration.ofDays(3650), null));
     }
 
     /** {@code uplink.file-mode}: who may read the outbox and the dead letters. */

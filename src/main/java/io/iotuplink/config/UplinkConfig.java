@@ -38,7 +38,8 @@ public record UplinkConfig(
         InboxSettings inboxSettings,
         FileMode fileMode,
         HttpLimits http,
-        CommandLimits commands) {
+        CommandLimits commands,
+        TimeToLive timeToLive) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

@@ -33,8 +33,11 @@ final class DamagedOutbox {
 
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
             .withZone(ZoneOffset.UTC);
-    /** The readings table's columns, in order: a table with others is not an outbox. */
+    /** The readings table's columns, in order, in an outbox made before lanes: a table with others is not an outbox. */
     static final List<String> COLUMNS = List.of("seq", "message_id", "kind", "topic", "accepted_at", "envelope");
+    /** The columns of an outbox with lanes: the earlier ones, then its lane and expiry. */
+    static final List<String> LANE_COLUMNS = List.of("seq", "message_id", "kind", "topic", "accepted_at", "envelope",
+            "lane", "expires_at");
     private static final List<String> SIDE_FILES = List.of("-wal", "-shm", "-journal");
     private static final Set<String> KINDS = Set.of(Reading.Kind.TELEMETRY.label(), Reading.Kind.EVENT.label());
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -74,8 +77,9 @@ final class DamagedOutbox {
                 return "it is an SQLite database with other tables than the outbox's " + tables;
             }
             List<String> columns = columns(db);
-            if (!columns.equals(COLUMNS)) {
-                return "its readings table is not the outbox's (columns " + columns + ", expected " + COLUMNS + ")";
+            if (!columns.equals(COLUMNS) && !columns.equals(LANE_COLUMNS)) {
+                return "its readings table is not the outbox's (columns " + columns + ", expected " + LANE_COLUMNS
+                        + ")";
             }
             List<String> findings = new ArrayList<>();
             try (ResultSet r = s.executeQuery("PRAGMA quick_check(3)")) {
@@ -95,7 +99,7 @@ final class DamagedOutbox {
         }
     }
 
-    private static List<String> columns(Connection db) throws SQLException {
+    static List<String> columns(Connection db) throws SQLException {
         List<String> columns = new ArrayList<>();
         try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("PRAGMA table_info(readings)")) {
             while (r.next()) {
@@ -155,12 +159,13 @@ final class DamagedOutbox {
                 // reads a file shorter than its header says (truncated) instead of refusing it whole
                 s.execute("PRAGMA writable_schema=ON");
             }
-            if (!columns(old).equals(COLUMNS)) {
+            List<String> columns = columns(old);
+            if (!columns.equals(COLUMNS) && !columns.equals(LANE_COLUMNS)) {
                 return new Salvage(List.of(), 0, null);
             }
-            stoppedBy = scan(old, "ORDER BY seq", found, skipped);
+            stoppedBy = scan(old, columns, "ORDER BY seq", found, skipped);
             if (stoppedBy != null) {
-                scan(old, "ORDER BY seq DESC", found, skipped);
+                scan(old, columns, "ORDER BY seq DESC", found, skipped);
             }
         } catch (SQLException e) {
             stoppedBy = e.getMessage();
@@ -169,8 +174,9 @@ final class DamagedOutbox {
     }
 
     /** Reads rows in {@code order} until the end or an error (returned), or until a row read before comes again. */
-    private static String scan(Connection old, String order, TreeMap<Long, StoredReading> found, int[] skipped) {
-        try (PreparedStatement select = old.prepareStatement("SELECT " + String.join(", ", COLUMNS)
+    private static String scan(Connection old, List<String> columns, String order, TreeMap<Long, StoredReading> found,
+            int[] skipped) {
+        try (PreparedStatement select = old.prepareStatement("SELECT " + String.join(", ", columns)
                 + " FROM readings " + order);
              ResultSet r = select.executeQuery()) {
             while (r.next()) {
@@ -180,6 +186,10 @@ final class DamagedOutbox {
                 }
                 StoredReading reading = new StoredReading(seq, r.getString(2), r.getString(3), r.getString(4),
                         r.getLong(5), r.getBytes(6));
+                if (columns.size() > COLUMNS.size() && r.getInt(7) >= 0 && r.getInt(7) < Lane.values().length) {
+                    reading = new StoredReading(seq, reading.messageId(), reading.kind(), reading.topic(),
+                            reading.acceptedAtMillis(), reading.envelope(), Lane.ofCode(r.getInt(7)), r.getLong(8));
+                }
                 if (plausible(reading)) {
                     found.put(seq, reading);
                 } else {
@@ -212,8 +222,8 @@ final class DamagedOutbox {
             return;
         }
         db.setAutoCommit(false);
-        try (PreparedStatement insert = db.prepareStatement("INSERT INTO readings (" + String.join(", ", COLUMNS)
-                + ") VALUES (?, ?, ?, ?, ?, ?)")) {
+        try (PreparedStatement insert = db.prepareStatement("INSERT INTO readings (" + String.join(", ", LANE_COLUMNS)
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (StoredReading r : readings) {
                 insert.setLong(1, r.seq());
                 insert.setString(2, r.messageId());
@@ -221,6 +231,8 @@ final class DamagedOutbox {
                 insert.setString(4, r.topic());
                 insert.setLong(5, r.acceptedAtMillis());
                 insert.setBytes(6, r.envelope());
+                insert.setInt(7, r.lane().code());
+                insert.setLong(8, r.expiresAtMillis());
                 insert.addBatch();
             }
             insert.executeBatch();

@@ -1,8 +1,10 @@
 package io.iotuplink.outbox;
 
+import io.iotuplink.config.TimeToLive;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
 
+import java.time.Clock;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,6 +27,8 @@ public class OutboxComponent extends DefaultComponent {
     private final Set<OutboxConsumer> consumers = new CopyOnWriteArraySet<>();
     /** Seqs of published readings a stopped consumer could not remove, by outbox name, for its successor. */
     private final Map<String, long[]> unremoved = new ConcurrentHashMap<>();
+    private TimeToLive timeToLive = TimeToLive.NEVER;
+    private Clock clock = Clock.systemUTC();
 
     /**
      * @param ready          whether handing out makes sense now (the connection is up); asked before each exchange
@@ -93,6 +97,24 @@ public class OutboxComponent extends DefaultComponent {
     long[] takeUnremoved(String name) {
         long[] seqs = unremoved.remove(name);
         return seqs == null ? new long[0] : seqs;
+    }
+
+    /** How long each kind of reading may wait before it expires (the producer stamps it on each reading). */
+    public void setTimeToLive(TimeToLive timeToLive) {
+        this.timeToLive = timeToLive;
+    }
+
+    TimeToLive timeToLive() {
+        return timeToLive;
+    }
+
+    /** The clock readings expire by (a simulated one in tests). */
+    public void setClock(Clock clock) {
+        this.clock = clock;
+    }
+
+    Clock clock() {
+        return clock;
     }
 
     OutboxStore store() {

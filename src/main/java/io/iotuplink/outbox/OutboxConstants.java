@@ -2,7 +2,10 @@ package io.iotuplink.outbox;
 
 import org.apache.camel.spi.Metadata;
 
-/** The headers the {@code outbox:} consumer sets on each exchange, beside camel-paho-mqtt5's topic and properties. */
+/**
+ * The headers the {@code outbox:} consumer sets on each exchange, beside camel-paho-mqtt5's topic and properties, and
+ * the one its producer reads.
+ */
 public final class OutboxConstants {
 
     @Metadata(label = "consumer", description = "The message_id of the reading (or of the batch) published",
@@ -13,6 +16,10 @@ public final class OutboxConstants {
     @Metadata(label = "consumer", description = "How many readings the exchange carries (1 unless batched)",
             javaType = "int")
     public static final String READINGS = "UplinkReadings";
+    @Metadata(label = "common", description = "The lane a reading waits in: priority (handed out first) or bulk."
+            + " Set it before the outbox to choose (unset: events go to priority, telemetry to bulk); the consumer"
+            + " sets the lane it handed the exchange out from", javaType = "String")
+    public static final String LANE = "UplinkLane";
 
     private OutboxConstants() {
     }

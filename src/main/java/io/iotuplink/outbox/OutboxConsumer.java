@@ -10,9 +10,11 @@ import org.apache.camel.ShutdownRunningTask;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 import org.apache.camel.spi.ShutdownAware;
 import org.apache.camel.support.DefaultConsumer;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -31,14 +33,15 @@ import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
 
 /**
- * Hands out what the outbox holds, oldest first, one exchange per reading (or per batch of telemetry readings),
+ * Hands out what the outbox holds, lane by lane (the priority lane before the bulk lane) and oldest first within a
+ * lane, one exchange per reading (or per batch of telemetry readings),
  * while the connection is up, at most {@code maxInflight} at once and never more than the broker's receive
  * maximum. A pool of that many threads ({@code uplink-outbox}) each takes the next reading and runs the route,
  * whose producer waits for the broker's answer, then takes the next: the thread that settles one exchange starts
  * the next, so a publish costs no hand-over between threads. A reading leaves the outbox when its exchange
  * completes; a failed exchange's readings are handed out again, before anything newer. A completed reading whose
  * removal fails (a full disk) is never handed out again in this run: it waits in memory for its removal, retried
- * with a back-off.
+ * with a back-off. A reading whose time to live is up is never handed out: it leaves the outbox, counted.
  */
 public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
 
@@ -46,6 +49,8 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private static final int READ_AHEAD = 200;
     private static final long IDLE_MILLIS = 100;
     private static final long REMOVAL_PERIOD_NANOS = 50_000_000;
+    /** How often readings whose time to live is up are looked for. */
+    private static final long EXPIRY_PERIOD_NANOS = 1_000_000_000;
     /** How long the readings of a failed exchange wait before they go out again: a failing route never spins. */
     private static final long RETURN_PAUSE_MILLIS = 1_000;
     /** How soon a failed removal is tried again: every 100 ms at first, then at most every 2 s (space came back). */
@@ -62,15 +67,16 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private final int batchMax;
     private final long batchDelayMillis;
     private final boolean gzip;
+    private final Clock clock;
 
     /** Guards what is handed out: the fields below, up to {@link #completed}. */
     private final ReentrantLock handing = new ReentrantLock();
     /** Something changed that may let a waiting thread hand out: new readings, a settled exchange, a stop. */
     private final Condition changed = handing.newCondition();
-    /** Read from the store, not handed out yet, oldest first. */
-    private final ArrayDeque<StoredReading> ahead = new ArrayDeque<>();
-    /** The newest reading read from the store. */
-    private long newestRead;
+    /** Each lane's readings read from the store and not handed out yet, in hand-out order. */
+    private final LaneQueue[] lanes;
+    /** Seqs of readings found expired when they were to be handed out, to remove with the next sweep. */
+    private final List<Long> expiredSeqs = new ArrayList<>();
     /** Readings whose exchange failed, to hand out again first, not before {@link #returnedAfterMillis}. */
     private final List<StoredReading> returned = new ArrayList<>();
     private long returnedAfterMillis;
@@ -99,6 +105,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     /** No removal is tried before this while removals fail. */
     private volatile long removalRetryAtNanos = System.nanoTime();
     private volatile long lastRemovalNanos;
+    private volatile long lastExpiryNanos = System.nanoTime();
     private volatile boolean running;
     private ExecutorService pool;
 
@@ -114,6 +121,22 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         this.batchMax = endpoint.getBatchMaxReadings();
         this.batchDelayMillis = endpoint.batchDelay().toMillis();
         this.gzip = "gzip".equalsIgnoreCase(endpoint.getCompress());
+        this.clock = component.clock();
+        this.lanes = Arrays.stream(Lane.values()).map(LaneQueue::new).toArray(LaneQueue[]::new);
+    }
+
+    /** One lane's readings read ahead from the store, and where reading it stands. */
+    private static final class LaneQueue {
+        final Lane lane;
+        final ArrayDeque<StoredReading> ahead = new ArrayDeque<>();
+        /** The newest reading of this lane read from the store. */
+        long newestRead;
+        /** {@link OutboxStore#appended} when reading on found nothing: no need to ask again before it changes. */
+        long exhaustedAt = -1;
+
+        LaneQueue(Lane lane) {
+            this.lane = lane;
+        }
     }
 
     @Override
@@ -246,6 +269,9 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                 if (now - lastRemovalNanos > REMOVAL_PERIOD_NANOS && now - removalRetryAtNanos >= 0) {
                     removeCompleted(false);
                 }
+                if (now - lastExpiryNanos > EXPIRY_PERIOD_NANOS) {
+                    removeExpired();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -278,20 +304,27 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                     wait = returnedAfterMillis - now; // what failed goes first, after a pause
                 } else if (out < limit.getAsInt() && ready.getAsBoolean()) {
                     takeBackReturned();
-                    if (ahead.isEmpty()) {
-                        readAhead();
-                    }
-                    if (!ahead.isEmpty()) {
-                        Unit unit = nextUnit();
+                    for (LaneQueue lane : lanes) {
+                        dropExpired(lane);
+                        if (lane.ahead.isEmpty()) {
+                            readAhead(lane);
+                            dropExpired(lane);
+                        }
+                        if (lane.ahead.isEmpty()) {
+                            continue;
+                        }
+                        Unit unit = nextUnit(lane);
                         if (unit != null) {
                             out++;
                             peak = Math.max(peak, out);
-                            if (!ahead.isEmpty() || !polling) {
+                            if (!lane.ahead.isEmpty() || !polling) {
                                 changed.signal(); // another may take the next one, or look again in this one's place
                             }
                             return unit;
                         }
-                        wait = Math.max(1, ahead.peekFirst().acceptedAtMillis() + batchDelayMillis - now);
+                        // a batch that may still fill: the next lane has nothing to hand out before it either
+                        wait = Math.max(1, lane.ahead.peekFirst().acceptedAtMillis() + batchDelayMillis - now);
+                        break;
                     }
                 }
                 // one waiting thread looks again now and then (the connection, a batch's delay); the others wait
@@ -317,20 +350,35 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
 
     /** What one exchange carries: one reading's envelope, or a batch envelope with several. */
     private record Unit(List<StoredReading> readings, String messageId, String kind, String topic, byte[] envelope,
-            int batchSize) {
+            int batchSize, Lane lane) {
+
+        /** When the first of its readings expires (epoch milliseconds), 0 when none does. */
+        long expiresAtMillis() {
+            return readings.stream().mapToLong(StoredReading::expiresAtMillis).filter(at -> at > 0).min().orElse(0);
+        }
     }
 
-    /** The oldest reading, or the oldest telemetry run as a batch; null while a batch may still fill. */
-    private Unit nextUnit() {
+    /**
+     * The lane's oldest reading, or its oldest telemetry run as a batch (in the bulk lane: the priority lane does not
+     * wait for a batch to fill); null while a batch may still fill.
+     */
+    private Unit nextUnit(LaneQueue lane) {
+        ArrayDeque<StoredReading> ahead = lane.ahead;
         StoredReading first = ahead.peekFirst();
-        if (batchMax <= 1 || !"telemetry".equals(first.kind())) {
+        if (batchMax <= 1 || lane.lane == Lane.PRIORITY || !"telemetry".equals(first.kind())) {
             ahead.pollFirst();
-            return new Unit(List.of(first), first.messageId(), first.kind(), first.topic(), first.envelope(), 0);
+            return new Unit(List.of(first), first.messageId(), first.kind(), first.topic(), first.envelope(), 0,
+                    lane.lane);
         }
-        List<StoredReading> run = telemetryRun();
+        List<StoredReading> run = telemetryRun(ahead);
         if (run.size() < batchMax && run.size() == ahead.size()) {
-            readAhead();
-            run = telemetryRun();
+            readAhead(lane);
+            dropExpired(lane);
+            if (ahead.isEmpty()) {
+                return null;
+            }
+            first = ahead.peekFirst();
+            run = telemetryRun(ahead);
         }
         if (run.size() < batchMax && run.size() == ahead.size()
                 && System.currentTimeMillis() - first.acceptedAtMillis() < batchDelayMillis) {
@@ -341,10 +389,10 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
             ahead.pollFirst();
         }
         return new Unit(batch.readings(), batch.messageId(), "telemetry", first.topic(), batch.envelope(),
-                batch.readings().size());
+                batch.readings().size(), lane.lane);
     }
 
-    private List<StoredReading> telemetryRun() {
+    private List<StoredReading> telemetryRun(ArrayDeque<StoredReading> ahead) {
         List<StoredReading> run = new ArrayList<>(Math.min(batchMax, ahead.size()));
         for (StoredReading reading : ahead) {
             if (run.size() == batchMax || !"telemetry".equals(reading.kind())) {
@@ -359,13 +407,27 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
      * Reads on from the newest reading read so far: a reading handed out once (and so any reading that completed but
      * is not removed yet) is never read again; only a failed one comes back, through {@link #returned}.
      */
-    private void readAhead() {
-        List<StoredReading> more = store.after(newestRead, Math.max(READ_AHEAD, batchMax));
-        if (!more.isEmpty()) {
-            newestRead = more.get(more.size() - 1).seq();
-            Set<Long> published = removedElsewhere;
-            ahead.addAll(published.isEmpty() ? more
-                    : more.stream().filter(r -> !published.contains(r.seq())).toList());
+    private void readAhead(LaneQueue lane) {
+        long appended = store.appended(lane.lane);
+        if (appended == lane.exhaustedAt) {
+            return; // nothing stored in this lane since it was found read to its end
+        }
+        List<StoredReading> more = store.after(lane.lane, lane.newestRead, Math.max(READ_AHEAD, batchMax));
+        if (more.isEmpty()) {
+            lane.exhaustedAt = appended;
+            return;
+        }
+        lane.newestRead = more.get(more.size() - 1).seq();
+        Set<Long> published = removedElsewhere;
+        lane.ahead.addAll(published.isEmpty() ? more
+                : more.stream().filter(r -> !published.contains(r.seq())).toList());
+    }
+
+    /** Readings at the head of the lane whose time is up are not handed out: they go with the next sweep. */
+    private void dropExpired(LaneQueue lane) {
+        long now = clock.millis();
+        for (StoredReading head; (head = lane.ahead.peekFirst()) != null && head.expiredAt(now); ) {
+            expiredSeqs.add(lane.ahead.pollFirst().seq());
         }
     }
 
@@ -374,12 +436,48 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         if (returned.isEmpty()) {
             return;
         }
-        List<StoredReading> all = new ArrayList<>(returned);
-        all.addAll(ahead);
-        all.sort(Comparator.comparingLong(StoredReading::seq));
+        for (LaneQueue lane : lanes) {
+            List<StoredReading> all = new ArrayList<>(lane.ahead);
+            returned.stream().filter(r -> r.lane() == lane.lane).forEach(all::add);
+            all.sort(Comparator.comparingLong(StoredReading::seq));
+            lane.ahead.clear();
+            lane.ahead.addAll(all);
+        }
         returned.clear();
-        ahead.clear();
-        ahead.addAll(all);
+    }
+
+    /**
+     * Removes the readings whose time to live is up: those read ahead or given back (left out of the hand-out), and
+     * those not read yet, in one transaction. Under the hand-out lock, so that no reading is handed out meanwhile.
+     */
+    private void removeExpired() {
+        handing.lock();
+        try {
+            lastExpiryNanos = System.nanoTime();
+            long now = clock.millis();
+            for (LaneQueue lane : lanes) {
+                lane.ahead.removeIf(r -> {
+                    boolean expired = r.expiredAt(now);
+                    if (expired) {
+                        expiredSeqs.add(r.seq());
+                    }
+                    return expired;
+                });
+            }
+            returned.removeIf(r -> {
+                boolean expired = r.expiredAt(now);
+                if (expired) {
+                    expiredSeqs.add(r.seq());
+                }
+                return expired;
+            });
+            long[] readUpTo = Arrays.stream(lanes).mapToLong(lane -> lane.newestRead).toArray();
+            long[] seqs = expiredSeqs.stream().mapToLong(Long::longValue).toArray();
+            store.expire(now, readUpTo, seqs);
+            expiredSeqs.clear();
+        } finally {
+            handing.unlock();
+        }
     }
 
     /** Runs the route for one exchange on this thread (its PUBACK awaited here, a retry on its own scheduler). */
@@ -399,12 +497,19 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         Message message = exchange.getMessage();
         message.setBody(gzip ? MqttPublishProperties.gzip(unit.envelope()) : unit.envelope());
         message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, unit.topic());
-        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, unit.batchSize() > 0
+        MqttProperties properties = unit.batchSize() > 0
                 ? MqttPublishProperties.forBatch(unit.messageId(), unit.batchSize(), gzip)
-                : MqttPublishProperties.forReading(unit.messageId(), gzip));
+                : MqttPublishProperties.forReading(unit.messageId(), gzip);
+        long expiresAt = unit.expiresAtMillis();
+        if (expiresAt > 0) {
+            // the broker (and a subscriber's session) drops it too once it is stale; whole seconds, at least one
+            properties.setMessageExpiryInterval(Math.max(1, (expiresAt - clock.millis() + 999) / 1000));
+        }
+        message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, properties);
         message.setHeader(OutboxConstants.MESSAGE_ID, unit.messageId());
         message.setHeader(OutboxConstants.READING_KIND, unit.kind());
         message.setHeader(OutboxConstants.READINGS, unit.readings().size());
+        message.setHeader(OutboxConstants.LANE, unit.lane().label());
         return exchange;
     }
 

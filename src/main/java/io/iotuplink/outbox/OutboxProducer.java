@@ -1,5 +1,6 @@
 package io.iotuplink.outbox;
 
+import io.iotuplink.config.TimeToLive;
 import io.iotuplink.envelope.PreparedReading;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultProducer;
@@ -8,7 +9,8 @@ import java.util.List;
 
 /**
  * The durable append: the exchange's readings (one {@link PreparedReading} or a list) are committed to the outbox in
- * one transaction before the exchange goes on, so the input is acknowledged only once they are on disk. A full
+ * one transaction before the exchange goes on, so the input is acknowledged only once they are on disk, each in
+ * the lane the header {@link OutboxConstants#LANE} names (unset: its kind's) and with its kind's time to live. A full
  * outbox throws {@link OutboxFullException} to the caller (the HTTP 503, the file left in the inbox).
  */
 public class OutboxProducer extends DefaultProducer {
@@ -24,8 +26,12 @@ public class OutboxProducer extends DefaultProducer {
 
     @Override
     public void process(Exchange exchange) {
-        getEndpoint().getComponent().store().append(readings(exchange.getMessage().getBody()));
-        getEndpoint().getComponent().wakeConsumers();
+        OutboxComponent component = getEndpoint().getComponent();
+        String lane = exchange.getMessage().getHeader(OutboxConstants.LANE, String.class);
+        TimeToLive ttl = component.timeToLive();
+        component.store().append(readings(exchange.getMessage().getBody()), lane == null ? null : Lane.named(lane),
+                reading -> ttl.expiresAtMillis(reading.reading()));
+        component.wakeConsumers();
     }
 
     private static List<PreparedReading> readings(Object body) {

@@ -25,13 +25,15 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The durable outbox: an SQLite database ({@code {data-dir}/outbox.db}, inspect it with {@code sqlite3}) where
  * every accepted reading is committed before its input is acknowledged, and from which it is removed only
- * after its PUBACK. Bounded in readings and bytes, with an explicit policy when full.
+ * after its PUBACK. Bounded in readings and bytes, with an explicit policy when full. Readings wait in {@link Lane}s,
+ * each read oldest first; a reading may expire, and then leaves it unpublished, counted.
  */
 public final class OutboxStore implements AutoCloseable {
 
@@ -51,6 +53,11 @@ public final class OutboxStore implements AutoCloseable {
     private final long maxBytes;
     private final WhenFull whenFull;
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong expired = new AtomicLong();
+    /** Readings waiting in each lane (by {@link Lane#code()}); written under the writer lock. */
+    private final AtomicLongArray laneDepth = new AtomicLongArray(Lane.values().length);
+    /** How many readings were ever stored in each lane since the start: a reader sees when there is more to read. */
+    private final AtomicLongArray appended = new AtomicLongArray(Lane.values().length);
     /** Held while the writing connection is in use: one transaction at a time. */
     private final ReentrantLock writer = new ReentrantLock();
     private volatile long depth;
@@ -62,6 +69,7 @@ public final class OutboxStore implements AutoCloseable {
     private PreparedStatement insert;
     private PreparedStatement selectAfter;
     private PreparedStatement measure;
+    private PreparedStatement expire;
     private PreparedStatement delete;
 
     private OutboxStore(Path file, Connection db, Connection reader, long maxReadings, long maxBytes,
@@ -73,9 +81,13 @@ public final class OutboxStore implements AutoCloseable {
         this.maxBytes = maxBytes;
         this.whenFull = whenFull;
         try (Statement s = db.createStatement();
-             ResultSet r = s.executeQuery("SELECT COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM readings")) {
-            depth = r.getLong(1);
-            bytes = r.getLong(2);
+             ResultSet r = s.executeQuery("SELECT lane, COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM readings"
+                     + " GROUP BY lane")) {
+            while (r.next()) {
+                laneDepth.set(r.getInt(1), r.getLong(2));
+                depth += r.getLong(2);
+                bytes += r.getLong(3);
+            }
         }
     }
 
@@ -114,6 +126,7 @@ public final class OutboxStore implements AutoCloseable {
                 s.execute(createTable("readings"));
             }
             dropMessageIdIndex(db, file);
+            addLanes(db, file);
             if (salvage != null) {
                 DamagedOutbox.restore(db, salvage.readings());
                 LOG.error("The outbox {} was damaged ({}): it was moved aside to {} (with its -wal and -shm, if"
@@ -146,9 +159,9 @@ public final class OutboxStore implements AutoCloseable {
     }
 
     /**
-     * The table: seq orders the readings (AUTOINCREMENT: never reused, so the drain's position stays valid). No
-     * index beside it: message ids are random UUIDs, and an index on them would rewrite a random page of it for
-     * every reading stored or removed.
+     * The table: seq orders the readings (AUTOINCREMENT: never reused, so the drain's position stays valid); lane is
+     * {@link Lane#code()}, expires_at epoch milliseconds (0: never). No index on message ids: they are random
+     * UUIDs, and an index on them would rewrite a random page of it for every reading stored or removed.
      */
     private static String createTable(String name) {
         return "CREATE TABLE IF NOT EXISTS " + name + " ("
@@ -157,7 +170,36 @@ public final class OutboxStore implements AutoCloseable {
                 + " kind TEXT NOT NULL,"
                 + " topic TEXT NOT NULL,"
                 + " accepted_at INTEGER NOT NULL,"
-                + " envelope BLOB NOT NULL)";
+                + " envelope BLOB NOT NULL,"
+                + " lane INTEGER NOT NULL DEFAULT " + Lane.BULK.code() + ","
+                + " expires_at INTEGER NOT NULL DEFAULT 0)";
+    }
+
+    /**
+     * Gives an outbox of an earlier version its lanes (events first, as they are placed now) and its expiry column,
+     * and indexes both: each lane is read in seq order, and only readings with a time to live are looked at for
+     * expiry. Both indexes grow at their end, so they cost an append little.
+     */
+    private static void addLanes(Connection db, Path file) throws SQLException {
+        if (!DamagedOutbox.columns(db).contains("lane")) {
+            db.setAutoCommit(false);
+            try (Statement s = db.createStatement()) {
+                s.execute("ALTER TABLE readings ADD COLUMN lane INTEGER NOT NULL DEFAULT " + Lane.BULK.code());
+                s.execute("ALTER TABLE readings ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0");
+                s.execute("UPDATE readings SET lane = " + Lane.PRIORITY.code() + " WHERE kind = 'event'");
+                db.commit();
+                LOG.info("Outbox {}: readings now wait in lanes (events before telemetry)", file);
+            } catch (SQLException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        }
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE INDEX IF NOT EXISTS readings_by_lane ON readings (lane, seq)");
+            s.execute("CREATE INDEX IF NOT EXISTS readings_by_expiry ON readings (expires_at) WHERE expires_at > 0");
+        }
     }
 
     /** An outbox made by an earlier version has a unique index on message_id: copied once into a table without. */
@@ -172,8 +214,8 @@ public final class OutboxStore implements AutoCloseable {
         db.setAutoCommit(false);
         try (Statement s = db.createStatement()) {
             s.execute(createTable("readings_unindexed"));
-            s.execute("INSERT INTO readings_unindexed SELECT seq, message_id, kind, topic, accepted_at, envelope"
-                    + " FROM readings ORDER BY seq");
+            s.execute("INSERT INTO readings_unindexed (seq, message_id, kind, topic, accepted_at, envelope)"
+                    + " SELECT seq, message_id, kind, topic, accepted_at, envelope FROM readings ORDER BY seq");
             s.execute("DROP TABLE readings");
             s.execute("ALTER TABLE readings_unindexed RENAME TO readings");
             db.commit();
@@ -194,6 +236,20 @@ public final class OutboxStore implements AutoCloseable {
      * @throws OutboxFullException when there is no room and the policy is {@link WhenFull#REJECT}
      */
     public void append(List<PreparedReading> batch) {
+        append(batch, null, reading -> 0);
+    }
+
+    /**
+     * Stores the readings like {@link #append(List)}, in {@code lane} (null: each in its kind's lane), each expiring
+     * at {@code expiresAt} (epoch milliseconds, 0: never).
+     */
+    public void append(List<PreparedReading> readings, Lane lane, java.util.function.ToLongFunction<PreparedReading>
+            expiresAt) {
+        List<Entry> batch = new ArrayList<>(readings.size());
+        for (PreparedReading reading : readings) {
+            batch.add(new Entry(reading, lane == null ? Lane.of(reading.reading().kind()) : lane,
+                    expiresAt.applyAsLong(reading)));
+        }
         PendingAppend mine = new PendingAppend(batch);
         pending.add(mine);
         while (!mine.settled) {
@@ -222,6 +278,13 @@ public final class OutboxStore implements AutoCloseable {
         }
     }
 
+    /** A reading to store, with its lane and expiry. */
+    private record Entry(PreparedReading reading, Lane lane, long expiresAtMillis) {
+        long bytes() {
+            return reading.envelope().length;
+        }
+    }
+
     /** Commits every append waiting so far in one transaction (the caller holds the lock). */
     private void commitPending() {
         List<PendingAppend> group = new ArrayList<>();
@@ -231,13 +294,15 @@ public final class OutboxStore implements AutoCloseable {
         long groupDepth = depth;
         long groupBytes = bytes;
         long droppedNow = 0;
+        long[] lanes = new long[Lane.values().length];
+        long[] laneDropped = new long[Lane.values().length];
         List<PendingAppend> stored = new ArrayList<>(group.size());
-        List<PreparedReading> rows = new ArrayList<>();
+        List<Entry> rows = new ArrayList<>();
         try {
             db.setAutoCommit(false);
             for (PendingAppend append : group) {
-                List<PreparedReading> batch = append.batch;
-                long batchBytes = batch.stream().mapToLong(r -> r.envelope().length).sum();
+                List<Entry> batch = append.batch;
+                long batchBytes = batch.stream().mapToLong(Entry::bytes).sum();
                 if (batch.size() > maxReadings || batchBytes > maxBytes) {
                     append.refused(new OutboxFullException("the outbox holds at most " + maxReadings
                             + " readings and " + maxBytes + " bytes; this batch alone has " + batch.size()
@@ -259,8 +324,12 @@ public final class OutboxStore implements AutoCloseable {
                     groupDepth -= freed.readings();
                     groupBytes -= freed.bytes();
                     droppedNow += freed.readings();
+                    for (int lane = 0; lane < lanes.length; lane++) {
+                        laneDropped[lane] += freed.byLane()[lane];
+                    }
                 }
                 rows.addAll(batch);
+                batch.forEach(entry -> lanes[entry.lane().code()]++);
                 stored.add(append);
                 groupDepth += batch.size();
                 groupBytes += batchBytes;
@@ -277,7 +346,7 @@ public final class OutboxStore implements AutoCloseable {
             storageFailed(false, e, "new readings are refused (HTTP 507, inbox files wait in the inbox)");
             // every append of the group not refused on its own is refused with the transaction
             group.stream().filter(append -> !append.settled).forEach(append -> append.refused(
-                    refusal("store readings", e, append.batch.stream().mapToLong(r -> r.envelope().length).sum())));
+                    refusal("store readings", e, append.batch.stream().mapToLong(Entry::bytes).sum())));
             return;
         } catch (RuntimeException e) {
             rollback();
@@ -290,6 +359,10 @@ public final class OutboxStore implements AutoCloseable {
         storageWorks(false);
         depth = groupDepth;
         bytes = groupBytes;
+        for (int lane = 0; lane < lanes.length; lane++) {
+            laneDepth.addAndGet(lane, lanes[lane] - laneDropped[lane]);
+            appended.addAndGet(lane, lanes[lane]);
+        }
         stored.forEach(PendingAppend::stored);
         if (droppedNow > 0) {
             dropped.addAndGet(droppedNow);
@@ -299,70 +372,84 @@ public final class OutboxStore implements AutoCloseable {
     }
 
     /** Inserts the rows in the transaction under way. */
-    private void insert(List<PreparedReading> rows) throws SQLException {
+    private void insert(List<Entry> rows) throws SQLException {
         if (rows.isEmpty()) {
             return;
         }
         if (insert == null) {
-            insert = db.prepareStatement("INSERT INTO readings (message_id, kind, topic, accepted_at, envelope)"
-                    + " VALUES (?, ?, ?, ?, ?)");
+            insert = db.prepareStatement("INSERT INTO readings (message_id, kind, topic, accepted_at, envelope, lane,"
+                    + " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
         }
-        for (PreparedReading r : rows) {
+        for (Entry entry : rows) {
+            PreparedReading r = entry.reading();
             insert.setString(1, r.reading().messageId());
             insert.setString(2, r.reading().kind().label());
             insert.setString(3, r.topic());
             insert.setLong(4, r.reading().acceptedAtMillis());
             insert.setBytes(5, r.envelope());
+            insert.setInt(6, entry.lane().code());
+            insert.setLong(7, entry.expiresAtMillis());
             insert.addBatch();
         }
         insert.executeBatch();
     }
 
-    /** What {@link #dropOldest} made room with. */
-    private record Dropped(long readings, long bytes) {
+    /** What {@link #dropOldest} made room with, and from which lanes. */
+    private record Dropped(long readings, long bytes, long[] byLane) {
     }
 
-    /** Deletes the oldest readings until {@code readings} and {@code excessBytes} are made up. */
+    /**
+     * Deletes the oldest readings until {@code readings} and {@code excessBytes} are made up: the bulk lane's first,
+     * the priority lane's only when that is not enough.
+     */
     private Dropped dropOldest(long readings, long excessBytes) throws SQLException {
         long count = 0;
         long freed = 0;
-        long through = 0;
-        try (PreparedStatement select = db.prepareStatement(
-                "SELECT seq, LENGTH(envelope) FROM readings ORDER BY seq");
-             ResultSet r = select.executeQuery()) {
-            while ((count < readings || freed < excessBytes) && r.next()) {
-                through = r.getLong(1);
-                freed += r.getLong(2);
-                count++;
+        long[] byLane = new long[Lane.values().length];
+        for (int lane = Lane.values().length - 1; lane >= 0 && (count < readings || freed < excessBytes); lane--) {
+            long through = -1;
+            try (PreparedStatement select = db.prepareStatement(
+                    "SELECT seq, LENGTH(envelope) FROM readings WHERE lane = ? ORDER BY seq")) {
+                select.setInt(1, lane);
+                try (ResultSet r = select.executeQuery()) {
+                    while ((count < readings || freed < excessBytes) && r.next()) {
+                        through = r.getLong(1);
+                        freed += r.getLong(2);
+                        count++;
+                        byLane[lane]++;
+                    }
+                }
+            }
+            try (PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE lane = ? AND seq <= ?")) {
+                delete.setInt(1, lane);
+                delete.setLong(2, through);
+                delete.executeUpdate();
             }
         }
-        try (PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq <= ?")) {
-            delete.setLong(1, through);
-            delete.executeUpdate();
-        }
-        return new Dropped(count, freed);
+        return new Dropped(count, freed, byLane);
     }
 
-    /** Up to {@code limit} readings stored after {@code seq} (0: from the oldest), oldest first. */
-    public List<StoredReading> after(long seq, int limit) {
+    /** Up to {@code limit} readings of {@code lane} stored after {@code seq} (0: from the oldest), oldest first. */
+    public List<StoredReading> after(Lane lane, long seq, int limit) {
         synchronized (readLock) {
-            return readAfter(seq, limit);
+            return readAfter(lane, seq, limit);
         }
     }
 
-    private List<StoredReading> readAfter(long seq, int limit) {
+    private List<StoredReading> readAfter(Lane lane, long seq, int limit) {
         List<StoredReading> readings = new ArrayList<>(Math.min(limit, 1024));
         try {
             if (selectAfter == null) {
-                selectAfter = reader.prepareStatement("SELECT seq, message_id, kind, topic, accepted_at, envelope"
-                        + " FROM readings WHERE seq > ? ORDER BY seq LIMIT ?");
+                selectAfter = reader.prepareStatement("SELECT seq, message_id, kind, topic, accepted_at, envelope,"
+                        + " expires_at FROM readings WHERE lane = ? AND seq > ? ORDER BY seq LIMIT ?");
             }
-            selectAfter.setLong(1, seq);
-            selectAfter.setInt(2, limit);
+            selectAfter.setInt(1, lane.code());
+            selectAfter.setLong(2, seq);
+            selectAfter.setInt(3, limit);
             try (ResultSet r = selectAfter.executeQuery()) {
                 while (r.next()) {
                     readings.add(new StoredReading(r.getLong(1), r.getString(2), r.getString(3), r.getString(4),
-                            r.getLong(5), r.getBytes(6)));
+                            r.getLong(5), r.getBytes(6), lane, r.getLong(7)));
                 }
             }
         } catch (SQLException e) {
@@ -390,13 +477,13 @@ public final class OutboxStore implements AutoCloseable {
             synchronous("NORMAL");
             db.setAutoCommit(false);
             if (delete == null) {
-                measure = db.prepareStatement("SELECT COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM readings"
-                        + " WHERE seq BETWEEN ? AND ?");
+                measure = db.prepareStatement("SELECT lane, COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0) FROM readings"
+                        + " WHERE seq BETWEEN ? AND ? GROUP BY lane");
                 delete = db.prepareStatement("DELETE FROM readings WHERE seq BETWEEN ? AND ?");
             }
             seqs = seqs.clone();
             Arrays.sort(seqs);
-            long removed = 0;
+            long[] removed = new long[Lane.values().length];
             long freed = 0;
             // PUBACKs come in the outbox's order, so the acknowledged readings are mostly runs of consecutive seqs:
             // two statements a run instead of one a reading (rows dropped meanwhile are simply not there)
@@ -408,16 +495,17 @@ public final class OutboxStore implements AutoCloseable {
                 measure.setLong(1, seqs[from]);
                 measure.setLong(2, seqs[to - 1]);
                 try (ResultSet r = measure.executeQuery()) {
-                    removed += r.getLong(1);
-                    freed += r.getLong(2);
+                    while (r.next()) {
+                        removed[r.getInt(1)] += r.getLong(2);
+                        freed += r.getLong(3);
+                    }
                 }
                 delete.setLong(1, seqs[from]);
                 delete.setLong(2, seqs[to - 1]);
                 delete.executeUpdate();
             }
             db.commit();
-            depth -= removed;
-            bytes -= freed;
+            removed(removed, freed);
             storageWorks(true);
         } catch (SQLException e) {
             rollback();
@@ -427,14 +515,94 @@ public final class OutboxStore implements AutoCloseable {
             storageFailed(true, e, "published readings wait in memory for their removal, and are not sent again");
             throw refusal("remove published readings", e, 0);
         } finally {
-            autoCommit();
-            try {
-                synchronous("FULL");
-            } catch (SQLException e) {
-                LOG.warn("cannot set synchronous=FULL on the outbox again: {}", e.getMessage());
+            endUnforcedWrite();
+        }
+    }
+
+    /**
+     * Ends a transaction that was not forced to disk (the caller holds the writer lock, taken for it): writes are
+     * forced again, and the next append may go.
+     */
+    private void endUnforcedWrite() {
+        autoCommit();
+        try {
+            synchronous("FULL");
+        } catch (SQLException e) {
+            LOG.warn("cannot set synchronous=FULL on the outbox again: {}", e.getMessage());
+        }
+        writer.unlock();
+        wakeNextAppend();
+    }
+
+    /** Readings left the outbox ({@code byLane} of each lane, {@code freed} bytes in all); under the writer lock. */
+    private void removed(long[] byLane, long freed) {
+        long all = 0;
+        for (int lane = 0; lane < byLane.length; lane++) {
+            laneDepth.addAndGet(lane, -byLane[lane]);
+            all += byLane[lane];
+        }
+        depth -= all;
+        bytes -= freed;
+    }
+
+    /**
+     * Removes the readings whose time to live is up at {@code nowMillis}: those with {@code seqs} (read already and
+     * found expired by the consumer) and, of each lane, those after {@code readUpTo[lane]} (not read yet), in one
+     * transaction not forced to disk. Says how many in one line, and counts them in {@link #expired()}.
+     *
+     * @return how many readings left the outbox
+     */
+    public long expire(long nowMillis, long[] readUpTo, long[] seqs) {
+        writer.lock();
+        try {
+            synchronous("NORMAL");
+            db.setAutoCommit(false);
+            long[] byLane = new long[Lane.values().length];
+            long freed = 0;
+            long telemetry = 0;
+            long events = 0;
+            List<String> where = new ArrayList<>();
+            for (long seq : seqs) {
+                where.add("seq = " + seq);
             }
-            writer.unlock();
-            wakeNextAppend();
+            for (int lane = 0; lane < readUpTo.length; lane++) {
+                where.add("(lane = " + lane + " AND seq > " + readUpTo[lane] + ")");
+            }
+            // numbers only: nothing in these conditions comes from outside
+            String condition = "expires_at > 0 AND expires_at <= " + nowMillis + " AND (" + String.join(" OR ", where)
+                    + ")";
+            try (Statement st = db.createStatement();
+                 ResultSet r = st.executeQuery("SELECT lane, kind, COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0)"
+                         + " FROM readings WHERE " + condition + " GROUP BY lane, kind")) {
+                while (r.next()) {
+                    byLane[r.getInt(1)] += r.getLong(3);
+                    freed += r.getLong(4);
+                    if ("event".equals(r.getString(2))) {
+                        events += r.getLong(3);
+                    } else {
+                        telemetry += r.getLong(3);
+                    }
+                }
+            }
+            if (telemetry + events == 0) {
+                db.rollback();
+                return 0;
+            }
+            try (Statement st = db.createStatement()) {
+                st.executeUpdate("DELETE FROM readings WHERE " + condition);
+            }
+            db.commit();
+            removed(byLane, freed);
+            expired.addAndGet(telemetry + events);
+            LOG.warn("{} reading(s) expired in the outbox before they could be published ({} telemetry, {} event(s);"
+                    + " uplink.outbox.ttl.*): they were removed unsent", telemetry + events, telemetry, events);
+            return telemetry + events;
+        } catch (SQLException e) {
+            rollback();
+            LOG.debug("Expired readings could not be removed now (tried again later): {}", e.getMessage());
+            return 0;
+        } finally {
+            endUnforcedWrite();
         }
     }
 
@@ -549,12 +717,12 @@ public final class OutboxStore implements AutoCloseable {
 
     /** An append waiting for the transaction that stores it. */
     private static final class PendingAppend {
-        final List<PreparedReading> batch;
+        final List<Entry> batch;
         final Thread thread = Thread.currentThread();
         volatile boolean settled;
         RuntimeException failure;
 
-        PendingAppend(List<PreparedReading> batch) {
+        PendingAppend(List<Entry> batch) {
             this.batch = batch;
         }
 
@@ -593,6 +761,21 @@ public final class OutboxStore implements AutoCloseable {
     /** Readings dropped to make room since the start. */
     public long dropped() {
         return dropped.get();
+    }
+
+    /** Readings removed unsent since the start because their time to live was up. */
+    public long expired() {
+        return expired.get();
+    }
+
+    /** Readings waiting in {@code lane}. */
+    public long depth(Lane lane) {
+        return laneDepth.get(lane.code());
+    }
+
+    /** How many readings were stored in {@code lane} since the start: when it changes, there is more to read. */
+    long appended(Lane lane) {
+        return appended.get(lane.code());
     }
 
     private void rollback() {

@@ -5,6 +5,7 @@ import io.iotuplink.connection.ConnectionEvent;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.outbox.Lane;
 import io.iotuplink.outbox.OutboxStore;
 
 import java.time.Clock;
@@ -62,8 +63,9 @@ public final class StatusReport {
     }
 
     /**
-     * {@code {"storage": "ok" | "full" | "failing", "error", "since", "data_dir", "awaiting_removal"}}: whether the
-     * outbox can write (new readings are refused while it cannot).
+     * {@code {"storage": "ok" | "full" | "failing", "error", "since", "data_dir", "awaiting_removal", "lanes"}}:
+     * whether the outbox can write (new readings are refused while it cannot), and how many readings wait in each
+     * lane.
      */
     private Map<String, Object> outboxStorage() {
         OutboxStore.Storage storage = outbox.storage();
@@ -73,6 +75,11 @@ public final class StatusReport {
         section.put("since", storage.ok() ? null : EnvelopeWriter.epochSeconds(storage.sinceMillis()));
         section.put("data_dir", outbox.dataDir().toString());
         section.put("awaiting_removal", awaitingRemoval.getAsInt());
+        Map<String, Object> lanes = new LinkedHashMap<>();
+        for (Lane lane : Lane.values()) {
+            lanes.put(lane.label(), outbox.depth(lane));
+        }
+        section.put("lanes", lanes);
         return section;
     }
 
@@ -105,6 +112,7 @@ public final class StatusReport {
         status.put("buffered", outbox.depth());
         status.put("buffered_bytes", outbox.bytes());
         status.put("dropped", outbox.dropped());
+        status.put("expired", outbox.expired());
         status.put("outbox", outboxStorage());
         status.put("inputs", inputs.snapshot());
         if (inboxLeftovers != null) {

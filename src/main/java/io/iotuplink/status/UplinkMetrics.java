@@ -3,6 +3,7 @@ package io.iotuplink.status;
 import io.iotuplink.auth.TokenManager;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.outbox.Lane;
 import io.iotuplink.outbox.OutboxComponent;
 import io.iotuplink.outbox.OutboxStore;
 import io.micrometer.core.instrument.Counter;
@@ -45,6 +46,13 @@ public final class UplinkMetrics {
                 .description("Bytes of envelopes waiting in the outbox").register(registry);
         FunctionCounter.builder("uplink.outbox.dropped", outbox, OutboxStore::dropped)
                 .description("Readings dropped because the outbox was full").register(registry);
+        FunctionCounter.builder("uplink.outbox.expired", outbox, OutboxStore::expired)
+                .description("Readings removed unsent because their time to live was up").register(registry);
+        for (Lane lane : Lane.values()) {
+            Gauge.builder("uplink.outbox.lane.readings", outbox, o -> o.depth(lane)).tag("lane", lane.label())
+                    .description("Readings waiting in each lane of the outbox (priority goes out first)")
+                    .register(registry);
+        }
         Gauge.builder("uplink.outbox.storage.full", outbox, o -> o.storage().ok() ? 0 : 1)
                 .description("1 while the outbox cannot write (its file system is full, or refuses writes): new"
                         + " readings are refused").register(registry);

@@ -98,7 +98,7 @@ class DamagedOutboxTest {
     /** Opens the outbox, checks it is a working one, and returns the message ids it holds, oldest first. */
     private List<String> openedAndWorking() {
         try (OutboxStore store = open(file)) {
-            List<String> held = store.after(0, 100_000).stream().map(StoredReading::messageId).toList();
+            List<String> held = store.after(Lane.BULK, 0, 100_000).stream().map(StoredReading::messageId).toList();
             assertEquals(held.size(), store.depth());
             store.append(List.of(new PreparedReading(new Reading(Reading.Kind.EVENT, "new-one", 2_000L, "started",
                     JsonNodeFactory.instance.objectNode()), "{\"event\":\"started\"}".getBytes(StandardCharsets.UTF_8),

@@ -1,10 +1,12 @@
 package io.iotuplink.outbox;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iotuplink.config.TimeToLive;
 import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
+import io.iotuplink.support.SimulatedClock;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -20,6 +22,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,8 +49,10 @@ class OutboxConsumerTest {
     @TempDir
     Path dir;
 
-    private final ReadingIntake intake = new ReadingIntake(MAPPER, new ReadingFactory(MAPPER, Clock.systemUTC()),
+    private final SimulatedClock clock = new SimulatedClock(Instant.now());
+    private final ReadingIntake intake = new ReadingIntake(MAPPER, new ReadingFactory(MAPPER, clock),
             new EnvelopeWriter(MAPPER, "fake-device"), "fake/telemetry", "fake/events");
+    private TimeToLive timeToLive = TimeToLive.NEVER;
     private final AtomicBoolean ready = new AtomicBoolean(true);
     private final AtomicInteger receiveMaximum = new AtomicInteger(65_535);
     private final Queue<String> outcomes = new ConcurrentLinkedQueue<>();
@@ -61,7 +66,7 @@ class OutboxConsumerTest {
         context = new DefaultCamelContext();
         context.getShutdownStrategy().setTimeout(5);
         context.getRegistry().bind("fakeClient", client);
-        context.addComponent("outbox", new OutboxComponent(store, new BatchEnvelope(MAPPER, "fake-device",
+        OutboxComponent component = new OutboxComponent(store, new BatchEnvelope(MAPPER, "fake-device",
                 Clock.systemUTC()), ready::get, receiveMaximum::get, new OutboxListener() {
                     @Override
                     public void completed(Exchange exchange, int readings) {
@@ -72,13 +77,19 @@ class OutboxConsumerTest {
                     public void kept(Exchange exchange, int readings, Exception cause) {
                         outcomes.add("kept " + exchange.getMessage().getHeader(OutboxConstants.MESSAGE_ID));
                     }
-                }));
+                });
+        component.setTimeToLive(timeToLive);
+        component.setClock(clock);
+        context.addComponent("outbox", component);
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
                 from("outbox:test?" + options).routeId("publish")
                         .errorHandler(noErrorHandler())
                         .to("paho-mqtt5:fake/telemetry?client=#fakeClient&qos=1");
+                from("direct:accept").routeId("accept")
+                        .errorHandler(noErrorHandler())
+                        .to("outbox:test");
             }
         });
         context.start();
@@ -148,7 +159,7 @@ class OutboxConsumerTest {
         first.acknowledge();
 
         await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 1);
-        assertEquals(second.messageId(), store.after(0, 10).get(0).messageId(),
+        assertEquals(second.messageId(), store.after(Lane.BULK, 0, 10).get(0).messageId(),
                 "the one still awaiting its PUBACK stays");
         assertTrue(ids.contains(second.messageId()));
         assertTrue(outcomes.contains("completed " + first.messageId()));
@@ -230,6 +241,114 @@ class OutboxConsumerTest {
 
         await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 1);
         assertEquals(ids.size(), outcomes.stream().filter(o -> ids.stream().anyMatch(o::endsWith)).count());
+    }
+
+    @Test
+    void anEventOvertakesATelemetryBacklogAndEachLaneKeepsItsOwnOrder() throws Exception {
+        ready.set(false);
+        start("maxInflight=1");
+        List<String> backlog = append(5);
+        PreparedReading alert = intake.event("temperature_alert", Map.of("temperature", 81.5));
+        store.append(List.of(alert));
+        assertEquals(1, store.depth(Lane.PRIORITY));
+        assertEquals(5, store.depth(Lane.BULK));
+
+        ready.set(true);
+        FakeMqttClient.Publish first = client.next();
+        assertEquals(alert.reading().messageId(), first.messageId(), "the event goes before the older telemetry");
+        assertEquals("fake/events", first.topic());
+        first.acknowledge();
+        List<String> then = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            FakeMqttClient.Publish next = client.next();
+            then.add(next.messageId());
+            next.acknowledge();
+        }
+        assertEquals(backlog, then, "then the backlog, oldest first");
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 0);
+        assertEquals(0, store.depth(Lane.PRIORITY));
+    }
+
+    @Test
+    void aRouteChoosesTheLaneWithTheUplinkLaneHeader() throws Exception {
+        ready.set(false);
+        start("maxInflight=1");
+        append(3);
+        PreparedReading urgent = intake.telemetry(Map.of("pressure", 9.9));
+        context.createProducerTemplate().sendBodyAndHeader("direct:accept", urgent, OutboxConstants.LANE, "priority");
+
+        ready.set(true);
+        FakeMqttClient.Publish first = client.next();
+        assertEquals(urgent.reading().messageId(), first.messageId(), "telemetry a route put in the priority lane");
+        assertEquals(1, store.depth(Lane.PRIORITY), "it waits in the priority lane until its PUBACK");
+
+        Exception refused = assertThrows(Exception.class, () -> context.createProducerTemplate().sendBodyAndHeader(
+                "direct:accept", intake.telemetry(Map.of("n", 1)), OutboxConstants.LANE, "urgent"));
+        assertEquals("the header UplinkLane is 'urgent': the outbox's lanes are priority and bulk",
+                rootCause(refused).getMessage());
+        assertEquals(4, store.depth(), "nothing stored for a lane that does not exist");
+    }
+
+    @Test
+    void readingsWhoseTimeToLiveIsUpLeaveUnsentCountedAndTheOthersCarryTheirExpiryInterval() throws Exception {
+        timeToLive = new TimeToLive(Duration.ofMinutes(1), Duration.ZERO, Duration.ofSeconds(50));
+        ready.set(false);
+        start("maxInflight=10");
+        var accept = context.createProducerTemplate();
+        for (int i = 0; i < 3; i++) {
+            accept.sendBody("direct:accept", intake.telemetry(Map.of("seq", i)));
+        }
+        accept.sendBody("direct:accept", intake.event("keepalive", Map.of("status", "alive")));
+        PreparedReading alarm = intake.event("temperature_alert", Map.of("temperature", 90));
+        accept.sendBody("direct:accept", alarm);
+        clock.advance(Duration.ofSeconds(30));
+        PreparedReading fresh = intake.telemetry(Map.of("seq", 3));
+        accept.sendBody("direct:accept", fresh);
+
+        clock.advance(Duration.ofSeconds(31)); // the first three 61 s old, the keepalive over two intervals
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.expired() == 4);
+        assertEquals(2, store.depth(), "expired readings leave the outbox even while the connection is down");
+        assertEquals(1, store.depth(Lane.BULK));
+
+        ready.set(true);
+        FakeMqttClient.Publish event = client.next();
+        assertEquals(alarm.reading().messageId(), event.messageId(), "events have no time to live by default");
+        assertNull(event.message().getProperties().getMessageExpiryInterval());
+        FakeMqttClient.Publish telemetry = client.next();
+        assertEquals(fresh.reading().messageId(), telemetry.messageId());
+        assertEquals(29L, telemetry.message().getProperties().getMessageExpiryInterval(),
+                "the broker drops it too once it is a minute old");
+        assertNull(client.poll(300), "nothing expired goes out");
+        assertEquals(4, store.expired());
+    }
+
+    @Test
+    void aReadingThatExpiresWhileItWaitsForItsTurnIsNotHandedOut() throws Exception {
+        timeToLive = new TimeToLive(Duration.ofSeconds(10), Duration.ZERO, Duration.ZERO);
+        start("maxInflight=1");
+        var accept = context.createProducerTemplate();
+        PreparedReading first = intake.telemetry(Map.of("seq", 0));
+        accept.sendBody("direct:accept", first);
+        FakeMqttClient.Publish out = client.next();
+        accept.sendBody("direct:accept", intake.telemetry(Map.of("seq", 1)));
+
+        clock.advance(Duration.ofSeconds(11));
+        PreparedReading later = intake.telemetry(Map.of("seq", 2));
+        accept.sendBody("direct:accept", later);
+        out.acknowledge(); // acknowledged after its time: it was on its way, so it counts as published
+
+        FakeMqttClient.Publish next = client.next();
+        assertEquals(later.reading().messageId(), next.messageId(), "the one that waited too long is skipped");
+        next.acknowledge();
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.expired() == 1);
+        assertTrue(outcomes.contains("completed " + first.reading().messageId()));
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     @Test

@@ -115,14 +115,14 @@ class OutboxDiskFullTest {
 
         assertTrue(store.storage().ok(), String.valueOf(store.storage()));
         assertEquals(20, store.depth());
-        assertEquals(20, store.after(0, 100).size());
+        assertEquals(20, store.after(Lane.BULK, 0, 100).size());
     }
 
     @Test
     void aRemovalOnAFullDiskFailsLeavingEverythingStoredAndGoesThroughOnceThereIsRoom() throws IOException {
         store = OutboxStore.open(disk.resolve("outbox.db"), 100_000, 1L << 30, WhenFull.REJECT);
         store.append(readings(50, "stored"));
-        List<StoredReading> published = store.after(0, 100);
+        List<StoredReading> published = store.after(Lane.BULK, 0, 100);
         Path filler = fillUp();
 
         OutboxStorageException refused = assertThrows(OutboxStorageException.class,
@@ -131,13 +131,13 @@ class OutboxDiskFullTest {
         assertTrue(refused.full(), refused.getMessage());
         assertFalse(store.storage().ok());
         assertEquals(50, store.depth(), "nothing was removed");
-        assertEquals(50, store.after(0, 100).size());
+        assertEquals(50, store.after(Lane.BULK, 0, 100).size());
 
         Files.delete(filler);
         store.removeAll(published);
 
         assertEquals(0, store.depth());
-        assertTrue(store.after(0, 100).isEmpty());
+        assertTrue(store.after(Lane.BULK, 0, 100).isEmpty());
         assertTrue(store.storage().ok());
     }
 }
