@@ -186,9 +186,12 @@ class HttpApiTest {
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
                 "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
-                "outbox", "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate",
+                "expired", "outbox", "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate",
                 "reconnect_enabled", "connection_reason", "history"), keys);
         assertEquals("ok", status.get("outbox").get("storage").asText(), status.toString());
+        List<String> lanes = new ArrayList<>();
+        status.get("outbox").get("lanes").fieldNames().forEachRemaining(lanes::add);
+        assertEquals(List.of("priority", "bulk"), lanes, "each lane's depth, the one handed out first first");
         assertEquals("connected", status.get("connection_status").asText());
         assertTrue(status.get("connected").asBoolean());
         assertEquals(0, status.get("reconnect_attempts").asInt());
