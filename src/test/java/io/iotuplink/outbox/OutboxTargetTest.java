@@ -162,6 +162,28 @@ class OutboxTargetTest {
     }
 
     @Test
+    void readingsStillInTheWalOfAKilledRunAreCountedAndMovedWithIt() throws IOException {
+        Path killed = Files.createDirectories(dir.resolve("killed"));
+        Path here = file;
+        file = killed.resolve("outbox.db");
+        // the files as a kill -9 leaves them: copied while the outbox is open, the readings in the WAL
+        try (OutboxStore store = open(A)) {
+            store.append(readings(5));
+            for (String name : List.of("outbox.db", "outbox.db-wal", "outbox.db-shm")) {
+                Files.copy(killed.resolve(name), dir.resolve(name));
+            }
+        }
+        file = here;
+        assertTrue(Files.size(dir.resolve("outbox.db-wal")) > 0, "the readings are in the WAL");
+
+        String line = assertThrows(ConfigurationException.class, () -> open(OTHER_ID)).getMessage();
+
+        assertTrue(line.contains(": holds 5 reading(s) accepted for"), line);
+        assertTrue(line.contains("&& mv " + file + " " + file + "-wal " + file + "-shm "), line);
+        assertEquals(5, heldIds().size());
+    }
+
+    @Test
     void readingsForAnotherEndpointStopTheStartToo() {
         leftWaiting(A, 1);
 
