@@ -33,6 +33,7 @@ import io.iotuplink.outbox.BatchEnvelope;
 import io.iotuplink.outbox.OutboxBudget;
 import io.iotuplink.outbox.OutboxComponent;
 import io.iotuplink.outbox.OutboxStore;
+import io.iotuplink.outbox.OutboxTarget;
 import io.iotuplink.outbox.WhenFull;
 import io.iotuplink.publish.KeepaliveRoute;
 import io.iotuplink.publish.PublishOutcomes;
@@ -167,9 +168,12 @@ public final class UplinkBundle extends RouteBuilder {
         InputCounters inputs = new InputCounters();
         WhenFull whenFull = WhenFull.parse(config.outbox().whenFull());
         OutboxStore outbox = null;
+        OutboxTarget.Target target = OutboxTarget.Target.of(config);
         try {
-            outbox = OutboxStore.open(config.dataDir().resolve("outbox.db"), config.fileMode(),
-                    config.outbox().maxReadings(), config.outbox().maxBytes(), whenFull);
+            outbox = OutboxTarget.open(config.outboxFile(), target, file -> OutboxStore.open(file, config.fileMode(),
+                    config.outbox().maxReadings(), config.outbox().maxBytes(), whenFull));
+        } catch (ConfigurationException e) {
+            failOnProblems(e.problems());
         } catch (IllegalStateException | UncheckedIOException e) {
             // a damaged outbox is set aside; what is left is the data dir's to fix (locked, read-only, I/O errors)
             failOnProblems(List.of("UPLINK_DATA_DIR=" + config.dataDir() + ": " + e.getMessage()
@@ -177,6 +181,7 @@ public final class UplinkBundle extends RouteBuilder {
         }
         context.addService(new OutboxService(outbox), true, true);
         StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, clock);
+        status.outboxTarget(target.toString());
         // camel-main's Prometheus registry, so Camel's metrics and ours share /observe/metrics
         MeterRegistry meters = context.getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class);
         UplinkMetrics metrics = new UplinkMetrics(meters == null ? new SimpleMeterRegistry() : meters, monitor,

@@ -63,6 +63,14 @@ public record UplinkConfig(
         return endpointHost + ":" + port;
     }
 
+    /**
+     * The outbox file: {@code --local} keeps its own ({@code outbox-local.db}), so its throwaway readings and a real
+     * run's never meet.
+     */
+    public Path outboxFile() {
+        return dataDir.resolve(local ? "outbox-local.db" : "outbox.db");
+    }
+
     public Path deadLetterDir() {
         return dataDir.resolve("dead-letter");
     }

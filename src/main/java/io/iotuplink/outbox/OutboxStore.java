@@ -30,7 +30,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The durable outbox: an SQLite database ({@code {data-dir}/outbox.db}, inspect it with {@code sqlite3}) where
+ * The durable outbox: an SQLite database ({@code {data-dir}/outbox.db}, {@code outbox-local.db} with {@code --local};
+ * inspect it with {@code sqlite3}) where
  * every accepted reading is committed before its input is acknowledged, and from which it is removed only
  * after its PUBACK. Bounded in readings and bytes, with an explicit policy when full. Readings wait in {@link Lane}s,
  * each read oldest first; a reading may expire, and then leaves it unpublished, counted.

@@ -27,6 +27,7 @@ public final class StatusReport {
     private volatile java.util.function.LongSupplier tokenRefreshes;
     private volatile java.util.function.IntSupplier inboxLeftovers;
     private volatile java.util.function.IntSupplier awaitingRemoval = () -> 0;
+    private volatile String outboxTarget;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
             OutboxStore outbox, Clock clock) {
@@ -57,15 +58,20 @@ public final class StatusReport {
         this.awaitingRemoval = published;
     }
 
+    /** Adds {@code outbox.target}: the broker endpoint and client id the outbox's readings are bound to. */
+    public void outboxTarget(String target) {
+        this.outboxTarget = target;
+    }
+
     /** Seconds since the bundle started, with a millisecond fraction. */
     public double uptimeSeconds() {
         return (clock.millis() - startedMillis) / 1000.0;
     }
 
     /**
-     * {@code {"storage": "ok" | "full" | "failing", "error", "since", "data_dir", "awaiting_removal", "lanes"}}:
-     * whether the outbox can write (new readings are refused while it cannot), and how many readings wait in each
-     * lane.
+     * {@code {"storage": "ok" | "full" | "failing", "error", "since", "data_dir", "awaiting_removal", "target",
+     * "lanes"}}: whether the outbox can write (new readings are refused while it cannot), whom its readings are for,
+     * and how many wait in each lane.
      */
     private Map<String, Object> outboxStorage() {
         OutboxStore.Storage storage = outbox.storage();
@@ -75,6 +81,9 @@ public final class StatusReport {
         section.put("since", storage.ok() ? null : EnvelopeWriter.epochSeconds(storage.sinceMillis()));
         section.put("data_dir", outbox.dataDir().toString());
         section.put("awaiting_removal", awaitingRemoval.getAsInt());
+        if (outboxTarget != null) {
+            section.put("target", outboxTarget);
+        }
         Map<String, Object> lanes = new LinkedHashMap<>();
         for (Lane lane : Lane.values()) {
             lanes.put(lane.label(), outbox.depth(lane));

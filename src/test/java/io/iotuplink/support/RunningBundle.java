@@ -65,9 +65,18 @@ public final class RunningBundle implements AutoCloseable {
     }
 
     public static RunningBundle start(Map<String, String> properties) {
+        return start(properties, false);
+    }
+
+    /** Likewise with {@code --local}: the embedded broker on {@code uplink.local.port}, its PKI in the data dir. */
+    public static RunningBundle startLocal(Map<String, String> properties) {
+        return start(properties, true);
+    }
+
+    private static RunningBundle start(Map<String, String> properties, boolean local) {
         Main main = new Main();
         properties.forEach(main::addOverrideProperty);
-        main.configure().addRoutesBuilder(new UplinkBundle(false));
+        main.configure().addRoutesBuilder(new UplinkBundle(local));
         try {
             main.start();
         } catch (Exception e) {
