@@ -2,12 +2,14 @@ package io.iotuplink.mqtt;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
  * Keeps publishing on one connection within AWS IoT Core's per-connection quotas: no sliding one-second window holds
  * more than {@code maxPerSecond} publishes or {@code maxBytesPerSecond} payload bytes (0 switches a limit off).
  * Every attempt passes it, retries too; readings that must wait stay in the outbox: shaping delays, never drops.
+ * Waiting publishes go out first come, first served, so one handed out early never waits behind later ones.
  */
 public final class PublishShaper {
 
@@ -25,6 +27,11 @@ public final class PublishShaper {
     private final Sleeper sleeper;
     private final Deque<long[]> window = new ArrayDeque<>();
     private long windowBytes;
+    /**
+     * The line of publishes waiting for a slot: a fair lock hands itself over in the order its waiters queued, and
+     * only its holder, the head of the line, sleeps until the next slot and takes it; the others are parked.
+     */
+    private final ReentrantLock line = new ReentrantLock(true);
 
     public PublishShaper(int maxPerSecond, long maxBytesPerSecond, LongSupplier nanoTime) {
         this(maxPerSecond, maxBytesPerSecond, nanoTime, nanos -> Thread.sleep(nanos / 1_000_000,
@@ -74,16 +81,27 @@ public final class PublishShaper {
 
     /**
      * Waits until a publish of {@code bytes} may go out, then records it; every thread publishing on the connection
-     * calls it, and the check and the record are one step, so together they stay within the quotas.
+     * calls it. Callers go out in the order they called (first come, first served), and the check and the record are
+     * one step, so together they stay within the quotas. An interrupted caller leaves the line without taking a slot.
      */
     public void acquire(int bytes) throws InterruptedException {
         if (maxPerSecond <= 0 && maxBytesPerSecond <= 0) {
             return; // shaping off: nothing to wait for, nothing to record
         }
-        long wait;
-        while ((wait = reserve(bytes)) > 0) {
-            sleeper.sleep(wait);
+        line.lockInterruptibly();
+        try {
+            long wait;
+            while ((wait = reserve(bytes)) > 0) {
+                sleeper.sleep(wait);
+            }
+        } finally {
+            line.unlock();
         }
+    }
+
+    /** How many publishes wait in line behind the one at its head (which may be sleeping until its slot). */
+    int queued() {
+        return line.getQueueLength();
     }
 
     /** Records a publish of {@code bytes} and returns 0 when it may go out now, else how long to wait first. */
