@@ -247,6 +247,7 @@ public final class UplinkBundle extends RouteBuilder {
                 supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
         outboxComponent.setTimeToLive(config.timeToLive());
         outboxComponent.setClock(clock);
+        outboxComponent.setQuotaLineFull(client::quotaLineFull);
         context.addComponent("outbox", outboxComponent);
         metrics.inFlight(outboxComponent);
         status.countAwaitingRemoval(outboxComponent::awaitingRemoval);

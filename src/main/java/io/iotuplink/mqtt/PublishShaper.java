@@ -104,6 +104,19 @@ public final class PublishShaper {
         return line.getQueueLength();
     }
 
+    /**
+     * Whether enough publishes wait in line already to fill the slots of the next tenth of a second (at least 8):
+     * the outbox then keeps its next readings until the line is shorter, so that whatever it hands out next (the
+     * priority lane's first) joins a short line instead of waiting behind a second's worth of the backlog.
+     */
+    public boolean lineIsFull() {
+        if (maxPerSecond <= 0 && maxBytesPerSecond <= 0) {
+            return false;
+        }
+        int waiting = line.getQueueLength() + (line.isLocked() ? 1 : 0);
+        return waiting >= Math.max(8, maxPerSecond / 10);
+    }
+
     /** Records a publish of {@code bytes} and returns 0 when it may go out now, else how long to wait first. */
     private synchronized long reserve(int bytes) {
         long wait = waitFor(bytes);

@@ -43,6 +43,11 @@ public class UplinkMqttClient extends MqttClient {
         this(serverUri, clientId, publishTimeout, PublishShaper.off());
     }
 
+    /** Whether enough publishes wait for AWS's quotas already: more would only wait longer ({@link PublishShaper}). */
+    public boolean quotaLineFull() {
+        return shaper.lineIsFull();
+    }
+
     public UplinkMqttClient(String serverUri, String clientId, Duration publishTimeout, PublishShaper shaper)
             throws MqttException {
         super(serverUri, clientId, new MemoryPersistence());

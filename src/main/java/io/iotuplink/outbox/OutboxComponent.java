@@ -29,6 +29,7 @@ public class OutboxComponent extends DefaultComponent {
     private final Map<String, long[]> unremoved = new ConcurrentHashMap<>();
     private TimeToLive timeToLive = TimeToLive.NEVER;
     private Clock clock = Clock.systemUTC();
+    private BooleanSupplier quotaLineFull = () -> false;
 
     /**
      * @param ready          whether handing out makes sense now (the connection is up); asked before each exchange
@@ -106,6 +107,18 @@ public class OutboxComponent extends DefaultComponent {
 
     TimeToLive timeToLive() {
         return timeToLive;
+    }
+
+    /**
+     * Whether enough publishes already wait for the quotas (the client's shaper): the consumer then hands out nothing
+     * more, so readings wait in the outbox, where the lanes decide what goes next, not in the shaper's line.
+     */
+    public void setQuotaLineFull(BooleanSupplier quotaLineFull) {
+        this.quotaLineFull = quotaLineFull;
+    }
+
+    BooleanSupplier quotaLineFull() {
+        return quotaLineFull;
     }
 
     /** The clock readings expire by (a simulated one in tests). */

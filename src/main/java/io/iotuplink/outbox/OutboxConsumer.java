@@ -62,6 +62,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private final OutboxListener listener;
     private final BatchEnvelope batches;
     private final BooleanSupplier ready;
+    private final BooleanSupplier quotaLineFull;
     private final IntSupplier limit;
     private final int threads;
     private final int batchMax;
@@ -116,6 +117,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         this.listener = component.listener();
         this.batches = component.batches();
         this.ready = component.ready();
+        this.quotaLineFull = component.quotaLineFull();
         this.threads = endpoint.getMaxInflight();
         this.limit = () -> Math.max(1, Math.min(threads, component.receiveMaximum().getAsInt()));
         this.batchMax = endpoint.getBatchMaxReadings();
@@ -302,7 +304,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                 long now = System.currentTimeMillis();
                 if (!returned.isEmpty() && now < returnedAfterMillis) {
                     wait = returnedAfterMillis - now; // what failed goes first, after a pause
-                } else if (out < limit.getAsInt() && ready.getAsBoolean()) {
+                } else if (out < limit.getAsInt() && ready.getAsBoolean() && !quotaLineFull.getAsBoolean()) {
                     takeBackReturned();
                     for (LaneQueue lane : lanes) {
                         dropExpired(lane);

@@ -186,6 +186,23 @@ class PublishShaperTest {
                 "the 8 left take the 8 slots freed after 1 s");
     }
 
+    @Test
+    void itsLineIsFullWithATenthOfASecondsWorthOfPublishesWaiting() {
+        assertFalse(PublishShaper.off().lineIsFull(), "shaping off: there is no line");
+        Line line = new Line(100, 0);
+        line.fillTheWindow(100, 1);
+        List<Waiter> waiters = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            assertFalse(line.shaper.lineIsFull(), i + " waiting");
+            waiters.add(line.queueOne(i, 1));
+        }
+
+        assertTrue(line.shaper.lineIsFull(), "10 waiting at 100/s: the outbox keeps the next readings");
+        line.open();
+        line.grantOrder(waiters);
+        assertFalse(line.shaper.lineIsFull());
+    }
+
     /** One publishing thread of a {@link Line}: its place in the queue, and when its slot was granted. */
     private static final class Waiter {
         final int place;

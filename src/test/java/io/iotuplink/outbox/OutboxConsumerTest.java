@@ -53,6 +53,7 @@ class OutboxConsumerTest {
     private final ReadingIntake intake = new ReadingIntake(MAPPER, new ReadingFactory(MAPPER, clock),
             new EnvelopeWriter(MAPPER, "fake-device"), "fake/telemetry", "fake/events");
     private TimeToLive timeToLive = TimeToLive.NEVER;
+    private final AtomicBoolean quotaLineFull = new AtomicBoolean();
     private final AtomicBoolean ready = new AtomicBoolean(true);
     private final AtomicInteger receiveMaximum = new AtomicInteger(65_535);
     private final Queue<String> outcomes = new ConcurrentLinkedQueue<>();
@@ -80,6 +81,7 @@ class OutboxConsumerTest {
                 });
         component.setTimeToLive(timeToLive);
         component.setClock(clock);
+        component.setQuotaLineFull(quotaLineFull::get);
         context.addComponent("outbox", component);
         context.addRoutes(new RouteBuilder() {
             @Override
@@ -267,6 +269,22 @@ class OutboxConsumerTest {
         assertEquals(backlog, then, "then the backlog, oldest first");
         await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 0);
         assertEquals(0, store.depth(Lane.PRIORITY));
+    }
+
+    @Test
+    void whileEnoughPublishesWaitForTheQuotaReadingsWaitInTheOutboxWhereAnEventGoesFirst() throws Exception {
+        start("maxInflight=10");
+        quotaLineFull.set(true); // the shaper has a tenth of a second's worth of publishes in line
+        List<String> backlog = append(3);
+
+        assertNull(client.poll(300), "nothing is handed out only to wait in the shaper's line");
+        PreparedReading alert = intake.event("temperature_alert", Map.of("temperature", 81.5));
+        store.append(List.of(alert));
+        quotaLineFull.set(false);
+
+        assertEquals(alert.reading().messageId(), client.next().messageId(),
+                "the event, handed out once the line had room, goes before the telemetry that waited");
+        assertEquals(backlog.get(0), client.next().messageId());
     }
 
     @Test
