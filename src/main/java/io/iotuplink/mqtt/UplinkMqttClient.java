@@ -80,6 +80,12 @@ public class UplinkMqttClient extends MqttClient {
         lastInboundNanos = System.nanoTime();
     }
 
+    /** Connects like {@link #connectWithResult}, which notes what the CONNACK grants. */
+    @Override
+    public void connect(MqttConnectionOptions options) throws MqttSecurityException, MqttException {
+        connectWithResult(options);
+    }
+
     @Override
     public IMqttToken connectWithResult(MqttConnectionOptions options) throws MqttSecurityException, MqttException {
         IMqttToken connack = super.connectWithResult(options);
