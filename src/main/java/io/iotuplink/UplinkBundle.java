@@ -243,8 +243,8 @@ public final class UplinkBundle extends RouteBuilder {
 
         // outbox:uplink, which routes/publish.camel.yaml consumes: it hands out while the client is connected
         OutboxComponent outboxComponent = new OutboxComponent(outbox,
-                new BatchEnvelope(mapper, config.deviceId(), clock), supervisor::isConnected,
-                supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
+                new BatchEnvelope(mapper, config.deviceId(), clock, client::maximumPacketSize),
+                supervisor::isConnected, supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
         outboxComponent.setTimeToLive(config.timeToLive());
         outboxComponent.setClock(clock);
         outboxComponent.setQuotaLineFull(client::quotaLineFull);

@@ -29,11 +29,17 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     /**
-     * Where the broker keeps its files, the TLS stores it serves with, the receive maximum its CONNACK grants, and
-     * whether the TLS handshake already demands a client certificate (else the extension decides).
+     * Where the broker keeps its files, the TLS stores it serves with, the receive maximum its CONNACK grants,
+     * whether the TLS handshake already demands a client certificate (else the extension decides), and the maximum
+     * packet size its CONNACK announces (0: HiveMQ's default, 256 MB, not announced).
      */
     public record Settings(Path workDir, int port, Path keyStore, Path trustStore, String storePassword,
-            int receiveMaximum, boolean certificateRequired) {
+            int receiveMaximum, boolean certificateRequired, int maxPacketSize) {
+
+        public Settings(Path workDir, int port, Path keyStore, Path trustStore, String storePassword,
+                int receiveMaximum, boolean certificateRequired) {
+            this(workDir, port, keyStore, trustStore, storePassword, receiveMaximum, certificateRequired, 0);
+        }
     }
 
     /**
@@ -125,6 +131,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                         <receive-maximum>
                             <server-receive-maximum>%d</server-receive-maximum>
                         </receive-maximum>
+                %s
                     </mqtt>
                     <persistence>
                         <mode>in-memory</mode>
@@ -135,6 +142,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                 </hivemq>
                 """.formatted(s.port(), s.keyStore().toAbsolutePath(), s.storePassword(), s.storePassword(),
                 s.trustStore().toAbsolutePath(), s.storePassword(), s.certificateRequired() ? "REQUIRED" : "OPTIONAL",
-                s.receiveMaximum());
+                s.receiveMaximum(), s.maxPacketSize() <= 0 ? ""
+                        : "        <packets><max-packet-size>" + s.maxPacketSize() + "</max-packet-size></packets>");
     }
 }

@@ -1,6 +1,9 @@
 package io.iotuplink.mqtt;
 
-/** The broker answered a QoS 1 publish with a PUBACK whose reason code is an error (0x80 or above). */
+/**
+ * The broker answered a QoS 1 publish with a PUBACK whose reason code is an error (0x80 or above), or, for a
+ * {@link PacketTooLargeException}, would have: the client refused to send what the broker said it cannot take.
+ */
 public class PublishRefusedException extends RuntimeException {
 
     private final String topic;
@@ -10,6 +13,13 @@ public class PublishRefusedException extends RuntimeException {
         super("the broker refused the publish to '" + topic + "': PUBACK " + ReasonCodes.describe(reasonCode)
                 + (reasonString == null || reasonString.isBlank() ? "" : " (" + reasonString + ")")
                 + hint(reasonCode));
+        this.topic = topic;
+        this.reasonCode = reasonCode;
+    }
+
+    /** A refusal known before sending, the broker's reason code with a message of its own. */
+    protected PublishRefusedException(int reasonCode, String topic, String message) {
+        super(message);
         this.topic = topic;
         this.reasonCode = reasonCode;
     }

@@ -28,7 +28,9 @@ import java.util.function.LongConsumer;
  * quota exceeded, ...), refuses any QoS but 1 (AWS IoT Core has no QoS 2), keeps every publish on its connection
  * within AWS's quotas ({@link PublishShaper}), and keeps nothing on disk: the outbox does that. It notes when a packet
  * last came from the broker (CONNACK, SUBACK, PUBACK, PINGRESP, an inbound PUBLISH) and reports every publish that
- * timed out, so the connection's supervisor can tell a silent link from a slow broker.
+ * timed out, so the connection's supervisor can tell a silent link from a slow broker. It never sends a publish over
+ * the Maximum Packet Size of the broker's CONNACK: Paho 1.2.5 checks outgoing packets against the client's own
+ * limit instead, so the broker would get it and drop the connection (0x95) at every attempt.
  */
 public class UplinkMqttClient extends MqttClient {
 
@@ -38,6 +40,8 @@ public class UplinkMqttClient extends MqttClient {
     private volatile LongConsumer publishTimedOut = sentAt -> { };
     /** {@link System#nanoTime()} when the last packet from the broker was handed to this client. */
     private volatile long lastInboundNanos = System.nanoTime();
+    /** The Maximum Packet Size of the last CONNACK; {@link Integer#MAX_VALUE} when it named none. */
+    private volatile int maximumPacketSize = Integer.MAX_VALUE;
 
     public UplinkMqttClient(String serverUri, String clientId, Duration publishTimeout) throws MqttException {
         this(serverUri, clientId, publishTimeout, PublishShaper.off());
@@ -81,11 +85,29 @@ public class UplinkMqttClient extends MqttClient {
         lastInboundNanos = System.nanoTime();
     }
 
+    /** Connects like {@link #connectWithResult}, which notes what the CONNACK grants. */
+    @Override
+    public void connect(MqttConnectionOptions options) throws MqttSecurityException, MqttException {
+        connectWithResult(options);
+    }
+
     @Override
     public IMqttToken connectWithResult(MqttConnectionOptions options) throws MqttSecurityException, MqttException {
         IMqttToken connack = super.connectWithResult(options);
         received();
+        MqttProperties granted = connack.getResponseProperties();
+        Long limit = granted == null ? null : granted.getMaximumPacketSize();
+        maximumPacketSize = limit == null || limit <= 0 || limit > Integer.MAX_VALUE ? Integer.MAX_VALUE
+                : limit.intValue();
         return connack;
+    }
+
+    /**
+     * The largest PUBLISH packet, in bytes, the broker takes on this connection (its CONNACK's Maximum Packet Size),
+     * {@link Integer#MAX_VALUE} when it set no limit or before the first connection.
+     */
+    public int maximumPacketSize() {
+        return maximumPacketSize;
     }
 
     /** Subscribes; an inbound PUBLISH on the subscriptions counts as a packet from the broker, as the SUBACK does. */
@@ -107,11 +129,13 @@ public class UplinkMqttClient extends MqttClient {
 
     /**
      * Publishes at QoS 1 once the quotas allow, and waits for the PUBACK (at most the publish timeout); a refusal
-     * throws {@link PublishRefusedException}, no PUBACK in time Paho's 32000, no connection Paho's 32104.
+     * throws {@link PublishRefusedException}, a packet over the broker's maximum packet size
+     * {@link PacketTooLargeException} without sending it, no PUBACK in time Paho's 32000, no connection Paho's 32104.
      */
     @Override
     public void publish(String topic, MqttMessage message) throws MqttException {
         requireQos1(topic, message);
+        requireWithinMaximumPacketSize(topic, message);
         try {
             shaper.acquire(message.getPayload().length);
         } catch (InterruptedException e) {
@@ -176,6 +200,17 @@ public class UplinkMqttClient extends MqttClient {
             throw new UnsupportedQosException("QoS " + message.getQos() + " requested for '" + topic
                     + "': iot-uplink publishes at QoS 1 only (AWS IoT Core has no QoS 2, QoS 0 can lose readings);"
                     + " set qos=1 on the paho-mqtt5 endpoint");
+        }
+    }
+
+    private void requireWithinMaximumPacketSize(String topic, MqttMessage message) throws MqttException {
+        int limit = maximumPacketSize;
+        if (limit == Integer.MAX_VALUE) {
+            return;
+        }
+        int size = PublishPacket.size(topic, message);
+        if (size > limit) {
+            throw new PacketTooLargeException(topic, size, limit);
         }
     }
 

@@ -14,7 +14,8 @@ import java.time.Duration;
 /**
  * The publish route's redelivery policy ({@code redeliveryPolicyRef: uplinkPublishRetry}): the bundle's one
  * {@link Backoff} (exponential, with jitter, from {@code uplink.publish.retry.*}) decides each delay, a scheduled
- * wait rather than a sleep, and a refusal the broker will repeat (0x87, 0x90, 0x95, 0x99) is not retried at all.
+ * wait rather than a sleep, and a refusal the broker will repeat (0x87, 0x90, 0x95, 0x99) is not retried at all,
+ * nor a publish over the broker's maximum packet size, which the client refuses to send (0x95).
  */
 public final class PublishRetryPolicy extends RedeliveryPolicy {
 

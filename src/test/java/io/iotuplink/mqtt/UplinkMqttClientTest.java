@@ -55,6 +55,14 @@ class UplinkMqttClientTest {
         return message;
     }
 
+    /** A QoS 1 reading whose properties do not grow with its payload. */
+    private static MqttMessage reading(String text) {
+        MqttMessage message = new MqttMessage(text.getBytes());
+        message.setQos(1);
+        message.setProperties(MqttPublishProperties.forReading("0b9f6f4e-3a52-4a43-9d7e-5c1f2a7c9e10"));
+        return message;
+    }
+
     @Test
     void plainPahoReportsARefusedPublishAsSuccessWhichIsWhyThisClientExists() throws Exception {
         MqttClient plain = new MqttClient("ssl://localhost:" + broker.port(), "bombercat-plain", new MemoryPersistence());
@@ -102,6 +110,42 @@ class UplinkMqttClientTest {
         } finally {
             client.disconnect();
             client.close();
+        }
+    }
+
+    @Test
+    void aPublishOverTheMaximumPacketSizeOfTheConnackIsRefusedUnsentAndOneAtTheLimitGoesOut() throws Exception {
+        try (TestBroker small = TestBroker.startWithMaxPacketSize(dir.resolve("small-broker"), 1024)) {
+            TestBroker.DeviceFiles device = small.device("bombercat-small", TestBroker.KeyForm.PKCS1);
+            PemTlsContext tls = PemTlsContext.create(PemFiles.load(device.certificate(), device.key(), device.ca()));
+            MqttConnectionOptions smallOptions = MqttOptions.connect(new MqttSession(Duration.ofSeconds(30), true,
+                    Duration.ZERO, Duration.ofSeconds(10), Duration.ofSeconds(10)), tls.socketFactory());
+            UplinkMqttClient client = new UplinkMqttClient("ssl://localhost:" + small.port(), "bombercat-small",
+                    Duration.ofSeconds(10));
+            try {
+                client.connect(smallOptions);
+                assertEquals(1024, client.maximumPacketSize(), "the CONNACK's Maximum Packet Size");
+                // an empty payload's remaining length takes 1 byte, a payload near 1 KB's 2; the broker grants
+                // topic aliases, so this first publish to its topic carries the topic and an alias, as counted
+                int overhead = PublishPacket.size("bombercat/telemetry", reading("")) + 1;
+                MqttMessage atTheLimit = reading("x".repeat(1024 - overhead));
+                assertEquals(1024, PublishPacket.size("bombercat/telemetry", atTheLimit));
+                MqttMessage overTheLimit = reading("x".repeat(1024 - overhead + 1));
+
+                PacketTooLargeException refused = assertThrows(PacketTooLargeException.class,
+                        () -> client.publish("bombercat/telemetry", overTheLimit));
+                assertEquals(0x95, refused.reasonCode());
+                assertTrue(refused.getMessage().contains("a packet of 1025 bytes is over the broker's maximum packet"
+                        + " size of 1024 bytes (CONNACK)"), refused.getMessage());
+                client.publish("bombercat/telemetry", atTheLimit);
+                assertTrue(client.isConnected(), "neither publish cost the connection");
+                assertEquals(1, small.received().size(), "only the one at the limit reached the broker");
+            } finally {
+                if (client.isConnected()) {
+                    client.disconnect();
+                }
+                client.close();
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -21,6 +22,7 @@ public final class BrokerAndBundle implements BeforeAllCallback, AfterAllCallbac
     /** The client id of the bundle's device. */
     public static final String CLIENT_ID = "bombercat-test-001";
 
+    private final Function<Path, TestBroker> startBroker;
     private final Consumer<Map<String, String>> tuning;
     private Path dir;
     private TestBroker broker;
@@ -32,13 +34,19 @@ public final class BrokerAndBundle implements BeforeAllCallback, AfterAllCallbac
 
     /** With properties changed from {@link RunningBundle#properties}' defaults before the bundle starts. */
     public BrokerAndBundle(Consumer<Map<String, String>> tuning) {
+        this(TestBroker::start, tuning);
+    }
+
+    /** With a broker of its own kind ({@code TestBroker::start} for the usual one), started in the given dir. */
+    public BrokerAndBundle(Function<Path, TestBroker> startBroker, Consumer<Map<String, String>> tuning) {
+        this.startBroker = startBroker;
         this.tuning = tuning;
     }
 
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
         dir = Files.createTempDirectory("iot-uplink-test");
-        broker = TestBroker.start(dir.resolve("broker"));
+        broker = startBroker.apply(dir.resolve("broker"));
         Map<String, String> properties = RunningBundle.properties(broker,
                 broker.device(CLIENT_ID, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
         tuning.accept(properties);

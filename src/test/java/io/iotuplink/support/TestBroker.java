@@ -48,6 +48,11 @@ public final class TestBroker implements AutoCloseable {
     private final EmbeddedBroker broker;
 
     private TestBroker(Path dir, int port, int receiveMaximum, ThrowawayPki pki, boolean certificateRequired) {
+        this(dir, port, receiveMaximum, pki, certificateRequired, 0);
+    }
+
+    private TestBroker(Path dir, int port, int receiveMaximum, ThrowawayPki pki, boolean certificateRequired,
+            int maxPacketSize) {
         this.dir = dir;
         this.pki = pki;
         Path keyStore = dir.resolve("broker-keystore.p12");
@@ -56,7 +61,7 @@ public final class TestBroker implements AutoCloseable {
         pki.writeTrustStore(trustStore, STORE_PASSWORD);
         pki.writeCa(caFile());
         this.broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("hivemq"), port, keyStore,
-                trustStore, new String(STORE_PASSWORD), receiveMaximum, certificateRequired),
+                trustStore, new String(STORE_PASSWORD), receiveMaximum, certificateRequired, maxPacketSize),
                 new TestBrokerExtension(policy::get, new BrokerEvents() {
                     @Override
                     public void connected(ReceivedConnect connect) {
@@ -90,6 +95,11 @@ public final class TestBroker implements AutoCloseable {
     /** A broker that grants clients at most {@code receiveMaximum} unacknowledged QoS 1 publishes (CONNACK). */
     public static TestBroker startWithReceiveMaximum(Path dir, int receiveMaximum) {
         return new TestBroker(dir, freePort(), receiveMaximum, ThrowawayPki.create("test CA"), true);
+    }
+
+    /** A broker whose CONNACK announces a maximum packet size of {@code maxPacketSize} bytes. */
+    public static TestBroker startWithMaxPacketSize(Path dir, int maxPacketSize) {
+        return new TestBroker(dir, freePort(), 100, ThrowawayPki.create("test CA"), true, maxPacketSize);
     }
 
     /** The most QoS 1 publishes from {@code clientId} the broker held without having sent their PUBACK. */

@@ -9,6 +9,7 @@ import com.hivemq.extension.sdk.api.interceptor.puback.PubackOutboundInterceptor
 import com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor;
 import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
 import com.hivemq.extension.sdk.api.packets.connect.ConnectPacket;
+import com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode;
 import com.hivemq.extension.sdk.api.packets.general.UserProperty;
 import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
 import com.hivemq.extension.sdk.api.packets.publish.PayloadFormatIndicator;
@@ -29,6 +30,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -37,6 +39,8 @@ import java.util.function.Supplier;
  * connection, publish and PUBACK to {@link BrokerEvents}.
  */
 final class TestBrokerExtension implements ExtensionMain {
+
+    private static final long DROP_DELAY_MILLIS = 50;
 
     private final Supplier<BrokerPolicy> policy;
     private final BrokerEvents events;
@@ -94,6 +98,13 @@ final class TestBrokerExtension implements ExtensionMain {
             int refusal = current.refusalFor(publish.getPublishPacket().getTopic());
             if (refusal != 0) {
                 result.preventPublishDelivery(ackReason(refusal), "refused by the broker's policy");
+                if (refusal == BrokerPolicy.NOT_AUTHORIZED && current.dropsAfterNotAuthorized()) {
+                    // once the PUBACK is on its way, as HiveMQ's own permissions do
+                    String clientId = publish.getClientInformation().getClientId();
+                    Services.extensionExecutorService().schedule(() -> Services.clientService().disconnectClient(
+                            clientId, false, DisconnectReasonCode.NOT_AUTHORIZED, "not allowed by the broker's policy"),
+                            DROP_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+                }
                 return;
             }
             Duration delay = current.ackDelays().get(publish.getPublishPacket().getTopic());
