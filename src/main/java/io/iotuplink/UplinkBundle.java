@@ -213,6 +213,7 @@ public final class UplinkBundle extends RouteBuilder {
         OutboxStore store = outbox;
         FilesAwaitingRoom awaiting = new FilesAwaitingRoom(store::depth, store::bytes, config.outbox().maxReadings(),
                 config.outbox().maxBytes(), whenFull == WhenFull.REJECT, clock);
+        status.countInboxWaiting(awaiting::count);
         bindToRegistry("uplinkInboxEntries", new InboxEntries(leftovers, awaiting,
                 config.inboxSettings().settleTime(), clock));
         bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs, mapper, config.outbox(),

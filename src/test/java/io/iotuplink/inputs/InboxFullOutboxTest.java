@@ -145,6 +145,7 @@ class InboxFullOutboxTest {
         assertEquals(0, counts.path("accepted").asLong(), "nothing accepted while the file waits: " + counts);
         assertEquals(0, counts.path("refused").asLong(), "nothing refused while the file waits: " + counts);
         assertEquals(buffered, bundle.status().get("buffered").asInt(), "none of the file's readings is stored");
+        assertEquals(1, bundle.status().path("inbox").path("waiting_for_room").asInt(), "GET /status names it");
         List<String> warnings = warningsAbout(name);
         assertEquals(1, warnings.size(), "one line when the file starts waiting, not one per poll: "
                 + String.join("\n", warnings));
@@ -169,6 +170,7 @@ class InboxFullOutboxTest {
         assertEquals(List.of(name, name + ".reason"), errorDir(inbox), "one copy of the bad record, one reason");
         String reason = Files.readString(inbox.resolve(".error").resolve(name + ".reason"));
         assertTrue(reason.contains("line 2: malformed JSON"), reason);
+        assertEquals(0, bundle.status().path("inbox").path("waiting_for_room").asInt());
         JsonNode counts = fileCounts(bundle);
         assertEquals(good.size(), counts.path("accepted").asLong(), counts.toString());
         assertEquals(1, counts.path("refused").asLong(), counts.toString());
