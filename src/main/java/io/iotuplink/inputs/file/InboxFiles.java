@@ -45,6 +45,8 @@ import java.util.List;
  * record per line. Good records become readings that go to the outbox in one transaction; bad ones are set aside in
  * {@code {inbox}/.error/} with a {@code .reason} file saying what was wrong and where. A file that is not JSON, larger
  * than {@code uplink.inbox.max-file-size} or with more readings than the outbox can ever hold is moved there whole.
+ * A file the outbox has no room for now stays in the inbox untouched, and {@link FilesAwaitingRoom} keeps it unread
+ * until there is room for all of it.
  */
 public final class InboxFiles {
 
