@@ -28,6 +28,10 @@ public final class FilesAwaitingRoom {
     static final long STORAGE_RETRY_MILLIS = 10_000;
     /** A waiting file the filter has not seen for this long was removed or changed: it no longer waits. */
     static final long FORGET_MILLIS = 60_000;
+    private static final String ROOM = "the outbox has room for all of it (the connection back, or a larger"
+            + " uplink.outbox.max-readings / max-bytes)";
+    private static final String WRITES = "the outbox can write again (tried every " + STORAGE_RETRY_MILLIS / 1000
+            + " s)";
     /** More than an inbox holds; past it the oldest are forgotten (and read again, which the outbox refuses). */
     private static final int REMEMBERED = 10_000;
 
@@ -95,9 +99,12 @@ public final class FilesAwaitingRoom {
             known.seen = now;
         } else if (!room) {
             waiting.put(key, new Waiting(0, 0, now, now));
-            started(file, now >= storageRetryAt ? "the outbox is full (" + depth.getAsLong() + " of "
-                    + maxReadings + " readings, " + bytes.getAsLong() + " of " + maxBytes + " bytes waiting)"
-                    : "the outbox cannot write");
+            if (now >= storageRetryAt) {
+                started(file, "the outbox is full (" + depth.getAsLong() + " of " + maxReadings + " readings, "
+                        + bytes.getAsLong() + " of " + maxBytes + " bytes waiting)", ROOM);
+            } else {
+                started(file, "the outbox cannot write", WRITES);
+            }
         }
         return room;
     }
@@ -114,9 +121,17 @@ public final class FilesAwaitingRoom {
                 now + (storage ? STORAGE_RETRY_MILLIS : RETRY_MILLIS), now));
         long roomReadings = Math.max(0, maxReadings - depth.getAsLong());
         long roomBytes = Math.max(0, maxBytes - bytes.getAsLong());
-        started(file, storage ? why.getMessage() : readings > roomReadings ? "the outbox has room for "
-                + roomReadings + " more readings, the file holds " + readings : "the outbox has room for "
-                + roomBytes + " more bytes, the file's readings take " + envelopeBytes);
+        if (storage) {
+            started(file, why.getMessage(), WRITES);
+        } else if (readings > roomReadings) {
+            started(file, "the outbox has room for " + roomReadings + " more readings, the file holds " + readings,
+                    ROOM);
+        } else if (envelopeBytes > roomBytes) {
+            started(file, "the outbox has room for " + roomBytes + " more bytes, the file's readings take "
+                    + envelopeBytes, ROOM);
+        } else {
+            started(file, why.getMessage(), ROOM);
+        }
     }
 
     /** The file was read: its readings are in the outbox, or it was set aside. */
@@ -135,14 +150,13 @@ public final class FilesAwaitingRoom {
         return !rejectsWhenFull || depth.getAsLong() + readings <= maxReadings && bytes.getAsLong() + needed <= maxBytes;
     }
 
-    private void started(Path file, String why) {
+    private void started(Path file, String why, String until) {
         if (since != 0) {
             return;
         }
         since = clock.millis();
-        LOG.warn("Inbox: {} waits in the inbox, unread: {}. Nothing of it is stored, set aside or counted until the"
-                + " outbox has room for all of it (the connection back, or a larger uplink.outbox.max-readings /"
-                + " max-bytes); so do the files after it that do not fit", file, why);
+        LOG.warn("Inbox: {} waits in the inbox, unread: {}. Nothing of it is stored, set aside or counted until {};"
+                + " so do the files after it that do not fit", file, why, until);
     }
 
     private void ended() {

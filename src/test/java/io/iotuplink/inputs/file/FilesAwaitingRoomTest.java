@@ -179,6 +179,8 @@ class FilesAwaitingRoomTest {
         assertTrue(awaiting.mayRead(file, attributes(file)));
         assertTrue(awaiting.mayRead(other, attributes(other)));
         assertEquals(1, lines(Level.WARN).size(), lines(Level.WARN).toString());
+        assertTrue(lines(Level.WARN).get(0).contains("the disk is full. Nothing of it is stored, set aside or counted"
+                + " until the outbox can write again"), lines(Level.WARN).get(0));
     }
 
     @Test
