@@ -109,9 +109,15 @@ class InboxFullOutboxTest {
 
     /** WARN and ERROR lines about the file or its refusal (not the connection's, which is down on purpose). */
     private List<String> warningsAbout(String name) {
-        return List.copyOf(logged.list).stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+        List<ILoggingEvent> events;
+        // logback appends under the appender's lock
+        synchronized (logged) {
+            events = List.copyOf(logged.list);
+        }
+        return events.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
                 .map(e -> e.getLoggerName() + " " + e.getFormattedMessage()
-                        + (e.getThrowableProxy() == null ? "" : " " + ThrowableProxyUtil.asString(e.getThrowableProxy())))
+                        + (e.getThrowableProxy() == null ? ""
+                                : " " + ThrowableProxyUtil.asString(e.getThrowableProxy())))
                 .filter(line -> line.contains(name) || line.contains("OutboxFullException")
                         || line.startsWith("org.apache.camel"))
                 .toList();

@@ -24,7 +24,7 @@ public final class FilesAwaitingRoom {
     private static final Logger LOG = LoggerFactory.getLogger(FilesAwaitingRoom.class);
     /** A refused file is not read again sooner, whatever the outbox's depth says: the outbox decides, not this. */
     static final long RETRY_MILLIS = 1_000;
-    /** The outbox could not write (disk full, I/O error): no depth says when it can again, so it is tried this often. */
+    /** The outbox could not write (disk full, I/O error): no depth says when it can again; it is tried this often. */
     static final long STORAGE_RETRY_MILLIS = 10_000;
     /** A waiting file the filter has not seen for this long was removed or changed: it no longer waits. */
     static final long FORGET_MILLIS = 60_000;
@@ -147,7 +147,8 @@ public final class FilesAwaitingRoom {
     }
 
     private boolean fits(long readings, long needed) {
-        return !rejectsWhenFull || depth.getAsLong() + readings <= maxReadings && bytes.getAsLong() + needed <= maxBytes;
+        return !rejectsWhenFull
+                || depth.getAsLong() + readings <= maxReadings && bytes.getAsLong() + needed <= maxBytes;
     }
 
     private void started(Path file, String why, String until) {
