@@ -23,6 +23,7 @@ import io.iotuplink.inputs.HostHealth;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.LineRecords;
 import io.iotuplink.inputs.command.CommandRoutes;
+import io.iotuplink.inputs.file.FilesAwaitingRoom;
 import io.iotuplink.inputs.file.InboxEntries;
 import io.iotuplink.inputs.file.InboxFiles;
 import io.iotuplink.inputs.file.InboxLeftovers;
@@ -214,9 +215,14 @@ public final class UplinkBundle extends RouteBuilder {
         context.addService(leftovers, true, true);
         status.countInboxLeftovers(leftovers::stillInInbox);
         bindToRegistry("uplinkInboxNotRemoved", leftovers);
-        bindToRegistry("uplinkInboxEntries", new InboxEntries(leftovers, config.inboxSettings().settleTime(), clock));
+        OutboxStore store = outbox;
+        FilesAwaitingRoom awaiting = new FilesAwaitingRoom(store::depth, store::bytes, config.outbox().maxReadings(),
+                config.outbox().maxBytes(), whenFull == WhenFull.REJECT, clock);
+        status.countInboxWaiting(awaiting::count);
+        bindToRegistry("uplinkInboxEntries", new InboxEntries(leftovers, awaiting,
+                config.inboxSettings().settleTime(), clock));
         bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs, mapper, config.outbox(),
-                config.inboxSettings().maxFileSize(), leftovers));
+                config.inboxSettings().maxFileSize(), leftovers, awaiting));
         // routes/file-inbox.camel.yaml's read lock takes milliseconds (Camel reads a bare number as such)
         context.getPropertiesComponent().addOverrideProperty("uplink.inbox.settle-time-ms",
                 String.valueOf(config.inboxSettings().settleTime().toMillis()));

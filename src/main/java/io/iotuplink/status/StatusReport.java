@@ -26,6 +26,7 @@ public final class StatusReport {
     private final long startedMillis;
     private volatile java.util.function.LongSupplier tokenRefreshes;
     private volatile java.util.function.IntSupplier inboxLeftovers;
+    private volatile java.util.function.IntSupplier inboxWaiting = () -> 0;
     private volatile java.util.function.IntSupplier awaitingRemoval = () -> 0;
     private volatile String outboxTarget;
 
@@ -51,6 +52,11 @@ public final class StatusReport {
      */
     public void countInboxLeftovers(java.util.function.IntSupplier notRemoved) {
         this.inboxLeftovers = notRemoved;
+    }
+
+    /** Adds {@code inbox.waiting_for_room}: inbox files left unread until the outbox has room for them. */
+    public void countInboxWaiting(java.util.function.IntSupplier waiting) {
+        this.inboxWaiting = waiting;
     }
 
     /** Where {@code outbox.awaiting_removal} comes from: published readings whose removal failed (a full disk). */
@@ -125,7 +131,10 @@ public final class StatusReport {
         status.put("outbox", outboxStorage());
         status.put("inputs", inputs.snapshot());
         if (inboxLeftovers != null) {
-            status.put("inbox", Map.of("not_removed", inboxLeftovers.getAsInt()));
+            Map<String, Object> inbox = new LinkedHashMap<>();
+            inbox.put("not_removed", inboxLeftovers.getAsInt());
+            inbox.put("waiting_for_room", inboxWaiting.getAsInt());
+            status.put("inbox", inbox);
         }
         status.put("connect_attempts", connection.connectAttempts());
         status.put("connect_successes", connection.connectSuccesses());

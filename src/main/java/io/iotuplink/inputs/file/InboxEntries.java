@@ -21,7 +21,8 @@ import java.util.Map;
  * The inbox route's file filter: lets through only regular files (never following a symbolic link) that are not
  * {@link InboxLeftovers}. A symbolic link, FIFO, device, socket or directory is skipped and left where it is, with
  * one WARN naming it (not one per poll). A file changed within the settle time is passed over until a later poll,
- * so that Camel's read lock, which waits for it to settle, does not hold up the files behind it.
+ * so that Camel's read lock, which waits for it to settle, does not hold up the files behind it; so is a file the
+ * outbox has no room for ({@link FilesAwaitingRoom}), which is not even opened until there is.
  */
 public final class InboxEntries implements GenericFileFilter<File> {
 
@@ -30,6 +31,7 @@ public final class InboxEntries implements GenericFileFilter<File> {
     private static final int WARNED = 10_000;
 
     private final InboxLeftovers leftovers;
+    private final FilesAwaitingRoom awaiting;
     private final long settleMillis;
     private final Clock clock;
     private final Map<String, String> warned = Collections.synchronizedMap(new LinkedHashMap<>() {
@@ -39,8 +41,9 @@ public final class InboxEntries implements GenericFileFilter<File> {
         }
     });
 
-    public InboxEntries(InboxLeftovers leftovers, Duration settleTime, Clock clock) {
+    public InboxEntries(InboxLeftovers leftovers, FilesAwaitingRoom awaiting, Duration settleTime, Clock clock) {
         this.leftovers = leftovers;
+        this.awaiting = awaiting;
         this.settleMillis = settleTime.toMillis();
         this.clock = clock;
     }
@@ -58,7 +61,7 @@ public final class InboxEntries implements GenericFileFilter<File> {
         if (attributes.isRegularFile()) {
             warned.remove(key);
             return clock.millis() - attributes.lastModifiedTime().toMillis() >= settleMillis
-                    && !leftovers.contains(path, attributes);
+                    && !leftovers.contains(path, attributes) && awaiting.mayRead(path, attributes);
         }
         String what = attributes.isSymbolicLink() ? "a symbolic link" : attributes.isDirectory() ? "a directory"
                 : "not a regular file (a FIFO, a device or a socket)";

@@ -14,8 +14,10 @@ import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.Reading;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.outbox.OutboxFullException;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.SynchronizationAdapter;
+import org.apache.camel.util.ObjectHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +45,8 @@ import java.util.List;
  * record per line. Good records become readings that go to the outbox in one transaction; bad ones are set aside in
  * {@code {inbox}/.error/} with a {@code .reason} file saying what was wrong and where. A file that is not JSON, larger
  * than {@code uplink.inbox.max-file-size} or with more readings than the outbox can ever hold is moved there whole.
+ * A file the outbox has no room for now stays in the inbox untouched, and {@link FilesAwaitingRoom} keeps it unread
+ * until there is room for all of it.
  */
 public final class InboxFiles {
 
@@ -53,6 +57,7 @@ public final class InboxFiles {
     /** The file's counts and bad records, kept on the exchange until its good records are in the outbox. */
     private static final String COUNTS = "uplinkInboxFileCounts";
     private static final String BAD = "uplinkInboxFileBadRecords";
+    private static final String READ = "uplinkInboxFileRead";
 
     private final ReadingIntake intake;
     private final InputCounters counters;
@@ -62,9 +67,10 @@ public final class InboxFiles {
     private final OutboxLimits outbox;
     private final long maxFileSize;
     private final InboxLeftovers leftovers;
+    private final FilesAwaitingRoom awaiting;
 
     public InboxFiles(ReadingIntake intake, InputCounters counters, ObjectMapper mapper, OutboxLimits outbox,
-            long maxFileSize, InboxLeftovers leftovers) {
+            long maxFileSize, InboxLeftovers leftovers, FilesAwaitingRoom awaiting) {
         this.intake = intake;
         this.counters = counters;
         this.mapper = mapper;
@@ -72,10 +78,15 @@ public final class InboxFiles {
         this.outbox = outbox;
         this.maxFileSize = maxFileSize;
         this.leftovers = leftovers;
+        this.awaiting = awaiting;
     }
 
     /** How many records of one file became readings and how many were set aside. */
     private record Counts(int accepted, int refused) {
+    }
+
+    /** The file as it was read, and what its good readings need in the outbox. */
+    private record Read(Path file, BasicFileAttributes attributes, long readings, long bytes) {
     }
 
     /** The whole file is unusable: it goes to {@code .error/} whole. */
@@ -98,6 +109,7 @@ public final class InboxFiles {
             // replaced since the filter saw it: left alone, and the filter names it next time
             throw new IllegalStateException(file + " is no longer a regular file; it is left alone");
         }
+        exchange.setProperty(READ, new Read(file, attributes, 0, 0));
         if (attributes.size() > maxFileSize) {
             return setAsideWhole(exchange, file, attributes.size() + " bytes, more than uplink.inbox.max-file-size ("
                     + maxFileSize + " bytes); split it into smaller files");
@@ -123,6 +135,7 @@ public final class InboxFiles {
         }
         exchange.setProperty(COUNTS, new Counts(good.readings.size(), bad.count()));
         exchange.setProperty(BAD, bad);
+        exchange.setProperty(READ, new Read(file, attributes, good.readings.size(), good.bytes));
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onFailure(Exchange failed) {
@@ -142,6 +155,10 @@ public final class InboxFiles {
             counters.accepted(INPUT, counts.accepted());
             counters.refused(INPUT, counts.refused());
         }
+        Read read = exchange.getProperty(READ, Read.class);
+        if (read != null) {
+            awaiting.read(read.file(), read.attributes());
+        }
         BadRecords bad = exchange.getProperty(BAD, BadRecords.class);
         if (bad != null) {
             try {
@@ -151,6 +168,21 @@ public final class InboxFiles {
                 LOG.warn("{}: its good readings are in the outbox, but its bad records could not be set aside: {}",
                         exchange.getIn().getHeader(Exchange.FILE_PATH), e.toString());
             }
+        }
+    }
+
+    /**
+     * The outbox has no room for the file's good readings (it is full, or cannot write): none of them was stored,
+     * so the file stays in the inbox, unread until there is room for all of them; its bad records are not set aside
+     * and nothing is counted (the exchange fails, and Camel leaves the file where it is).
+     */
+    public void waitForRoom(Exchange exchange) {
+        Read read = exchange.getProperty(READ, Read.class);
+        Exception caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        OutboxFullException full = caught == null ? null
+                : ObjectHelper.getException(OutboxFullException.class, caught);
+        if (read != null && full != null) {
+            awaiting.refused(read.file(), read.attributes(), read.readings(), read.bytes(), full);
         }
     }
 

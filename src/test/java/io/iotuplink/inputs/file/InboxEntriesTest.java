@@ -31,6 +31,9 @@ class InboxEntriesTest {
     private Path inbox;
     private InboxLeftovers leftovers;
     private InboxEntries entries;
+    /** An outbox with room for anything. */
+    private final FilesAwaitingRoom roomy = new FilesAwaitingRoom(() -> 0, () -> 0, 100, 1 << 20, true,
+            Clock.systemUTC());
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
     /** Five seconds from now: every file written by the test has settled. */
     private Clock clock = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(5));
@@ -40,7 +43,7 @@ class InboxEntriesTest {
         inbox = Files.createDirectories(dir.resolve("inbox"));
         leftovers = new InboxLeftovers(new DefaultCamelContext(), inbox, dir.resolve("data/inbox-not-removed.txt"));
         leftovers.start();
-        entries = new InboxEntries(leftovers, Duration.ofSeconds(2), clock);
+        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock);
         logged.start();
         ((Logger) LoggerFactory.getLogger(InboxEntries.class)).addAppender(logged);
     }
@@ -73,10 +76,10 @@ class InboxEntriesTest {
         long written = Files.getLastModifiedTime(file).toMillis();
 
         clock = Clock.fixed(Instant.ofEpochMilli(written + 1_000), ZoneOffset.UTC);
-        entries = new InboxEntries(leftovers, Duration.ofSeconds(2), clock);
+        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock);
         assertFalse(polled(file), "written a second ago");
         clock = Clock.fixed(Instant.ofEpochMilli(written + 2_000), ZoneOffset.UTC);
-        entries = new InboxEntries(leftovers, Duration.ofSeconds(2), clock);
+        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock);
         assertTrue(polled(file), "settled for two seconds");
         assertEquals(0, logged.list.size());
     }
