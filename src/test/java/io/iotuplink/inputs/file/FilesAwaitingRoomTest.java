@@ -6,6 +6,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.iotuplink.outbox.OutboxFullException;
 import io.iotuplink.outbox.OutboxStorageException;
+import io.iotuplink.support.SimulatedClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,10 +19,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -39,23 +38,7 @@ class FilesAwaitingRoomTest {
     Path inbox;
     private final AtomicLong depth = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
-    private final AtomicLong now = new AtomicLong(1_000_000);
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(now.get());
-        }
-    };
+    private final SimulatedClock clock = new SimulatedClock(Instant.ofEpochMilli(1_000_000));
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
     private final Logger logger = (Logger) LoggerFactory.getLogger(FilesAwaitingRoom.class);
 
@@ -97,7 +80,7 @@ class FilesAwaitingRoomTest {
         for (int poll = 0; poll < 5; poll++) {
             assertFalse(awaiting.mayRead(a, attributes(a)));
             assertFalse(awaiting.mayRead(b, attributes(b)));
-            now.addAndGet(500);
+            clock.advance(Duration.ofMillis(500));
         }
         assertEquals(2, awaiting.count());
         List<String> warnings = lines(Level.WARN);
@@ -127,7 +110,7 @@ class FilesAwaitingRoomTest {
                 lines(Level.WARN).toString());
 
         for (int poll = 0; poll < 5; poll++) {
-            now.addAndGet(500);
+            clock.advance(Duration.ofMillis(500));
             assertFalse(awaiting.mayRead(file, attributes(file)), "room for 2 of its 3 readings: it waits whole");
         }
         Path small = file("small.json");
@@ -146,7 +129,7 @@ class FilesAwaitingRoomTest {
         Path file = file("bulky.json");
         bytes.set(MAX_BYTES - 100);
         awaiting.refused(file, attributes(file), 1, 500, new OutboxFullException("the outbox is full"));
-        now.addAndGet(FilesAwaitingRoom.RETRY_MILLIS);
+        clock.advance(Duration.ofMillis(FilesAwaitingRoom.RETRY_MILLIS));
 
         assertFalse(awaiting.mayRead(file, attributes(file)));
         bytes.set(MAX_BYTES - 500);
@@ -160,7 +143,7 @@ class FilesAwaitingRoomTest {
         awaiting.refused(file, attributes(file), 1, 10, new OutboxFullException("taken by an HTTP request"));
 
         assertFalse(awaiting.mayRead(file, attributes(file)));
-        now.addAndGet(FilesAwaitingRoom.RETRY_MILLIS);
+        clock.advance(Duration.ofMillis(FilesAwaitingRoom.RETRY_MILLIS));
         assertTrue(awaiting.mayRead(file, attributes(file)));
     }
 
@@ -172,10 +155,10 @@ class FilesAwaitingRoomTest {
         awaiting.refused(file, attributes(file), 1, 10, new OutboxStorageException("the disk is full", inbox, true,
                 0, 4096, null));
 
-        now.addAndGet(FilesAwaitingRoom.STORAGE_RETRY_MILLIS - 1);
+        clock.advance(Duration.ofMillis(FilesAwaitingRoom.STORAGE_RETRY_MILLIS - 1));
         assertFalse(awaiting.mayRead(file, attributes(file)));
         assertFalse(awaiting.mayRead(other, attributes(other)), "no file is read while the outbox cannot write");
-        now.addAndGet(1);
+        clock.advance(Duration.ofMillis(1));
         assertTrue(awaiting.mayRead(file, attributes(file)));
         assertTrue(awaiting.mayRead(other, attributes(other)));
         assertEquals(1, lines(Level.WARN).size(), lines(Level.WARN).toString());
@@ -189,7 +172,7 @@ class FilesAwaitingRoomTest {
         Path file = file("rewritten.ndjson");
         depth.set(MAX_READINGS - 1);
         awaiting.refused(file, attributes(file), 5, 50, new OutboxFullException("the outbox is full"));
-        now.addAndGet(FilesAwaitingRoom.RETRY_MILLIS);
+        clock.advance(Duration.ofMillis(FilesAwaitingRoom.RETRY_MILLIS));
         assertFalse(awaiting.mayRead(file, attributes(file)));
 
         Files.writeString(file, "{\"t\": 2}");
@@ -205,7 +188,7 @@ class FilesAwaitingRoomTest {
         assertFalse(awaiting.mayRead(file, attributes(file)));
         Files.delete(file);
 
-        now.addAndGet(FilesAwaitingRoom.FORGET_MILLIS + 1);
+        clock.advance(Duration.ofMillis(FilesAwaitingRoom.FORGET_MILLIS + 1));
         Path next = file("next.json");
         depth.set(0);
         assertTrue(awaiting.mayRead(next, attributes(next)));
