@@ -273,7 +273,7 @@ class OutboxConsumerTest {
 
     @Test
     void whileEnoughPublishesWaitForTheQuotaReadingsWaitInTheOutboxWhereAnEventGoesFirst() throws Exception {
-        start("maxInflight=10");
+        start("maxInflight=1"); // one at a time: the order on the fake client is the hand-out order
         quotaLineFull.set(true); // the shaper has a tenth of a second's worth of publishes in line
         List<String> backlog = append(3);
 
@@ -282,8 +282,10 @@ class OutboxConsumerTest {
         store.append(List.of(alert));
         quotaLineFull.set(false);
 
-        assertEquals(alert.reading().messageId(), client.next().messageId(),
+        FakeMqttClient.Publish first = client.next();
+        assertEquals(alert.reading().messageId(), first.messageId(),
                 "the event, handed out once the line had room, goes before the telemetry that waited");
+        first.acknowledge();
         assertEquals(backlog.get(0), client.next().messageId());
     }
 
@@ -311,7 +313,7 @@ class OutboxConsumerTest {
     void readingsWhoseTimeToLiveIsUpLeaveUnsentCountedAndTheOthersCarryTheirExpiryInterval() throws Exception {
         timeToLive = new TimeToLive(Duration.ofMinutes(1), Duration.ZERO, Duration.ofSeconds(50));
         ready.set(false);
-        start("maxInflight=10");
+        start("maxInflight=1");
         var accept = context.createProducerTemplate();
         for (int i = 0; i < 3; i++) {
             accept.sendBody("direct:accept", intake.telemetry(Map.of("seq", i)));
@@ -332,10 +334,12 @@ class OutboxConsumerTest {
         FakeMqttClient.Publish event = client.next();
         assertEquals(alarm.reading().messageId(), event.messageId(), "events have no time to live by default");
         assertNull(event.message().getProperties().getMessageExpiryInterval());
+        event.acknowledge();
         FakeMqttClient.Publish telemetry = client.next();
         assertEquals(fresh.reading().messageId(), telemetry.messageId());
         assertEquals(29L, telemetry.message().getProperties().getMessageExpiryInterval(),
                 "the broker drops it too once it is a minute old");
+        telemetry.acknowledge();
         assertNull(client.poll(300), "nothing expired goes out");
         assertEquals(4, store.expired());
     }
