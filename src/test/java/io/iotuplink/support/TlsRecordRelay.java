@@ -20,11 +20,13 @@ public final class TlsRecordRelay implements AutoCloseable {
     private final ServerSocket listener;
     private final int target;
     private final AtomicInteger applicationRecords = new AtomicInteger();
+    private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean silent;
+    private volatile boolean cut;
 
-    private TlsRecordRelay(int target) throws IOException {
+    private TlsRecordRelay(int port, int target) throws IOException {
         this.target = target;
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.listener = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
         Thread accepting = new Thread(this::accept, "tls-record-relay");
         accepting.setDaemon(true);
         accepting.start();
@@ -32,7 +34,15 @@ public final class TlsRecordRelay implements AutoCloseable {
 
     /** Relays connections on a port of its own to {@code targetPort} on this machine. */
     public static TlsRecordRelay to(int targetPort) throws IOException {
-        return new TlsRecordRelay(targetPort);
+        return new TlsRecordRelay(0, targetPort);
+    }
+
+    /**
+     * Relays connections on {@code port} to {@code targetPort}: a broker that appears at {@code port} when this is
+     * called, where a client had only been refused so far (no second broker needed in the same JVM).
+     */
+    public static TlsRecordRelay from(int port, int targetPort) throws IOException {
+        return new TlsRecordRelay(port, targetPort);
     }
 
     public int port() {
@@ -49,11 +59,41 @@ public final class TlsRecordRelay implements AutoCloseable {
         this.silent = silent;
     }
 
+    /**
+     * Closes every relayed connection and closes each new one at once, as a broker that went down does (the client
+     * reads EOF), until {@link #restore}.
+     */
+    public void cut() {
+        cut = true;
+        for (Socket socket : open) {
+            closeQuietly(socket);
+        }
+    }
+
+    /** Relays new connections again after {@link #cut}. */
+    public void restore() {
+        cut = false;
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
     private void accept() {
         while (!listener.isClosed()) {
             try {
                 Socket client = listener.accept();
+                if (cut) {
+                    closeQuietly(client);
+                    continue;
+                }
                 Socket broker = new Socket(InetAddress.getLoopbackAddress(), target);
+                open.add(client);
+                open.add(broker);
                 pump(client.getInputStream(), broker.getOutputStream(), true, client, broker);
                 pump(broker.getInputStream(), client.getOutputStream(), false, client, broker);
             } catch (IOException closed) {
@@ -90,6 +130,9 @@ public final class TlsRecordRelay implements AutoCloseable {
                 }
             } catch (IOException closed) {
                 // either side went away
+            } finally {
+                open.remove(client);
+                open.remove(broker);
             }
         }, "tls-record-relay-" + (fromClient ? "up" : "down"));
         pumping.setDaemon(true);
