@@ -6,30 +6,32 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP relay between a client and a broker that counts the TLS records the client sends (it reads their 5-byte
  * headers, nothing inside them), as a network capture would, and that can be told to go silent: the connections stay
- * open and every byte either way is dropped (a partition without RST), until it is told to forward again.
+ * open and every byte either way is dropped (a partition without RST), until it is told to forward again. It can
+ * also stand for a broker that goes down and comes back on the same port ({@link #cut}, {@link #restore}) while the
+ * real broker behind it keeps running: a JVM holds one embedded broker at a time, and starting one costs seconds.
  */
 public final class TlsRecordRelay implements AutoCloseable {
 
     private static final int APPLICATION_DATA = 23;
 
-    private final ServerSocket listener;
+    private final int port;
     private final int target;
     private final AtomicInteger applicationRecords = new AtomicInteger();
-    private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private volatile ServerSocket listener;
     private volatile boolean silent;
-    private volatile boolean cut;
 
     private TlsRecordRelay(int port, int target) throws IOException {
         this.target = target;
-        this.listener = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
-        Thread accepting = new Thread(this::accept, "tls-record-relay");
-        accepting.setDaemon(true);
-        accepting.start();
+        listen(port);
+        this.port = listener.getLocalPort();
     }
 
     /** Relays connections on a port of its own to {@code targetPort} on this machine. */
@@ -38,15 +40,15 @@ public final class TlsRecordRelay implements AutoCloseable {
     }
 
     /**
-     * Relays connections on {@code port} to {@code targetPort}: a broker that appears at {@code port} when this is
-     * called, where a client had only been refused so far (no second broker needed in the same JVM).
+     * Relays connections on {@code port} to {@code targetPort}: a broker that appears at {@code port} now, where a
+     * client had been refused so far.
      */
     public static TlsRecordRelay from(int port, int targetPort) throws IOException {
         return new TlsRecordRelay(port, targetPort);
     }
 
     public int port() {
-        return listener.getLocalPort();
+        return port;
     }
 
     /** TLS records of application data the clients sent so far (in TLS 1.3, everything after the ClientHello). */
@@ -60,19 +62,29 @@ public final class TlsRecordRelay implements AutoCloseable {
     }
 
     /**
-     * Closes every relayed connection and closes each new one at once, as a broker that went down does (the client
-     * reads EOF), until {@link #restore}.
+     * As a broker that stops: closes every relayed connection (the client reads EOF) and the port (new connections
+     * are refused) until {@link #restore}.
      */
-    public void cut() {
-        cut = true;
+    public void cut() throws IOException {
+        listener.close();
         for (Socket socket : open) {
             closeQuietly(socket);
         }
     }
 
-    /** Relays new connections again after {@link #cut}. */
-    public void restore() {
-        cut = false;
+    /** As the broker back on the same port after {@link #cut}. */
+    public void restore() throws IOException {
+        listen(port);
+    }
+
+    private void listen(int on) throws IOException {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), on), 50);
+        listener = socket;
+        Thread accepting = new Thread(() -> accept(socket), "tls-record-relay");
+        accepting.setDaemon(true);
+        accepting.start();
     }
 
     private static void closeQuietly(Socket socket) {
@@ -83,14 +95,10 @@ public final class TlsRecordRelay implements AutoCloseable {
         }
     }
 
-    private void accept() {
-        while (!listener.isClosed()) {
+    private void accept(ServerSocket listening) {
+        while (!listening.isClosed()) {
             try {
-                Socket client = listener.accept();
-                if (cut) {
-                    closeQuietly(client);
-                    continue;
-                }
+                Socket client = listening.accept();
                 Socket broker = new Socket(InetAddress.getLoopbackAddress(), target);
                 open.add(client);
                 open.add(broker);
