@@ -84,14 +84,8 @@ class ConfigurationErrorsTest {
         throw new AssertionError("the bundle started with " + properties);
     }
 
-    /**
-     * The process exits within seconds: the JIT's optimising tier (C2) and a parallel collector only cost start-up
-     * time there, and what it prints and its exit code do not depend on them.
-     */
-    private static final List<String> SHORT_LIVED_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
-
     private static String refusedStart(Map<String, String> env) {
-        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run"), env, SHORT_LIVED_JVM)) {
+        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run"), env, BundleProcess.SHORT_LIVED_JVM)) {
             int exit = bundle.waitForExit(Duration.ofSeconds(60));
             assertEquals(2, exit, bundle.output());
             return bundle.output();
@@ -120,10 +114,10 @@ class ConfigurationErrorsTest {
 
         List<String> problems = problems(properties);
 
-        assertTrue(problems.stream().anyMatch(l -> l.contains("AWS_IOT_CERT_PATH=/certs/missing.pem.crt: file not found")),
-                problems.toString());
-        assertTrue(problems.stream().anyMatch(l -> l.contains("AWS_IOT_KEY_PATH=/certs/private.pem.key: file not found")),
-                problems.toString());
+        assertTrue(problems.stream().anyMatch(line -> line.contains(
+                "AWS_IOT_CERT_PATH=/certs/missing.pem.crt: file not found")), problems.toString());
+        assertTrue(problems.stream().anyMatch(line -> line.contains(
+                "AWS_IOT_KEY_PATH=/certs/private.pem.key: file not found")), problems.toString());
     }
 
     @Test
@@ -150,8 +144,8 @@ class ConfigurationErrorsTest {
 
         List<String> problems = problems(properties);
 
-        assertTrue(problems.stream().anyMatch(l -> l.contains("AWS_IOT_KEY_PATH=" + garbage + ": not a PEM private key")),
-                problems.toString());
+        assertTrue(problems.stream().anyMatch(line -> line.contains("AWS_IOT_KEY_PATH=" + garbage
+                + ": not a PEM private key")), problems.toString());
     }
 
     @Test
@@ -161,7 +155,7 @@ class ConfigurationErrorsTest {
 
         List<String> problems = problems(properties);
 
-        assertTrue(problems.stream().anyMatch(l -> l.contains("AWS_IOT_KEY_PATH=" + otherDevice.key()
+        assertTrue(problems.stream().anyMatch(line -> line.contains("AWS_IOT_KEY_PATH=" + otherDevice.key()
                 + ": key does not match the certificate in AWS_IOT_CERT_PATH=" + device.certificate())),
                 problems.toString());
     }

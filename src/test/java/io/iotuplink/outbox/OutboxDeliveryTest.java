@@ -34,9 +34,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OutboxDeliveryTest {
 
-    /** Each process lives seconds: C2 and a parallel collector would only add to its start-up. */
-    private static final List<String> SHORT_LIVED_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
-
     @TempDir
     static Path brokerDir;
     private static TestBroker broker;
@@ -113,7 +110,7 @@ class OutboxDeliveryTest {
         int httpPort = Integer.parseInt(env.get("CAMEL_SERVER_PORT"));
         List<String> accepted = new ArrayList<>();
 
-        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run-1"), env, SHORT_LIVED_JVM)) {
+        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run-1"), env, BundleProcess.SHORT_LIVED_JVM)) {
             bundle.awaitOutput("Started uplink-http-telemetry", Duration.ofSeconds(60));
             HttpClient http = HttpClient.newHttpClient();
             for (int i = 0; i < 20; i++) {
@@ -137,7 +134,7 @@ class OutboxDeliveryTest {
         }
 
         try (TlsRecordRelay back = TlsRecordRelay.from(notYetListening, broker.port());
-             BundleProcess again = BundleProcess.start(dir.resolve("run-2"), env, SHORT_LIVED_JVM)) {
+             BundleProcess again = BundleProcess.start(dir.resolve("run-2"), env, BundleProcess.SHORT_LIVED_JVM)) {
             RunningBundle.await(() -> ids(broker.received()).containsAll(accepted), Duration.ofSeconds(60),
                     "every reading accepted before the kill");
             assertTrue(again.output().contains("holds 20 reading(s) from before"), again.output());
