@@ -6,6 +6,9 @@ import io.iotuplink.local.BrokerPolicy;
 import io.iotuplink.local.ReceivedConnect;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,11 +25,39 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Token authentication against a broker that checks the password, with each kind of token provider. */
+/**
+ * Token authentication against a broker that checks the password, with each kind of token provider. One broker
+ * serves the class; each test sets the password it accepts and counts only the connections made since it began.
+ */
 class CustomAuthorizerTest {
 
     @TempDir
+    static Path brokerDir;
+    private static TestBroker broker;
+
+    @TempDir
     Path dir;
+    private int connectsBefore;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = TestBroker.startAcceptingTokens(brokerDir);
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    @BeforeEach
+    void countConnects() {
+        connectsBefore = broker.connects().size();
+    }
+
+    /** Connections the broker accepted since this test began. */
+    private int connects() {
+        return broker.connects().size() - connectsBefore;
+    }
 
     private Map<String, String> tokenProperties(TestBroker broker) {
         Map<String, String> p = new LinkedHashMap<>();
@@ -55,65 +86,59 @@ class CustomAuthorizerTest {
 
     @Test
     void aFileTokenConnectsAndIsRefreshedBeforeExpiryWithoutReconnecting() throws Exception {
-        try (TestBroker broker = TestBroker.startAcceptingTokens(dir.resolve("broker"))) {
-            broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("secret-token-1"));
-            Path file = Files.writeString(dir.resolve("token.json"), token("secret-token-1", 3600));
-            Map<String, String> p = tokenProperties(broker);
-            p.put("uplink.token.file", file.toString());
-            p.put("uplink.token.refresh-threshold", "3599s");
-            try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
-                assertEquals("device-user?x-amz-customauthorizer-name=BombercatAuthorizer", last(broker).username());
-                bundle.producer().sendBody("direct:telemetry", "{\"token\": 1}");
-                broker.await(r -> r.payloadText().contains("\"token\":1"), 1, Duration.ofSeconds(20));
+        broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("secret-token-1"));
+        Path file = Files.writeString(dir.resolve("token.json"), token("secret-token-1", 3600));
+        Map<String, String> p = tokenProperties(broker);
+        p.put("uplink.token.file", file.toString());
+        p.put("uplink.token.refresh-threshold", "3599s");
+        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
+            assertEquals("device-user?x-amz-customauthorizer-name=BombercatAuthorizer", last(broker).username());
+            bundle.producer().sendBody("direct:telemetry", "{\"token\": 1}");
+            broker.await(r -> r.payloadText().contains("\"token\":1"), 1, Duration.ofSeconds(20));
 
-                RunningBundle.await(() -> bundle.status().get("token_refreshes").asInt() >= 3, Duration.ofSeconds(10),
-                        "refreshes ahead of expiry");
-                assertEquals(1, broker.connects().size(), "refreshing does not reconnect");
-            }
+            RunningBundle.await(() -> bundle.status().get("token_refreshes").asInt() >= 3, Duration.ofSeconds(10),
+                    "refreshes ahead of expiry");
+            assertEquals(1, connects(), "refreshing does not reconnect");
         }
     }
 
     @Test
     void afterTheBrokerCutsTheClientOffItReconnectsWithTheRefreshedToken() throws Exception {
-        try (TestBroker broker = TestBroker.startAcceptingTokens(dir.resolve("broker"))) {
-            broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("old-secret"));
-            Path file = Files.writeString(dir.resolve("token.json"), token("old-secret", 3600));
-            Map<String, String> p = tokenProperties(broker);
-            p.put("uplink.token.file", file.toString());
-            try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
-                broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("new-secret"));
-                Files.writeString(file, token("new-secret", 3600));
+        broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("old-secret"));
+        Path file = Files.writeString(dir.resolve("token.json"), token("old-secret", 3600));
+        Map<String, String> p = tokenProperties(broker);
+        p.put("uplink.token.file", file.toString());
+        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
+            broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("new-secret"));
+            Files.writeString(file, token("new-secret", 3600));
 
-                broker.cutOff("bombercat-token");
+            broker.cutOff("bombercat-token");
 
-                RunningBundle.await(() -> broker.connects().size() >= 2, Duration.ofSeconds(30),
-                        "a connection with the new token");
-                bundle.awaitConnected();
-                assertTrue(bundle.connection().history().stream().anyMatch(e -> e.error() != null
-                        && e.error().contains("0x86 bad user name or password")), bundle.connection().history()
-                        .toString());
-            }
+            RunningBundle.await(() -> connects() >= 2, Duration.ofSeconds(30),
+                    "a connection with the new token");
+            bundle.awaitConnected();
+            assertTrue(bundle.connection().history().stream().anyMatch(e -> e.error() != null
+                    && e.error().contains("0x86 bad user name or password")), bundle.connection().history()
+                    .toString());
         }
     }
 
     @Test
     void aFailingCommandProviderIsReportedThenRecovers() throws Exception {
-        try (TestBroker broker = TestBroker.startAcceptingTokens(dir.resolve("broker"))) {
-            broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("command-secret"));
-            Path switchFile = dir.resolve("provider-works");
-            Map<String, String> p = tokenProperties(broker);
-            p.put("uplink.token.command", "test -f " + switchFile + " && echo '" + token("command-secret", 3600)
-                    + "' || exit 3");
-            try (RunningBundle bundle = RunningBundle.start(p)) {
-                RunningBundle.await(() -> bundle.connection().state() == ConnectionState.CREDENTIAL_REFRESH_FAILED,
-                        Duration.ofSeconds(20), "credential_refresh_failed");
-                String error = bundle.connection().history().stream().filter(e -> e.error() != null)
-                        .findFirst().orElseThrow().error();
-                assertEquals("UPLINK_TOKEN_COMMAND: the command exited with 3", error);
+        broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("command-secret"));
+        Path switchFile = dir.resolve("provider-works");
+        Map<String, String> p = tokenProperties(broker);
+        p.put("uplink.token.command", "test -f " + switchFile + " && echo '" + token("command-secret", 3600)
+                + "' || exit 3");
+        try (RunningBundle bundle = RunningBundle.start(p)) {
+            RunningBundle.await(() -> bundle.connection().state() == ConnectionState.CREDENTIAL_REFRESH_FAILED,
+                    Duration.ofSeconds(20), "credential_refresh_failed");
+            String error = bundle.connection().history().stream().filter(e -> e.error() != null)
+                    .findFirst().orElseThrow().error();
+            assertEquals("UPLINK_TOKEN_COMMAND: the command exited with 3", error);
 
-                Files.writeString(switchFile, "");
-                bundle.awaitConnected();
-            }
+            Files.writeString(switchFile, "");
+            bundle.awaitConnected();
         }
     }
 
@@ -130,7 +155,7 @@ class CustomAuthorizerTest {
         PrintStream console = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try (TestBroker broker = TestBroker.startAcceptingTokens(dir.resolve("broker"))) {
+        try {
             broker.policy(BrokerPolicy.seed(TestBroker.PREFIX).acceptingPassword("url-secret-42"));
             Map<String, String> p = tokenProperties(broker);
             p.put("uplink.token.url", "http://127.0.0.1:" + tokens.getAddress().getPort() + "/token");

@@ -1,8 +1,10 @@
 package io.iotuplink.config;
 
+import io.iotuplink.UplinkBundle;
 import io.iotuplink.support.BundleProcess;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
+import org.apache.camel.main.Main;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -22,7 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Bad configuration stops the start with exit code 2 and one line per problem, naming the variable and the file. */
+/**
+ * Bad configuration stops the start with exit code 2 and one line per problem, naming the variable and the file.
+ * Every case whose assertion is about the whole output (no stack trace, no key material, the header, the exit code)
+ * runs the application as a process; the cases that only check a problem's line take that line from the same
+ * check inside this JVM ({@link #problems}), which is what the process prints, one line each, and saves a JVM start.
+ */
 class ConfigurationErrorsTest {
 
     @TempDir
@@ -46,12 +54,38 @@ class ConfigurationErrorsTest {
     }
 
     private static Map<String, String> valid() {
-        return BundleProcess.environment(RunningBundle.properties("localhost:" + TestBroker.freePort(), device,
-                dir.resolve("data")));
+        return BundleProcess.environment(validProperties());
+    }
+
+    private static Map<String, String> validProperties() {
+        return RunningBundle.properties("localhost:" + TestBroker.freePort(), device, dir.resolve("data"));
+    }
+
+    /**
+     * The problems that stop the bundle from starting with {@code properties}, as {@code Application} finds them
+     * (the configuration's failure, else the start's problem) and prints them, one per line after its header.
+     */
+    private static List<String> problems(Map<String, String> properties) {
+        UplinkBundle bundle = new UplinkBundle(false);
+        Main main = new Main();
+        properties.forEach(main::addOverrideProperty);
+        main.configure().addRoutesBuilder(bundle);
+        try {
+            main.start();
+        } catch (Exception e) {
+            if (bundle.configurationFailure() != null) {
+                return bundle.configurationFailure().problems();
+            }
+            return bundle.startProblem(e).map(List::of)
+                    .orElseThrow(() -> new AssertionError("the start failed, not for the configuration: " + e, e));
+        } finally {
+            main.stop();
+        }
+        throw new AssertionError("the bundle started with " + properties);
     }
 
     private static String refusedStart(Map<String, String> env) {
-        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run"), env)) {
+        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run"), env, BundleProcess.SHORT_LIVED_JVM)) {
             int exit = bundle.waitForExit(Duration.ofSeconds(60));
             assertEquals(2, exit, bundle.output());
             return bundle.output();
@@ -74,14 +108,16 @@ class ConfigurationErrorsTest {
 
     @Test
     void missingFilesAreNamedWithTheirPath() {
-        Map<String, String> env = valid();
-        env.put("AWS_IOT_CERT_PATH", "/certs/missing.pem.crt");
-        env.put("AWS_IOT_KEY_PATH", "/certs/private.pem.key");
+        Map<String, String> properties = validProperties();
+        properties.put("aws.iot.cert-path", "/certs/missing.pem.crt");
+        properties.put("aws.iot.key-path", "/certs/private.pem.key");
 
-        String output = refusedStart(env);
+        List<String> problems = problems(properties);
 
-        assertTrue(output.contains("AWS_IOT_CERT_PATH=/certs/missing.pem.crt: file not found"), output);
-        assertTrue(output.contains("AWS_IOT_KEY_PATH=/certs/private.pem.key: file not found"), output);
+        assertTrue(problems.stream().anyMatch(line -> line.contains(
+                "AWS_IOT_CERT_PATH=/certs/missing.pem.crt: file not found")), problems.toString());
+        assertTrue(problems.stream().anyMatch(line -> line.contains(
+                "AWS_IOT_KEY_PATH=/certs/private.pem.key: file not found")), problems.toString());
     }
 
     @Test
@@ -103,23 +139,25 @@ class ConfigurationErrorsTest {
     @Test
     void garbageWhereTheKeyBelongsIsNotAPemPrivateKey() throws IOException {
         Path garbage = Files.writeString(dir.resolve("garbage.pem.key"), "hello, I am not a key\n");
-        Map<String, String> env = valid();
-        env.put("AWS_IOT_KEY_PATH", garbage.toString());
+        Map<String, String> properties = validProperties();
+        properties.put("aws.iot.key-path", garbage.toString());
 
-        String output = refusedStart(env);
+        List<String> problems = problems(properties);
 
-        assertTrue(output.contains("AWS_IOT_KEY_PATH=" + garbage + ": not a PEM private key"), output);
+        assertTrue(problems.stream().anyMatch(line -> line.contains("AWS_IOT_KEY_PATH=" + garbage
+                + ": not a PEM private key")), problems.toString());
     }
 
     @Test
     void aKeyOfAnotherCertificateDoesNotMatch() {
-        Map<String, String> env = valid();
-        env.put("AWS_IOT_KEY_PATH", otherDevice.key().toString());
+        Map<String, String> properties = validProperties();
+        properties.put("aws.iot.key-path", otherDevice.key().toString());
 
-        String output = refusedStart(env);
+        List<String> problems = problems(properties);
 
-        assertTrue(output.contains("AWS_IOT_KEY_PATH=" + otherDevice.key() + ": key does not match the certificate in"
-                + " AWS_IOT_CERT_PATH=" + device.certificate()), output);
+        assertTrue(problems.stream().anyMatch(line -> line.contains("AWS_IOT_KEY_PATH=" + otherDevice.key()
+                + ": key does not match the certificate in AWS_IOT_CERT_PATH=" + device.certificate())),
+                problems.toString());
     }
 
     @Test
@@ -130,6 +168,7 @@ class ConfigurationErrorsTest {
         env.put("UPLINK_MQTT_KEEP_ALIVE", "10s");
         env.put("UPLINK_TOPIC_PREFIX", "bomber#cat");
 
+        // the process case: the header counts the problems, the exit code is 2
         String output = refusedStart(env);
 
         assertTrue(output.contains("AWS_IOT_ENDPOINT=ssl://example.com:8883: not a host name"), output);

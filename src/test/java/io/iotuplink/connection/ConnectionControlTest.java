@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.iotuplink.support.PeerClient;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
+import io.iotuplink.support.TlsRecordRelay;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -25,24 +28,44 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The connection lifecycle as an operator sees and steers it. */
+/**
+ * The connection lifecycle as an operator sees and steers it. One broker serves the whole class (each test has its
+ * own client id); "no broker there yet" is a port nothing listens on, where a relay to the broker opens later.
+ */
 class ConnectionControlTest {
+
+    @TempDir
+    static Path brokerDir;
+    private static TestBroker broker;
 
     @TempDir
     Path dir;
 
+    @BeforeAll
+    static void startBroker() {
+        broker = TestBroker.start(brokerDir);
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
     private Map<String, String> properties(TestBroker broker, String clientId) {
-        Map<String, String> p = RunningBundle.properties(broker, broker.device(clientId, TestBroker.KeyForm.PKCS1),
-                dir.resolve("data"));
+        return properties("localhost:" + broker.port(), clientId);
+    }
+
+    /** Properties for a device the broker knows, connecting to {@code endpoint}. */
+    private Map<String, String> properties(String endpoint, String clientId) {
+        Map<String, String> p = RunningBundle.properties(endpoint,
+                broker.device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
         p.put("aws.iot.client-id", clientId);
         return p;
     }
 
     @Test
     void reconnectAttemptsAreNeverCloserThanOneSecond() {
-        TestBroker gone = TestBroker.start(dir.resolve("broker"));
-        gone.close();
-        Map<String, String> p = properties(gone, "bombercat-spacing");
+        Map<String, String> p = properties("localhost:" + TestBroker.freePort(), "bombercat-spacing");
         p.put("uplink.reconnect.initial-delay", "10ms");
         p.put("uplink.reconnect.multiplier", "1");
         p.put("uplink.reconnect.jitter", "0");
@@ -65,11 +88,10 @@ class ConnectionControlTest {
     }
 
     @Test
-    void readinessFollowsTheConnectionAndLivenessDoesNot() {
-        TestBroker first = TestBroker.start(dir.resolve("broker-1"));
-        Map<String, String> p = properties(first, "bombercat-ready");
+    void readinessFollowsTheConnectionAndLivenessDoesNot() throws IOException {
+        int notYetListening = TestBroker.freePort();
+        Map<String, String> p = properties("localhost:" + notYetListening, "bombercat-ready");
         p.put("uplink.reconnect.max-delay", "1s");
-        first.close();
         try (RunningBundle bundle = RunningBundle.start(p)) {
             RunningBundle.await(() -> bundle.http("GET", "/observe/health/live", null, null).statusCode() == 200,
                     Duration.ofSeconds(10), "liveness UP");
@@ -77,7 +99,7 @@ class ConnectionControlTest {
             assertEquals(503, ready.statusCode(), ready.body());
             assertTrue(ready.body().contains("mqtt-connection"), ready.body());
 
-            try (TestBroker back = TestBroker.restart(first, dir.resolve("broker-2"))) {
+            try (TlsRecordRelay back = TlsRecordRelay.from(notYetListening, broker.port())) {
                 RunningBundle.await(() -> bundle.http("GET", "/observe/health/ready", null, null).statusCode() == 200,
                         Duration.ofSeconds(30), "readiness UP once connected");
             }
@@ -85,24 +107,28 @@ class ConnectionControlTest {
     }
 
     @Test
-    void reconnectionCanBeSwitchedOffAndOnWhileRunning() {
-        TestBroker first = TestBroker.start(dir.resolve("broker-1"));
-        try (RunningBundle bundle = RunningBundle.start(properties(first, "bombercat-switch")).awaitConnected()) {
+    void reconnectionCanBeSwitchedOffAndOnWhileRunning() throws IOException {
+        try (TlsRecordRelay link = TlsRecordRelay.to(broker.port());
+             RunningBundle bundle = RunningBundle.start(properties("localhost:" + link.port(), "bombercat-switch"))
+                     .awaitConnected()) {
             HttpResponse<String> off = bundle.http("POST", "/connection", "application/json", "{\"reconnect\": false}");
             assertEquals(200, off.statusCode(), off.body());
             assertEquals(false, RunningBundle.json(off.body()).get("reconnect").asBoolean());
 
-            first.close();
+            link.cut();
             RunningBundle.await(() -> bundle.connection().state() == ConnectionState.DISCONNECTED,
                     Duration.ofSeconds(20), "disconnected without reconnecting");
             long attempts = bundle.status().get("connect_attempts").asLong();
-            TestBroker.sleep(2500);
-            assertEquals(attempts, bundle.status().get("connect_attempts").asLong(), "no attempt while switched off");
+            int connects = broker.connects().size();
+            // switched on, the first attempt would come 1 s (uplink.reconnect.initial-delay) after the loss
+            Awaitility.await("no attempt while switched off").during(Duration.ofMillis(1500))
+                    .atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> bundle.status().get("connect_attempts").asLong() == attempts);
+            assertEquals(connects, broker.connects().size(), "no CONNECT reached the broker while switched off");
 
-            try (TestBroker back = TestBroker.restart(first, dir.resolve("broker-2"))) {
-                bundle.http("POST", "/connection", "application/json", "{\"reconnect\": true}");
-                bundle.awaitConnected();
-            }
+            link.restore();
+            bundle.http("POST", "/connection", "application/json", "{\"reconnect\": true}");
+            bundle.awaitConnected();
             assertEquals(400, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": 1}")
                     .statusCode());
         }
@@ -112,8 +138,7 @@ class ConnectionControlTest {
     void withReconnectionOffALostConnectionSaysWhyOnceAndOnlyReadinessGoesDown() {
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-        try (TestBroker broker = TestBroker.start(dir.resolve("broker"));
-             RunningBundle bundle = RunningBundle.start(properties(broker, "bombercat-off")).awaitConnected()) {
+        try (RunningBundle bundle = RunningBundle.start(properties(broker, "bombercat-off")).awaitConnected()) {
             logged.start();
             root.addAppender(logged);
             assertEquals(200, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": false}")
@@ -133,7 +158,8 @@ class ConnectionControlTest {
             assertEquals(200, live.statusCode(), live.body());
             HttpResponse<String> ready = bundle.http("GET", "/observe/health/ready", null, null);
             assertEquals(503, ready.statusCode(), ready.body());
-            Awaitility.await("one WARN saying reconnect disabled, not repeated").during(Duration.ofSeconds(2))
+            // a retry, were there one, would come 1 s (uplink.reconnect.initial-delay) after the loss
+            Awaitility.await("one WARN saying reconnect disabled, not repeated").during(Duration.ofMillis(1500))
                     .atMost(Duration.ofSeconds(5)).until(() -> warningsSaying(logged, "reconnect disabled") == 1);
         } finally {
             root.detachAppender(logged);
@@ -149,59 +175,55 @@ class ConnectionControlTest {
 
     @Test
     void aDuplicateClientIdKicksTheBundleOffAndItComesBack() {
-        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
-            Map<String, String> p = properties(broker, "bombercat-twin");
-            p.put("uplink.reconnect.initial-delay", "2s");
-            try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
-                PeerClient twin = new PeerClient(broker.port(), broker.device("bombercat-twin-2",
-                        TestBroker.KeyForm.PKCS1), "bombercat-twin", null);
-                RunningBundle.await(() -> bundle.connection().history().stream().anyMatch(e ->
-                                e.state() == ConnectionState.RECONNECTING && e.error() != null
-                                        && e.error().contains("0x8E session taken over")),
-                        Duration.ofSeconds(20), "the takeover in the history");
-                twin.close();
-                bundle.awaitConnected();
-            }
+        Map<String, String> p = properties(broker, "bombercat-twin");
+        p.put("uplink.reconnect.initial-delay", "2s");
+        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
+            PeerClient twin = new PeerClient(broker.port(), broker.device("bombercat-twin-2",
+                    TestBroker.KeyForm.PKCS1), "bombercat-twin", null);
+            RunningBundle.await(() -> bundle.connection().history().stream().anyMatch(e ->
+                            e.state() == ConnectionState.RECONNECTING && e.error() != null
+                                    && e.error().contains("0x8E session taken over")),
+                    Duration.ofSeconds(20), "the takeover in the history");
+            twin.close();
+            bundle.awaitConnected();
         }
     }
 
     @Test
     void statePublishesStateChangedAndEventsReachTheHookRoute() throws IOException {
-        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
-            Map<String, String> p = properties(broker, "bombercat-state");
-            Path routes = Files.createDirectories(dir.resolve("hook-routes"));
-            Path log = dir.resolve("connection-events.log");
-            Files.writeString(routes.resolve("alert.camel.yaml"), """
-                    - route:
-                        id: connection-alert
-                        from:
-                          uri: direct:connection-event
-                          steps:
-                            - setBody:
-                                expression:
-                                  simple:
-                                    expression: "${body[state]}"
-                            - to:
-                                uri: file:%s
-                                parameters:
-                                  fileName: %s
-                                  fileExist: Append
-                                  appendChars: ","
-                    """.formatted(log.getParent(), log.getFileName()));
-            p.put("uplink.routes-dir", routes.toString());
-            try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
-                HttpResponse<String> changed = bundle.http("POST", "/state", "application/json",
-                        "{\"state\": \"collecting_data\"}");
-                assertEquals(202, changed.statusCode(), changed.body());
-                String event = broker.await(p2 -> p2.payloadText().contains("state_changed"), 1,
-                        Duration.ofSeconds(20)).get(0).payloadText();
-                assertTrue(event.endsWith("\"event\":\"state_changed\",\"metadata\":{\"from\":\"idle\","
-                        + "\"to\":\"collecting_data\"}}"), event);
+        Map<String, String> p = properties(broker, "bombercat-state");
+        Path routes = Files.createDirectories(dir.resolve("hook-routes"));
+        Path log = dir.resolve("connection-events.log");
+        Files.writeString(routes.resolve("alert.camel.yaml"), """
+                - route:
+                    id: connection-alert
+                    from:
+                      uri: direct:connection-event
+                      steps:
+                        - setBody:
+                            expression:
+                              simple:
+                                expression: "${body[state]}"
+                        - to:
+                            uri: file:%s
+                            parameters:
+                              fileName: %s
+                              fileExist: Append
+                              appendChars: ","
+                """.formatted(log.getParent(), log.getFileName()));
+        p.put("uplink.routes-dir", routes.toString());
+        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
+            HttpResponse<String> changed = bundle.http("POST", "/state", "application/json",
+                    "{\"state\": \"collecting_data\"}");
+            assertEquals(202, changed.statusCode(), changed.body());
+            String event = broker.await(p2 -> p2.payloadText().contains("state_changed"), 1,
+                    Duration.ofSeconds(20)).get(0).payloadText();
+            assertTrue(event.endsWith("\"event\":\"state_changed\",\"metadata\":{\"from\":\"idle\","
+                    + "\"to\":\"collecting_data\"}}"), event);
 
-                RunningBundle.await(() -> Files.exists(log) && read(log).contains("connected"),
-                        Duration.ofSeconds(10), "the connection events in the hook route's file");
-                assertTrue(read(log).startsWith("connecting,connected,"), read(log));
-            }
+            RunningBundle.await(() -> Files.exists(log) && read(log).contains("connected"),
+                    Duration.ofSeconds(10), "the connection events in the hook route's file");
+            assertTrue(read(log).startsWith("connecting,connected,"), read(log));
         }
     }
 

@@ -2,9 +2,13 @@ package io.iotuplink.connection;
 
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
+import io.iotuplink.support.TlsRecordRelay;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,20 +19,35 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What camel-paho-mqtt5 alone gets wrong: the first connect is retried, and a stop leaves no Paho thread (nor the TLS
- * connection's writer) behind.
+ * connection's writer) behind. One broker serves the class; "the broker is not up yet" is a port nothing listens on,
+ * where a relay to the broker opens later.
  */
 class ConnectionLifecycleTest {
 
     @TempDir
+    static Path brokerDir;
+    private static TestBroker broker;
+
+    @TempDir
     Path dir;
 
-    @Test
-    void theFirstConnectIsRetriedUntilTheBrokerIsUp() {
-        TestBroker first = TestBroker.start(dir.resolve("broker-1"));
-        TestBroker.DeviceFiles device = first.device("bombercat-late", TestBroker.KeyForm.PKCS1);
-        first.close();
+    @BeforeAll
+    static void startBroker() {
+        broker = TestBroker.start(brokerDir);
+    }
 
-        Map<String, String> properties = RunningBundle.properties(first, device, dir.resolve("data"));
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    @Test
+    void theFirstConnectIsRetriedUntilTheBrokerIsUp() throws IOException {
+        TestBroker.DeviceFiles device = broker.device("bombercat-late", TestBroker.KeyForm.PKCS1);
+        int notYetListening = TestBroker.freePort();
+
+        Map<String, String> properties = RunningBundle.properties("localhost:" + notYetListening, device,
+                dir.resolve("data"));
         properties.put("uplink.reconnect.max-attempts", "20");
         properties.put("uplink.reconnect.max-delay", "2s");
         try (RunningBundle bundle = RunningBundle.start(properties)) {
@@ -36,7 +55,7 @@ class ConnectionLifecycleTest {
                     "a failed first attempt");
             assertEquals("reconnecting", bundle.status().get("connection_status").asText());
 
-            try (TestBroker broker = TestBroker.restart(first, dir.resolve("broker-2"))) {
+            try (TlsRecordRelay up = TlsRecordRelay.from(notYetListening, broker.port())) {
                 bundle.awaitConnected();
                 bundle.producer().sendBody("direct:telemetry", "{\"late\": true}");
                 broker.await(p -> p.payloadText().contains("\"late\":true"), 1, Duration.ofSeconds(20));
@@ -45,7 +64,7 @@ class ConnectionLifecycleTest {
                 assertEquals(ConnectionState.CONNECTING, history.get(0).state());
                 assertEquals(ConnectionState.CONNECTED, history.get(history.size() - 1).state());
                 assertTrue(history.stream().anyMatch(e -> e.state() == ConnectionState.RECONNECTING
-                        && e.error().contains("nothing accepts connections at localhost:" + broker.port())),
+                        && e.error().contains("nothing accepts connections at localhost:" + notYetListening)),
                         history.toString());
             }
         }
@@ -53,25 +72,23 @@ class ConnectionLifecycleTest {
 
     @Test
     void stoppingTheBundleLeavesNoPahoOrTlsWriterThreadBehind() {
-        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
-            String clientId = "bombercat-threads";
-            Map<String, String> properties = RunningBundle.properties(broker,
-                    broker.device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
-            properties.put("aws.iot.client-id", clientId);
-            RunningBundle bundle = RunningBundle.start(properties).awaitConnected();
-            assertTrue(pahoThreads(clientId) > 0, "Paho names its threads after the client id");
-            assertEquals(1, tlsWriterThreads(broker.port()), "the connection's TLS writer");
-            ConnectionMonitor connection = bundle.connection();
+        String clientId = "bombercat-threads";
+        Map<String, String> properties = RunningBundle.properties(broker,
+                broker.device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+        properties.put("aws.iot.client-id", clientId);
+        RunningBundle bundle = RunningBundle.start(properties).awaitConnected();
+        assertTrue(pahoThreads(clientId) > 0, "Paho names its threads after the client id");
+        assertEquals(1, tlsWriterThreads(broker.port()), "the connection's TLS writer");
+        ConnectionMonitor connection = bundle.connection();
 
-            bundle.close();
+        bundle.close();
 
-            RunningBundle.await(() -> pahoThreads(clientId) == 0, Duration.ofSeconds(10), "Paho threads to end");
-            RunningBundle.await(() -> tlsWriterThreads(broker.port()) == 0, Duration.ofSeconds(10),
-                    "the TLS writer to end");
-            List<ConnectionEvent> history = connection.history();
-            assertEquals(ConnectionState.DISCONNECTING, history.get(history.size() - 2).state());
-            assertEquals(ConnectionState.DISCONNECTED, history.get(history.size() - 1).state());
-        }
+        RunningBundle.await(() -> pahoThreads(clientId) == 0, Duration.ofSeconds(10), "Paho threads to end");
+        RunningBundle.await(() -> tlsWriterThreads(broker.port()) == 0, Duration.ofSeconds(10),
+                "the TLS writer to end");
+        List<ConnectionEvent> history = connection.history();
+        assertEquals(ConnectionState.DISCONNECTING, history.get(history.size() - 2).state());
+        assertEquals(ConnectionState.DISCONNECTED, history.get(history.size() - 1).state());
     }
 
     private static long tlsWriterThreads(int brokerPort) {

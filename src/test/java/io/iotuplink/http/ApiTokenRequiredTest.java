@@ -54,7 +54,7 @@ class ApiTokenRequiredTest {
     }
 
     private static String refusedStart(Map<String, String> env) {
-        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run"), env)) {
+        try (BundleProcess bundle = BundleProcess.start(dir.resolve("run"), env, BundleProcess.SHORT_LIVED_JVM)) {
             int exit = bundle.waitForExit(Duration.ofSeconds(60));
             assertEquals(2, exit, bundle.output());
             return bundle.output();
@@ -88,7 +88,7 @@ class ApiTokenRequiredTest {
         env.put("UPLINK_LOG_LEVEL", "DEBUG");
         String base = "http://127.0.0.1:" + env.get("CAMEL_SERVER_PORT");
         HttpClient http = HttpClient.newHttpClient();
-        try (BundleProcess bundle = BundleProcess.start(dir.resolve("debug"), env)) {
+        try (BundleProcess bundle = BundleProcess.start(dir.resolve("debug"), env, BundleProcess.SHORT_LIVED_JVM)) {
             RunningBundle.await(() -> status(http, base + "/observe/health/live", null) == 200,
                     Duration.ofSeconds(60), "the HTTP server");
 

@@ -58,7 +58,8 @@ class SecretsInLogsTest {
             env.put("CAMEL_SERVER_PORT", String.valueOf(httpPort));
             env.put("UPLINK_LOG_LEVEL", "DEBUG");
 
-            try (BundleProcess bundle = BundleProcess.start(dir.resolve("run"), env)) {
+            try (BundleProcess bundle = BundleProcess.start(dir.resolve("run"), env,
+                    BundleProcess.SHORT_LIVED_JVM)) {
                 bundle.awaitOutput("MQTT connected", Duration.ofSeconds(60));
                 HttpClient http = HttpClient.newHttpClient();
                 for (String body : List.of("{\"temperature\": 21.5}", "{not json")) {

@@ -5,7 +5,9 @@ import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The data dir stops taking writes while the bundle publishes (faults injected into the outbox's database: every
  * removal and then every append fails, as on a full disk): nothing published is sent again, new input is refused
  * with 507 and waits in the inbox, status and metrics say so, and all of it goes out once writes work again.
+ * One broker serves the class; each test has its own client id and counts only that client's publishes.
  */
 class FullDiskTest {
 
@@ -38,17 +41,34 @@ class FullDiskTest {
     private static final String INJECTED = "database or disk is full (injected)";
 
     @TempDir
+    static Path brokerDir;
+    private static TestBroker broker;
+
+    @TempDir
     Path dir;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = TestBroker.start(brokerDir);
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
 
     private static String trigger(String name, String operation) {
         return "CREATE TRIGGER " + name + " BEFORE " + operation + " ON readings BEGIN SELECT RAISE(ABORT, '"
                 + INJECTED + "'); END";
     }
 
-    private static Map<String, Integer> copies(TestBroker broker) {
+    /** How often the broker got each message id from {@code clientId}. */
+    private static Map<String, Integer> copies(String clientId) {
         Map<String, Integer> copies = new HashMap<>();
         for (ReceivedPublish p : broker.received()) {
-            copies.merge(p.userProperties().get("message_id"), 1, Integer::sum);
+            if (p.clientId().equals(clientId)) {
+                copies.merge(p.userProperties().get("message_id"), 1, Integer::sum);
+            }
         }
         return copies;
     }
@@ -61,68 +81,69 @@ class FullDiskTest {
     @Test
     void publishedReadingsAreNotSentAgainNewInputGets507AndEverythingGoesOutOnceWritesWork() throws Exception {
         Path data = dir.resolve("data");
-        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
-            Map<String, String> properties = RunningBundle.properties(broker,
-                    broker.device("bombercat-disk", TestBroker.KeyForm.PKCS1), data);
-            properties.put("uplink.max-inflight", String.valueOf(WINDOW));
-            Path inbox = Path.of(properties.get("uplink.inbox"));
-            List<String> ids = new ArrayList<>();
-            try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected();
-                 Connection fault = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("outbox.db"));
-                 Statement sql = fault.createStatement()) {
-                sql.execute(trigger("no_room_to_remove", "DELETE"));
-                for (int i = 0; i < 20; i++) {
-                    ids.add(accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": " + i + "}")));
-                }
-                RunningBundle.await(() -> copies(broker).keySet().containsAll(ids), Duration.ofSeconds(20),
-                        "the 20 readings at the broker");
-                RunningBundle.await(() -> bundle.status().get("outbox").get("awaiting_removal").asInt() == 20,
-                        Duration.ofSeconds(10), "20 published readings awaiting their removal");
-
-                sql.execute(trigger("no_room_to_append", "INSERT"));
-                HttpResponse<String> refused = bundle.http("POST", "/telemetry", "application/json",
-                        "{\"seq\": 20}");
-                assertEquals(507, refused.statusCode(), refused.body());
-                JsonNode body = RunningBundle.json(refused.body());
-                assertEquals("outbox storage failing", body.get("error").asText(), refused.body());
-                assertEquals(data.toAbsolutePath().toString(), body.get("data_dir").asText());
-                assertTrue(body.get("detail").asText().contains(INJECTED), refused.body());
-                assertTrue(body.get("free_bytes").asLong() > 0, refused.body());
-                Path file = Files.writeString(inbox.resolve("during.json"), "{\"seq\": 21}");
-
-                // while writes fail (longer than a failed exchange's pause and many removal attempts)
-                Awaitility.await("no copies beyond the accepted readings and the window")
-                        .during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
-                        .until(() -> broker.receivedCount() <= ids.size() + WINDOW);
-                assertTrue(copies(broker).values().stream().allMatch(n -> n == 1), copies(broker).toString());
-                assertTrue(Files.exists(file), "the inbox file waits in the inbox");
-                assertTrue(!Files.exists(inbox.resolve(".error").resolve("during.json")), "not set aside as bad");
-                JsonNode status = bundle.status();
-                assertEquals("failing", status.get("outbox").get("storage").asText(), status.toString());
-                assertTrue(status.get("outbox").get("error").asText().contains(INJECTED), status.toString());
-                assertEquals(20, status.get("outbox").get("awaiting_removal").asInt(), status.toString());
-                assertEquals(20, status.get("buffered").asInt(), "still stored: their removal failed");
-                assertEquals(20, status.get("published").asInt(), "each reading counted once");
-                assertTrue(bundle.http("GET", "/observe/metrics", null, null).body()
-                        .contains("uplink_outbox_storage_full 1.0"), "the metric says so");
-
-                // the space comes back
-                sql.execute("DROP TRIGGER no_room_to_remove");
-                sql.execute("DROP TRIGGER no_room_to_append");
-                RunningBundle.await(() -> {
-                    JsonNode now = bundle.status();
-                    return now.get("outbox").get("storage").asText().equals("ok") && now.get("buffered").asInt() == 0
-                            && now.get("outbox").get("awaiting_removal").asInt() == 0;
-                }, Duration.ofSeconds(20), "an outbox that writes again and is empty");
-                ids.add(accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": 22}")));
-                RunningBundle.await(() -> !Files.exists(file), Duration.ofSeconds(20), "the inbox file read");
-                RunningBundle.await(() -> copies(broker).size() == ids.size() + 1, Duration.ofSeconds(20),
-                        "the new reading and the inbox file's at the broker");
-                assertTrue(copies(broker).keySet().containsAll(ids));
-                assertTrue(copies(broker).values().stream().allMatch(n -> n == 1), copies(broker).toString());
-                assertTrue(bundle.http("GET", "/observe/metrics", null, null).body()
-                        .contains("uplink_outbox_storage_full 0.0"), "the metric says so");
+        String clientId = "bombercat-disk";
+        Map<String, String> properties = RunningBundle.properties(broker,
+                broker.device(clientId, TestBroker.KeyForm.PKCS1), data);
+        properties.put("aws.iot.client-id", clientId);
+        properties.put("uplink.max-inflight", String.valueOf(WINDOW));
+        Path inbox = Path.of(properties.get("uplink.inbox"));
+        List<String> ids = new ArrayList<>();
+        try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected();
+             Connection fault = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("outbox.db"));
+             Statement sql = fault.createStatement()) {
+            sql.execute(trigger("no_room_to_remove", "DELETE"));
+            for (int i = 0; i < 20; i++) {
+                ids.add(accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": " + i + "}")));
             }
+            RunningBundle.await(() -> copies(clientId).keySet().containsAll(ids), Duration.ofSeconds(20),
+                    "the 20 readings at the broker");
+            RunningBundle.await(() -> bundle.status().get("outbox").get("awaiting_removal").asInt() == 20,
+                    Duration.ofSeconds(10), "20 published readings awaiting their removal");
+
+            sql.execute(trigger("no_room_to_append", "INSERT"));
+            HttpResponse<String> refused = bundle.http("POST", "/telemetry", "application/json",
+                    "{\"seq\": 20}");
+            assertEquals(507, refused.statusCode(), refused.body());
+            JsonNode body = RunningBundle.json(refused.body());
+            assertEquals("outbox storage failing", body.get("error").asText(), refused.body());
+            assertEquals(data.toAbsolutePath().toString(), body.get("data_dir").asText());
+            assertTrue(body.get("detail").asText().contains(INJECTED), refused.body());
+            assertTrue(body.get("free_bytes").asLong() > 0, refused.body());
+            Path file = Files.writeString(inbox.resolve("during.json"), "{\"seq\": 21}");
+
+            // while writes fail (longer than a failed exchange's pause and many removal attempts)
+            Awaitility.await("no copies beyond the accepted readings and the window")
+                    .during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                    .until(() -> copies(clientId).values().stream().mapToInt(Integer::intValue).sum()
+                            <= ids.size() + WINDOW);
+            assertTrue(copies(clientId).values().stream().allMatch(n -> n == 1), copies(clientId).toString());
+            assertTrue(Files.exists(file), "the inbox file waits in the inbox");
+            assertTrue(!Files.exists(inbox.resolve(".error").resolve("during.json")), "not set aside as bad");
+            JsonNode status = bundle.status();
+            assertEquals("failing", status.get("outbox").get("storage").asText(), status.toString());
+            assertTrue(status.get("outbox").get("error").asText().contains(INJECTED), status.toString());
+            assertEquals(20, status.get("outbox").get("awaiting_removal").asInt(), status.toString());
+            assertEquals(20, status.get("buffered").asInt(), "still stored: their removal failed");
+            assertEquals(20, status.get("published").asInt(), "each reading counted once");
+            assertTrue(bundle.http("GET", "/observe/metrics", null, null).body()
+                    .contains("uplink_outbox_storage_full 1.0"), "the metric says so");
+
+            // the space comes back
+            sql.execute("DROP TRIGGER no_room_to_remove");
+            sql.execute("DROP TRIGGER no_room_to_append");
+            RunningBundle.await(() -> {
+                JsonNode now = bundle.status();
+                return now.get("outbox").get("storage").asText().equals("ok") && now.get("buffered").asInt() == 0
+                        && now.get("outbox").get("awaiting_removal").asInt() == 0;
+            }, Duration.ofSeconds(20), "an outbox that writes again and is empty");
+            ids.add(accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": 22}")));
+            RunningBundle.await(() -> !Files.exists(file), Duration.ofSeconds(20), "the inbox file read");
+            RunningBundle.await(() -> copies(clientId).size() == ids.size() + 1, Duration.ofSeconds(20),
+                    "the new reading and the inbox file's at the broker");
+            assertTrue(copies(clientId).keySet().containsAll(ids));
+            assertTrue(copies(clientId).values().stream().allMatch(n -> n == 1), copies(clientId).toString());
+            assertTrue(bundle.http("GET", "/observe/metrics", null, null).body()
+                    .contains("uplink_outbox_storage_full 0.0"), "the metric says so");
         }
     }
 
@@ -133,9 +154,10 @@ class FullDiskTest {
                 .redirectErrorStream(true).start();
         Assumptions.assumeTrue(mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0,
                 "cannot mount a tmpfs here (not root?)");
-        try (TestBroker broker = TestBroker.start(dir.resolve("broker"))) {
+        try {
             Map<String, String> properties = RunningBundle.properties(broker,
                     broker.device("bombercat-tmpfs", TestBroker.KeyForm.PKCS1), data);
+            properties.put("aws.iot.client-id", "bombercat-tmpfs");
             try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
                 String before = accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": 0}"));
                 broker.await(p -> before.equals(p.userProperties().get("message_id")), 1, Duration.ofSeconds(20));

@@ -17,6 +17,13 @@ import java.util.concurrent.TimeUnit;
 /** The application run as a user runs it: a separate JVM, configured by environment variables, with its exit code. */
 public final class BundleProcess implements AutoCloseable {
 
+    /**
+     * JVM options for a process that lives seconds (a refused start, a short run): the optimising JIT tier (C2) and a
+     * parallel collector only add start-up time there, and nothing a test asserts (exit code, output, what reaches
+     * the broker) depends on them.
+     */
+    public static final List<String> SHORT_LIVED_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
     private final Process process;
     private final Path output;
 
