@@ -70,6 +70,10 @@ public final class Benchmark {
         int messages = Integer.parseInt(System.getProperty("bench.messages", "50000"));
         int steadySeconds = Integer.parseInt(System.getProperty("bench.steady-seconds", "60"));
         Path dir = Files.createTempDirectory("iot-uplink-bench");
+        if ("quotas".equals(System.getProperty("bench.only"))) {
+            printQuotaTable(atQuotas(dir));
+            return;
+        }
         PathFigures onMosquitto;
         try (Mosquitto mosquitto = Mosquitto.start(dir.resolve("mosquitto"),
                 List.of("user " + DEVICE, "topic readwrite bombercat/#"),
@@ -87,29 +91,37 @@ public final class Benchmark {
             embedded = path(new Target("embedded", broker.port(), broker.device(DEVICE, TestBroker.KeyForm.PKCS1), 0),
                     dir.resolve("embedded-bundle"), messages);
         }
-        // a broker of their own: the one above holds a record of every publish it got
-        try (TestBroker broker = TestBroker.start(dir.resolve("quota-broker"))) {
-            int quotaReadings = Integer.parseInt(System.getProperty("bench.quota-readings", "40000"));
-            int batch = Integer.parseInt(System.getProperty("bench.batch", "500"));
-            double batched = atQuotas(broker, dir, quotaReadings, batch, "none");
-            double gzipped = atQuotas(broker, dir, quotaReadings, batch, "gzip");
-            System.out.printf("%n| readings/s (median of the rounds) | Mosquitto (own process) | embedded HiveMQ"
-                    + " (this JVM) |%n|---|---|---|%n"
-                    + "| raw Paho, synchronous | %.0f | %.0f |%n"
-                    + "| raw Paho, %d in flight | %.0f | %.0f |%n"
-                    + "| bundle (HTTP → outbox → PUBACK) | %.0f | %.0f |%n"
-                    + "| ratio bundle / pipelined Paho | %.2f | %.2f |%n"
-                    + "| raw Paho, %d in flight, the bundle's publishes | %.0f | %.0f |%n"
-                    + "| ratio bundle / pipelined Paho with the same publishes | %.2f | %.2f |%n"
-                    + "| bundle, one reading per POST from %d devices | %.0f | %.0f |%n"
-                    + "%n| at AWS quotas (100 publishes/s, 512 KiB/s), batches of %d | %.0f readings/s |%n"
-                    + "| the same, gzip | %.0f readings/s |%n",
-                    onMosquitto.sync(), embedded.sync(), RAW_IN_FLIGHT, onMosquitto.pipelined(),
-                    embedded.pipelined(), onMosquitto.bundle(), embedded.bundle(), onMosquitto.ratio(),
-                    embedded.ratio(), RAW_IN_FLIGHT, onMosquitto.pipelinedAlike(), embedded.pipelinedAlike(),
-                    onMosquitto.ratioAlike(), embedded.ratioAlike(), Integer.getInteger("bench.devices", 32), onMosquitto.singles(),
-                    embedded.singles(), batch, batched, gzipped);
-        }
+        QuotaDrain.Figures[] quotas = atQuotas(dir);
+        System.out.printf("%n| readings/s (median of the rounds) | Mosquitto (own process) | embedded HiveMQ"
+                + " (this JVM) |%n|---|---|---|%n"
+                + "| raw Paho, synchronous | %.0f | %.0f |%n"
+                + "| raw Paho, %d in flight | %.0f | %.0f |%n"
+                + "| bundle (HTTP → outbox → PUBACK) | %.0f | %.0f |%n"
+                + "| ratio bundle / pipelined Paho | %.2f | %.2f |%n"
+                + "| raw Paho, %d in flight, the bundle's publishes | %.0f | %.0f |%n"
+                + "| ratio bundle / pipelined Paho with the same publishes | %.2f | %.2f |%n"
+                + "| bundle, one reading per POST from %d devices | %.0f | %.0f |%n",
+                onMosquitto.sync(), embedded.sync(), RAW_IN_FLIGHT, onMosquitto.pipelined(),
+                embedded.pipelined(), onMosquitto.bundle(), embedded.bundle(), onMosquitto.ratio(),
+                embedded.ratio(), RAW_IN_FLIGHT, onMosquitto.pipelinedAlike(), embedded.pipelinedAlike(),
+                onMosquitto.ratioAlike(), embedded.ratioAlike(), Integer.getInteger("bench.devices", 32),
+                onMosquitto.singles(), embedded.singles());
+        printQuotaTable(quotas);
+    }
+
+    /** The quota figures as the README's table has them. */
+    private static void printQuotaTable(QuotaDrain.Figures[] quotas) {
+        System.out.printf("%n| draining a backlog at AWS quotas (100 publishes/s, 512 KiB/s), batches of %s |"
+                + " readings/s | bytes a reading | reading data | busiest second at the broker |%n|---|---|---|---|---|%n"
+                + "| plain | %.0f | %.1f | %.0f %% | %d publishes, %d KiB |%n"
+                + "| gzip | %.0f | %.1f | | %d publishes, %d KiB |%n"
+                + "| ceiling: nothing but reading data, plain | %.0f | %d | 100 %% | |%n",
+                System.getProperty("bench.batch", "500"), quotas[0].readingsPerSecond(), quotas[0].bytesPerReading(),
+                100 * quotas[0].dataShare(), quotas[0].busiestPublishes(), quotas[0].busiestBytes() / 1024,
+                quotas[1].readingsPerSecond(), quotas[1].bytesPerReading(), quotas[1].busiestPublishes(),
+                quotas[1].busiestBytes() / 1024,
+                (double) QuotaDrain.QUOTA_BYTES / QuotaDrain.compact(PAYLOAD).length,
+                QuotaDrain.compact(PAYLOAD).length);
     }
 
     /**
@@ -433,52 +445,29 @@ public final class Benchmark {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build();
     }
 
-    /**
-     * Readings/s through AWS's default quotas (shaping on) with batching, from a backlog that four HTTP clients fill
-     * faster than the quotas let out; prints the busiest one-second window the broker saw.
-     */
-    private static double atQuotas(TestBroker broker, Path dir, int readings, int batch, String compress)
-            throws Exception {
-        TestBroker.DeviceFiles device = broker.device("bombercat-quota-" + compress, TestBroker.KeyForm.PKCS1);
-        Map<String, String> p = RunningBundle.properties(broker, device, dir.resolve("quota-" + compress));
-        p.put("aws.iot.client-id", "bombercat-quota-" + compress);
-        p.put("uplink.batch.max-readings", String.valueOf(batch));
-        p.put("uplink.compress", compress);
-        int from = broker.receivedCount();
-        try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
-            long start = System.nanoTime();
-            postAll(Integer.parseInt(p.get("camel.server.port")), readings, 4, 100);
-            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-            List<ReceivedPublish> got;
-            while (true) {
-                List<ReceivedPublish> all = broker.received();
-                got = all.subList(from, all.size()).stream()
-                        .filter(r -> r.clientId().equals("bombercat-quota-" + compress)).toList();
-                int delivered = got.stream().mapToInt(r -> Integer.parseInt(
-                        r.userProperties().getOrDefault("batch_size", "1"))).sum();
-                if (delivered >= readings || System.nanoTime() > deadline) {
-                    break;
-                }
-                Thread.sleep(20);
+    /** Drains a backlog through AWS's default quotas, plain then gzip, and prints the figures of each. */
+    private static QuotaDrain.Figures[] atQuotas(Path dir) throws Exception {
+        // a broker of its own: the ones before hold a record of every publish they got
+        try (TestBroker broker = TestBroker.start(dir.resolve("quota-broker"))) {
+            int readings = Integer.parseInt(System.getProperty("bench.quota-readings", "200000"));
+            int batch = Integer.parseInt(System.getProperty("bench.batch", "500"));
+            QuotaDrain.Figures[] figures = new QuotaDrain.Figures[2];
+            String[] compress = {"none", "gzip"};
+            for (int i = 0; i < 2; i++) {
+                figures[i] = QuotaDrain.measure(broker, dir, PAYLOAD, readings, batch, compress[i]);
+                QuotaDrain.Figures f = figures[i];
+                System.out.printf("quota (%s, batches of %d): %.0f readings/s draining %d readings in %d publishes"
+                        + " of %.0f bytes on average (%.1f bytes a reading; reading data %.1f %% of the JSON); busiest"
+                        + " second at the broker: %d publishes, %d bytes (%s 512 KiB); %d distinct message_ids,"
+                        + " %d duplicates%n", compress[i], batch, f.readingsPerSecond(), readings, f.publishes(),
+                        f.bytesPerPublish(), f.bytesPerReading(), 100 * f.dataShare(), f.busiestPublishes(),
+                        f.busiestBytes(), f.busiestBytes() <= QuotaDrain.QUOTA_BYTES ? "within" : "OVER",
+                        f.distinct(), f.duplicates());
             }
-            double rate = readings / ((got.get(got.size() - 1).receivedAtNanos() - start) / 1e9);
-            int publishes = 0;
-            long bytes = 0;
-            for (int i = 0, j = 0; i < got.size(); i++) {
-                while (got.get(i).receivedAtNanos() - got.get(j).receivedAtNanos() >= 1_000_000_000L) {
-                    j++;
-                }
-                publishes = Math.max(publishes, i - j + 1);
-                long window = 0;
-                for (int k = j; k <= i; k++) {
-                    window += got.get(k).payload().length;
-                }
-                bytes = Math.max(bytes, window);
-            }
-            System.out.printf("quota (%s, batches of %d): %.0f readings/s in %d publishes of %.0f bytes on average;"
-                    + " busiest second: %d publishes, %d KiB%n", compress, batch, rate, got.size(),
-                    got.stream().mapToInt(r -> r.payload().length).average().orElse(0), publishes, bytes / 1024);
-            return rate;
+            System.out.printf("quota ceiling: a bare client sending nothing but this reading's %d bytes of data would"
+                    + " carry %.0f readings/s within 512 KiB/s%n", QuotaDrain.compact(PAYLOAD).length,
+                    (double) QuotaDrain.QUOTA_BYTES / QuotaDrain.compact(PAYLOAD).length);
+            return figures;
         }
     }
 
@@ -488,8 +477,14 @@ public final class Benchmark {
      * request's time, sorted.
      */
     private static long[] postAll(int port, int readings, int posters, int perRequest) throws InterruptedException {
-        String array = perRequest == 1 ? PAYLOAD
-                : IntStream.range(0, perRequest).mapToObj(i -> PAYLOAD).collect(Collectors.joining(",", "[", "]"));
+        return postAll(port, PAYLOAD, readings, posters, perRequest);
+    }
+
+    /** Posts {@code readings} copies of {@code payload} like {@link #postAll(int, int, int, int)}. */
+    static long[] postAll(int port, String payload, int readings, int posters, int perRequest)
+            throws InterruptedException {
+        String array = perRequest == 1 ? payload
+                : IntStream.range(0, perRequest).mapToObj(i -> payload).collect(Collectors.joining(",", "[", "]"));
         long[] postNanos = new long[(readings + perRequest - 1) / perRequest];
         AtomicInteger next = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(posters);

@@ -60,9 +60,19 @@ public final class BatchPayloads {
     /** The JSON of a payload, gunzipped first when it is gzip. */
     public static JsonNode json(byte[] payload) {
         try {
-            byte[] text = payload.length > 1 && (payload[0] & 0xff) == 0x1f && (payload[1] & 0xff) == 0x8b
-                    ? new GZIPInputStream(new ByteArrayInputStream(payload)).readAllBytes() : payload;
-            return EXACT.readTree(text);
+            return EXACT.readTree(plain(payload));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The payload's JSON text: gunzipped when it is gzip, else as it is. */
+    public static byte[] plain(byte[] payload) {
+        if (payload.length < 2 || (payload[0] & 0xff) != 0x1f || (payload[1] & 0xff) != 0x8b) {
+            return payload;
+        }
+        try {
+            return new GZIPInputStream(new ByteArrayInputStream(payload)).readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
