@@ -19,9 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -129,8 +133,8 @@ class BatchConsumerExampleTest {
         JsonNode data = EXACT.readTree(lines.get(1)).get("envelope").get("data");
         assertEquals(EXACT.readTree(UNICODE_AND_NUMBERS), data);
         assertEquals("température ✓ 温度", data.get("text").asText());
-        assertEquals(new java.math.BigInteger("12345678901234567890123"), data.get("big").bigIntegerValue());
-        assertEquals(0, new java.math.BigDecimal("1e-300").compareTo(data.get("tiny").decimalValue()));
+        assertEquals(new BigInteger("12345678901234567890123"), data.get("big").bigIntegerValue());
+        assertEquals(0, new BigDecimal("1e-300").compareTo(data.get("tiny").decimalValue()));
     }
 
     @Test
@@ -323,7 +327,7 @@ class BatchConsumerExampleTest {
     }
 
     private static byte[] gunzip(byte[] payload) throws IOException {
-        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(payload))) {
+        try (var in = new GZIPInputStream(new ByteArrayInputStream(payload))) {
             return in.readAllBytes();
         }
     }
