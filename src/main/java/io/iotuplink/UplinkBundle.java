@@ -201,7 +201,7 @@ public final class UplinkBundle extends RouteBuilder {
             status.countTokenRefreshes(tokens::refreshes);
             metrics.countTokenRefreshes(tokens);
         }
-        ReadingIntake intake = new ReadingIntake(mapper, new ReadingFactory(mapper, clock),
+        ReadingIntake intake = new ReadingIntake(mapper, new ReadingFactory(mapper, clock, outbox.messageIds()::next),
                 new EnvelopeWriter(mapper, config.deviceId()), config.telemetryTopic(), config.eventsTopic());
 
         bindToRegistry(CLIENT_BEAN, client);

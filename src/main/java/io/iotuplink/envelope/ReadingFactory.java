@@ -29,6 +29,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -48,11 +49,19 @@ public final class ReadingFactory {
     /** Reads one value of a text the caller walks itself (array elements): what follows it is not its business. */
     private final ObjectReader oneValue;
     private final Clock clock;
+    private final Supplier<String> messageIds;
 
+    /** A factory whose readings get random UUIDs as their message ids (tests, tools without an outbox). */
     public ReadingFactory(ObjectMapper mapper, Clock clock) {
+        this(mapper, clock, () -> UUID.randomUUID().toString());
+    }
+
+    /** @param messageIds the next reading's {@code message_id}, once per accepted reading (the outbox's ids) */
+    public ReadingFactory(ObjectMapper mapper, Clock clock, Supplier<String> messageIds) {
         this.mapper = mapper;
         this.oneValue = mapper.readerFor(JsonNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.clock = clock;
+        this.messageIds = messageIds;
     }
 
     /**
@@ -303,8 +312,8 @@ public final class ReadingFactory {
         return null;
     }
 
-    private static String newMessageId() {
-        return UUID.randomUUID().toString();
+    private String newMessageId() {
+        return messageIds.get();
     }
 
     private static String describe(JsonNode node) {

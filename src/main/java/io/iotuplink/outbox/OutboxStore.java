@@ -59,6 +59,8 @@ public final class OutboxStore implements AutoCloseable {
     private final AtomicLongArray laneDepth = new AtomicLongArray(Lane.values().length);
     /** How many readings were ever stored in each lane since the start: a reader sees when there is more to read. */
     private final AtomicLongArray appended = new AtomicLongArray(Lane.values().length);
+    /** This outbox's message ids, once asked for (after it is bound to its broker). */
+    private MessageIds messageIds;
     /** Held while the writing connection is in use: one transaction at a time. */
     private final ReentrantLock writer = new ReentrantLock();
     private volatile long depth;
@@ -158,6 +160,14 @@ public final class OutboxStore implements AutoCloseable {
                     + " aside (" + e + "): move or delete it, and its -wal and -shm", e);
         }
     }
+
+    /**
+     * The message ids' family ({@link MessageIds}): one row, its prefix and the highest count that may have been
+     * handed out; no table nor row until the first is asked for, and no row again once the outbox is bound to another
+     * broker.
+     */
+    static final String MESSAGE_IDS_TABLE = "CREATE TABLE IF NOT EXISTS message_ids (prefix TEXT NOT NULL,"
+            + " reserved_to INTEGER NOT NULL)";
 
     /**
      * The table: seq orders the readings (AUTOINCREMENT: never reused, so the drain's position stays valid); lane is
@@ -772,6 +782,62 @@ public final class OutboxStore implements AutoCloseable {
     /** Readings waiting in {@code lane}. */
     public long depth(Lane lane) {
         return laneDepth.get(lane.code());
+    }
+
+    /**
+     * The ids of the readings this outbox accepts from now on: the family recorded in it, or a new one (a new
+     * outbox, or one bound to another broker since), whose counts go on after what a run before reserved.
+     */
+    public MessageIds messageIds() {
+        writer.lock();
+        try {
+            if (messageIds == null) {
+                messageIds = loadMessageIds();
+            }
+            return messageIds;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the message ids of the outbox " + file + ": "
+                    + e.getMessage(), e);
+        } finally {
+            writer.unlock();
+        }
+    }
+
+    private MessageIds loadMessageIds() throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute(MESSAGE_IDS_TABLE);
+            try (ResultSet r = s.executeQuery("SELECT prefix, reserved_to FROM message_ids LIMIT 1")) {
+                if (r.next()) {
+                    return new MessageIds(r.getString(1), r.getLong(2), this::reserveMessageIds);
+                }
+            }
+        }
+        String prefix = MessageIds.newPrefix();
+        try (PreparedStatement insert = db.prepareStatement(
+                "INSERT INTO message_ids (prefix, reserved_to) VALUES (?, 0)")) {
+            insert.setString(1, prefix);
+            insert.executeUpdate();
+        }
+        LOG.info("Outbox {}: the message ids of its readings start with {}", file, prefix);
+        return new MessageIds(prefix, 0, this::reserveMessageIds);
+    }
+
+    /** Records on disk that the counts up to {@code upTo} may be in use, before any of them is. */
+    private void reserveMessageIds(long upTo) {
+        writer.lock();
+        try (PreparedStatement update = db.prepareStatement("UPDATE message_ids SET reserved_to = ?")) {
+            update.setLong(1, upTo);
+            update.executeUpdate();
+        } catch (SQLException e) {
+            // as an append would be: the reading is refused (HTTP 507, the inbox file waits)
+            if (fromSqlite(e)) {
+                throw refusal("reserve message ids", e, 0);
+            }
+            throw new IllegalStateException("cannot reserve message ids in the outbox: " + e.getMessage(), e);
+        } finally {
+            writer.unlock();
+            wakeNextAppend();
+        }
     }
 
     /** How many readings were stored in {@code lane} since the start: when it changes, there is more to read. */

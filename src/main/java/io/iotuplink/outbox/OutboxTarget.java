@@ -114,22 +114,22 @@ public final class OutboxTarget {
             Target recorded = found != null ? found : before.target();
             long depth = store.depth();
             if (recorded == null) {
-                record(file, current);
+                record(file, current, false);
                 if (depth > 0) {
                     LOG.info("Outbox {} holds {} reading(s) from a version that did not record their broker: they"
                             + " are bound to {} now, and go out there", file, depth, current.phrase());
                 }
             } else if (recorded.sameAs(current)) {
                 if (!current.equals(found)) {
-                    record(file, current);
+                    record(file, current, false);
                 }
             } else if (depth == 0) {
-                record(file, current);
+                record(file, current, true);
                 LOG.info("Outbox {} was bound to {}; it is empty, so it is bound to {} now", file,
                         recorded.phrase(), current.phrase());
             } else {
                 if (found == null) {
-                    record(file, recorded);
+                    record(file, recorded, false);
                 }
                 store.close();
                 throw new ConfigurationException(refusal(file, depth, recorded, current));
@@ -210,8 +210,13 @@ public final class OutboxTarget {
         }
     }
 
-    /** Makes {@code target} the one row of the file's target table. */
-    private static void record(Path file, Target target) throws SQLException {
+    /**
+     * Makes {@code target} the one row of the file's target table; with {@code newMessageIds}, the outbox's next
+     * reading draws a new message id prefix ({@link MessageIds}): a device's readings for another broker never share
+     * a family of ids with those of the one before (a gateway image cloned with its outbox, then given its own
+     * client id).
+     */
+    private static void record(Path file, Target target, boolean newMessageIds) throws SQLException {
         try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath())) {
             try (Statement s = db.createStatement()) {
                 s.execute("PRAGMA busy_timeout=5000");
@@ -223,6 +228,10 @@ public final class OutboxTarget {
                  PreparedStatement insert = db.prepareStatement(
                          "INSERT INTO target (endpoint, client_id, bound_at) VALUES (?, ?, ?)")) {
                 s.execute("DELETE FROM target");
+                if (newMessageIds) {
+                    s.execute(OutboxStore.MESSAGE_IDS_TABLE);
+                    s.execute("DELETE FROM message_ids");
+                }
                 insert.setString(1, target.endpoint());
                 insert.setString(2, target.clientId());
                 insert.setLong(3, System.currentTimeMillis());

@@ -1,8 +1,8 @@
 package io.iotuplink.outbox;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.BrokerAndBundle;
+import io.iotuplink.support.BatchPayloads;
 import io.iotuplink.support.RunningBundle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,18 +51,22 @@ class BatchingTest {
         assertTrue(batches.size() >= 3, "300 readings of ~1 KB need at least 3 publishes: " + batches.size());
         for (ReceivedPublish batch : batches) {
             assertTrue(batch.payload().length <= 128 * 1024, batch.payload().length + " bytes");
-            JsonNode json = RunningBundle.json(batch.payloadText());
-            assertEquals(json.get("batch").size(), Integer.parseInt(batch.userProperties().get("batch_size")));
-            JsonNode first = json.get("batch").get(0);
-            assertTrue(first.get("timestamp").asDouble() > 1.7e9 && first.has("data"), first.toString());
+            List<BatchPayloads.Unpacked> readings = BatchPayloads.unpack(batch.payload());
+            assertEquals(readings.size(), Integer.parseInt(batch.userProperties().get("batch_size")));
+            BatchPayloads.Unpacked first = readings.get(0);
+            assertTrue(first.acceptedAtMillis() > 1.7e12, String.valueOf(first.acceptedAtMillis()));
+            assertEquals(padding, first.data().get("pad").asText());
         }
+        assertEquals(1, accepted.stream().map(id -> id.substring(0, MessageIds.PREFIX_LENGTH)).distinct().count(),
+                "one outbox, one id prefix: " + accepted.get(0));
+        assertEquals(8, java.util.UUID.fromString(accepted.get(0)).version(), "a UUID of version 8");
     }
 
     private static List<String> carried(List<ReceivedPublish> publishes) {
         List<String> ids = new ArrayList<>();
         for (ReceivedPublish p : publishes) {
             if (p.userProperties().containsKey("batch_size")) {
-                RunningBundle.json(p.payloadText()).get("batch").forEach(r -> ids.add(r.get("message_id").asText()));
+                BatchPayloads.unpack(p.payload()).forEach(r -> ids.add(r.messageId()));
             }
         }
         return ids;

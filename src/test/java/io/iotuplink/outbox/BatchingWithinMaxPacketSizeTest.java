@@ -2,6 +2,7 @@ package io.iotuplink.outbox;
 
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.BrokerAndBundle;
+import io.iotuplink.support.BatchPayloads;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.junit.jupiter.api.Test;
@@ -60,7 +61,7 @@ class BatchingWithinMaxPacketSizeTest {
         List<String> ids = new ArrayList<>();
         for (ReceivedPublish p : publishes) {
             if (p.userProperties().containsKey("batch_size")) {
-                RunningBundle.json(p.payloadText()).get("batch").forEach(r -> ids.add(r.get("message_id").asText()));
+                BatchPayloads.unpack(p.payload()).forEach(r -> ids.add(r.messageId()));
             }
         }
         return ids;
