@@ -58,7 +58,6 @@ class BatchConsumerExampleTest {
     private static final Path EXAMPLE = Path.of("examples", "batch-consumer");
     private static final String PREFIX = "3f9c2a7b-1e04-8d5c-a6b1-";
     private static final String TOPIC = "bombercat/telemetry";
-    private static final String COMPACT_FORMAT = "iot-uplink-batch/2";
     private static final String DEVICE = "gw-01";
     /** Numbers parsed without rounding, to compare what went in with what came out. */
     private static final ObjectMapper EXACT = JsonMapper.builder()
@@ -250,7 +249,7 @@ class BatchConsumerExampleTest {
     }
 
     private static void assertCompactFormat(byte[] payload) throws IOException {
-        assertEquals(COMPACT_FORMAT, EXACT.readTree(payload).path("format").asText(),
+        assertEquals(BatchEnvelope.FORMAT, EXACT.readTree(payload).path("format").asText(),
                 "the batch is in the compact format");
     }
 
