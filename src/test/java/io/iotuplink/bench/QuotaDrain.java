@@ -25,8 +25,6 @@ final class QuotaDrain {
 
     /** AWS IoT Core's per-connection byte quota. */
     static final long QUOTA_BYTES = 512 * 1024;
-    /** The shaper's start allows one window's worth at once: the drain rate is taken after it. */
-    private static final long FIRST_WINDOW_NANOS = 1_100_000_000L;
 
     /** What one drain showed. */
     record Figures(double readingsPerSecond, int publishes, double bytesPerPublish, int busiestPublishes,
@@ -83,7 +81,7 @@ final class QuotaDrain {
     private static Figures figures(List<ReceivedPublish> got, String payload, int readings) {
         long first = got.get(0).receivedAtNanos();
         long last = got.get(got.size() - 1).receivedAtNanos();
-        int afterFirstWindow = 0;
+        int afterFirst = -1;
         long payloadBytes = 0;
         long plainBytes = 0;
         Set<String> ids = new HashSet<>();
@@ -92,13 +90,15 @@ final class QuotaDrain {
             List<BatchPayloads.Unpacked> unpacked = BatchPayloads.unpack(publish.payload());
             carried += unpacked.size();
             unpacked.forEach(r -> ids.add(r.messageId()));
-            if (publish.receivedAtNanos() - first >= FIRST_WINDOW_NANOS) {
-                afterFirstWindow += unpacked.size();
+            if (afterFirst < 0) {
+                afterFirst = 0; // the readings that came after the first publish, in the time they took
+            } else {
+                afterFirst += unpacked.size();
             }
             payloadBytes += publish.payload().length;
             plainBytes += BatchPayloads.plain(publish.payload()).length;
         }
-        double rate = afterFirstWindow / ((last - first - FIRST_WINDOW_NANOS) / 1e9);
+        double rate = afterFirst / ((last - first) / 1e9);
         int busiestPublishes = 0;
         long busiestBytes = 0;
         long window = 0;
