@@ -171,8 +171,8 @@ public final class PublishShaper {
         divisor *= 2;
         lastHalvingNanos = now;
         Limits slowed = limits(now);
-        LOG.warn("{} from the broker: publishing slowed down to {} until it is quiet for {} s", reason,
-                describe(slowed), RECOVERY_NANOS / 1_000_000_000L);
+        LOG.warn("The broker says this connection exceeded its quotas ({}): publishing slowed down to {} until the"
+                + " broker is quiet for {} s", reason, describe(slowed), RECOVERY_NANOS / 1_000_000_000L);
     }
 
     /** The limits kept now (those configured, or lower after the broker's signals); read-only, for the status. */
@@ -226,10 +226,11 @@ public final class PublishShaper {
 
     /** Like {@code 50 publishes and 256 KiB per 1.1 s (1/2 of the quotas)}. */
     private static String describe(Limits limits) {
-        String publishes = limits.publishes() == 0 ? "any number of publishes" : limits.publishes() + " publishes";
         long bytes = limits.bytes();
-        String size = bytes == 0 ? "any number of bytes" : bytes % 1024 == 0 ? bytes / 1024 + " KiB" : bytes + " bytes";
-        return publishes + " and " + size + " per " + WINDOW_MILLIS / 1000.0 + " s"
+        String size = bytes % 1024 == 0 ? bytes / 1024 + " KiB" : bytes + " bytes";
+        String publishes = limits.publishes() + (limits.publishes() == 1 ? " publish" : " publishes");
+        String what = limits.publishes() == 0 ? size : bytes == 0 ? publishes : publishes + " and " + size;
+        return what + " per " + WINDOW_MILLIS / 1000.0 + " s"
                 + (limits.slowedDown() ? " (1/" + limits.divisor() + " of the quotas)" : "");
     }
 

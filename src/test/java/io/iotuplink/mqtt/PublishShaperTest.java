@@ -285,8 +285,9 @@ class PublishShaperTest {
 
         assertEquals(new PublishShaper.Limits(50, 256 * 1024, 2), shaper.limits());
         assertTrue(shaper.slowedDown());
-        assertEquals(List.of("PUBACK 0x97 quota exceeded from the broker: publishing slowed down to 50 publishes and"
-                + " 256 KiB per 1.1 s (1/2 of the quotas) until it is quiet for 30 s"), warnings());
+        assertEquals(List.of("The broker says this connection exceeded its quotas (PUBACK 0x97 quota exceeded):"
+                + " publishing slowed down to 50 publishes and 256 KiB per 1.1 s (1/2 of the quotas) until the broker"
+                + " is quiet for 30 s"), warnings());
         long slowedAt = now;
         List<long[]> after = stream(shaper, 300, new Random(9), 8 * 1024);
         // the windows that start at the slow-down or later hold only what the lower limits allow
@@ -325,7 +326,7 @@ class PublishShaperTest {
                 new PublishShaper.Limits(1, 64 * 1024, 8), new PublishShaper.Limits(1, 64 * 1024, 8),
                 new PublishShaper.Limits(1, 64 * 1024, 8)), seen);
         assertEquals(3, warnings().size(), "a WARN for each halving, none at the floor: " + warnings());
-        assertTrue(warnings().get(2).contains("1 publishes and 64 KiB per 1.1 s (1/8 of the quotas)"),
+        assertTrue(warnings().get(2).contains("1 publish and 64 KiB per 1.1 s (1/8 of the quotas)"),
                 warnings().get(2));
     }
 
