@@ -67,6 +67,7 @@ public final class PublishShaper {
     private int divisor = 1;
     private long lastHalvingNanos;
     private long lastSignalNanos;
+    private long slowDowns;
     /**
      * The line of publishes waiting for a slot: a fair lock hands itself over in the order its waiters queued, and
      * only its holder, the head of the line, sleeps until the next slot and takes it; the others are parked.
@@ -170,6 +171,7 @@ public final class PublishShaper {
         }
         divisor *= 2;
         lastHalvingNanos = now;
+        slowDowns++;
         Limits slowed = limits(now);
         LOG.warn("The broker says this connection exceeded its quotas ({}): publishing slowed down to {} until the"
                 + " broker is quiet for {} s", reason, describe(slowed), RECOVERY_NANOS / 1_000_000_000L);
@@ -183,6 +185,11 @@ public final class PublishShaper {
     /** Whether the broker's signals made the shaper slow down below the configured limits now. */
     public boolean slowedDown() {
         return limits().slowedDown();
+    }
+
+    /** How many times the broker's signals halved the limits since the start; read-only, for a metric. */
+    public synchronized long slowDowns() {
+        return slowDowns;
     }
 
     /** How many publishes wait in line behind the one at its head (which may be sleeping until its slot). */

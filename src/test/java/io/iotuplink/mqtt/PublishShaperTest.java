@@ -326,6 +326,7 @@ class PublishShaperTest {
                 new PublishShaper.Limits(1, 64 * 1024, 8), new PublishShaper.Limits(1, 64 * 1024, 8),
                 new PublishShaper.Limits(1, 64 * 1024, 8)), seen);
         assertEquals(3, warnings().size(), "a WARN for each halving, none at the floor: " + warnings());
+        assertEquals(3, shaper.slowDowns());
         assertTrue(warnings().get(2).contains("1 publish and 64 KiB per 1.1 s (1/8 of the quotas)"),
                 warnings().get(2));
     }
