@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
  * Keeps publishing on one connection within AWS IoT Core's per-connection quotas, counting every PUBLISH at its size
  * on the wire ({@link PublishPacket}: topic, properties and the payload as sent, after compression).
  *
- * <p>No sliding window of {@value #WINDOW_MILLIS} ms of sends holds more than {@code maxPerSecond} publishes or
+ * <p>No sliding window of 1.1 s of sends holds more than {@code maxPerSecond} publishes or
  * {@code maxBytesPerSecond} bytes (0 switches a limit off). The window is a tenth longer than the broker's second
  * because the broker counts arrivals, not sends: network and scheduling jitter bunch publishes sent 1.05 s apart
  * into one of its seconds (an AWS-like broker counted 531,337 bytes in one second while a one-second window of sends

@@ -193,9 +193,10 @@ public class UplinkMqttClient extends MqttClient {
     }
 
     /**
-     * Publishes at QoS 1 once the quotas allow, and waits for the PUBACK (at most the publish timeout); a refusal
-     * throws {@link PublishRefusedException}, a packet over the broker's maximum packet size
-     * {@link PacketTooLargeException} without sending it, no PUBACK in time Paho's 32000, no connection Paho's 32104.
+     * Publishes at QoS 1 once the quotas allow (counting the whole packet as sent), and waits for the PUBACK (at most
+     * the publish timeout); a refusal throws {@link PublishRefusedException} (after a 0x97 the quotas are lower for a
+     * while), a packet over the broker's maximum packet size {@link PacketTooLargeException} without sending it, no
+     * PUBACK in time Paho's 32000, no connection Paho's 32104.
      */
     @Override
     public void publish(String topic, MqttMessage message) throws MqttException {
