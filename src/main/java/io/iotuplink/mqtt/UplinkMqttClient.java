@@ -4,9 +4,11 @@ import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
@@ -26,13 +28,17 @@ import java.util.function.LongConsumer;
  * The Paho client the bundle publishes through, given to the publish route's {@code paho-mqtt5:} endpoint. Unlike a
  * plain {@link MqttClient} it fails a publish whose PUBACK carries an error reason code (0x87 not authorized, 0x97
  * quota exceeded, ...), refuses any QoS but 1 (AWS IoT Core has no QoS 2), keeps every publish on its connection
- * within AWS's quotas ({@link PublishShaper}), and keeps nothing on disk: the outbox does that. It notes when a packet
+ * within AWS's quotas ({@link PublishShaper}, which slows down for a while when the broker answers 0x97 or
+ * disconnects with 0x96/0x97), and keeps nothing on disk: the outbox does that. It notes when a packet
  * last came from the broker (CONNACK, SUBACK, PUBACK, PINGRESP, an inbound PUBLISH) and reports every publish that
  * timed out, so the connection's supervisor can tell a silent link from a slow broker. It never sends a publish over
  * the Maximum Packet Size of the broker's CONNACK: Paho 1.2.5 checks outgoing packets against the client's own
  * limit instead, so the broker would get it and drop the connection (0x95) at every attempt.
  */
 public class UplinkMqttClient extends MqttClient {
+
+    private static final int MESSAGE_RATE_TOO_HIGH = 0x96;
+    private static final int QUOTA_EXCEEDED = 0x97;
 
     private final long publishTimeoutMillis;
     private final PublishShaper shaper;
@@ -52,6 +58,11 @@ public class UplinkMqttClient extends MqttClient {
         return shaper.lineIsFull();
     }
 
+    /** The quotas the client keeps now: the configured ones, or lower for a while after the broker said 0x97/0x96. */
+    public PublishShaper.Limits quotaLimits() {
+        return shaper.limits();
+    }
+
     public UplinkMqttClient(String serverUri, String clientId, Duration publishTimeout, PublishShaper shaper)
             throws MqttException {
         super(serverUri, clientId, new MemoryPersistence());
@@ -61,6 +72,60 @@ public class UplinkMqttClient extends MqttClient {
                 null);
         this.publishTimeoutMillis = publishTimeout.toMillis();
         this.shaper = shaper;
+    }
+
+    /**
+     * Sets the callback Paho calls back on, as {@link MqttClient#setCallback} does; a DISCONNECT from the broker that
+     * says the connection sent too much ({@code 0x96 message rate too high}, {@code 0x97 quota exceeded}) first slows
+     * the shaper down, so the publishes after the reconnect go out at the lower rate.
+     */
+    @Override
+    public void setCallback(MqttCallback callback) {
+        super.setCallback(callback == null ? null : new QuotaSignals(callback));
+    }
+
+    /** A callback that tells the shaper of a DISCONNECT for too much traffic, then hands everything on. */
+    private final class QuotaSignals implements MqttCallback {
+
+        private final MqttCallback next;
+
+        QuotaSignals(MqttCallback next) {
+            this.next = next;
+        }
+
+        @Override
+        public void disconnected(MqttDisconnectResponse response) {
+            int code = response.getReturnCode();
+            if (code == MESSAGE_RATE_TOO_HIGH || code == QUOTA_EXCEEDED) {
+                shaper.slowDown("DISCONNECT " + ReasonCodes.describe(code));
+            }
+            next.disconnected(response);
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException exception) {
+            next.mqttErrorOccurred(exception);
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) throws Exception {
+            next.messageArrived(topic, message);
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+            next.deliveryComplete(token);
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+            next.connectComplete(reconnect, serverURI);
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+            next.authPacketArrived(reasonCode, properties);
+        }
     }
 
     /** Told the time from PUBLISH to PUBACK of every acknowledged publish. */
@@ -128,16 +193,18 @@ public class UplinkMqttClient extends MqttClient {
     }
 
     /**
-     * Publishes at QoS 1 once the quotas allow, and waits for the PUBACK (at most the publish timeout); a refusal
-     * throws {@link PublishRefusedException}, a packet over the broker's maximum packet size
-     * {@link PacketTooLargeException} without sending it, no PUBACK in time Paho's 32000, no connection Paho's 32104.
+     * Publishes at QoS 1 once the quotas allow (counting the whole packet as sent), and waits for the PUBACK (at most
+     * the publish timeout); a refusal throws {@link PublishRefusedException} (after a 0x97 the quotas are lower for a
+     * while), a packet over the broker's maximum packet size {@link PacketTooLargeException} without sending it, no
+     * PUBACK in time Paho's 32000, no connection Paho's 32104.
      */
     @Override
     public void publish(String topic, MqttMessage message) throws MqttException {
         requireQos1(topic, message);
-        requireWithinMaximumPacketSize(topic, message);
+        int size = PublishPacket.size(topic, message);
+        requireWithinMaximumPacketSize(topic, size);
         try {
-            shaper.acquire(message.getPayload().length);
+            shaper.acquire(size); // the bytes sent: the whole packet, the payload as it is (compressed or not)
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MqttException(MqttClientException.REASON_CODE_CLIENT_DISCONNECTING, e);
@@ -147,6 +214,9 @@ public class UplinkMqttClient extends MqttClient {
         pubackLatency.accept(Duration.ofNanos(System.nanoTime() - sent));
         PublishRefusedException refused = refusal(topic, token);
         if (refused != null) {
+            if (refused.reasonCode() == QUOTA_EXCEEDED) {
+                shaper.slowDown("PUBACK " + ReasonCodes.describe(QUOTA_EXCEEDED) + " for '" + topic + "'");
+            }
             throw refused;
         }
     }
@@ -203,12 +273,8 @@ public class UplinkMqttClient extends MqttClient {
         }
     }
 
-    private void requireWithinMaximumPacketSize(String topic, MqttMessage message) throws MqttException {
+    private void requireWithinMaximumPacketSize(String topic, int size) throws PacketTooLargeException {
         int limit = maximumPacketSize;
-        if (limit == Integer.MAX_VALUE) {
-            return;
-        }
-        int size = PublishPacket.size(topic, message);
         if (size > limit) {
             throw new PacketTooLargeException(topic, size, limit);
         }

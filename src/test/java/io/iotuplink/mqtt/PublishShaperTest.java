@@ -1,7 +1,14 @@
 package io.iotuplink.mqtt;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,10 +26,29 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The shaper on a simulated clock: no one-second window ever holds more than the quotas allow. */
+/**
+ * The shaper on a simulated clock: no window of 1.1 s of sends (so no second as the broker sees it, jitter included)
+ * ever holds more than the quotas allow, and the broker's 0x97/0x96 slow it down for a while.
+ */
 class PublishShaperTest {
 
+    private static final long SECOND = 1_000_000_000L;
+    /** The longest a second as the broker counts it can span of sends, arrivals jittered by up to 100 ms. */
+    private static final long WINDOW = 1_100_000_000L;
+
     private long now;
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+
+    @BeforeEach
+    void captureLog() {
+        logged.start();
+        ((Logger) LoggerFactory.getLogger(PublishShaper.class)).addAppender(logged);
+    }
+
+    @AfterEach
+    void releaseLog() {
+        ((Logger) LoggerFactory.getLogger(PublishShaper.class)).detachAppender(logged);
+    }
 
     private List<long[]> stream(PublishShaper shaper, int count, Random sizes, int maxSize) {
         List<long[]> sent = new ArrayList<>();
@@ -39,18 +65,34 @@ class PublishShaperTest {
         return sent;
     }
 
+    /** Every window of 1.1 s of sends holds at most {@code maxCount} publishes and {@code maxBytes} bytes. */
     private static void assertWindows(List<long[]> sent, int maxCount, long maxBytes) {
+        assertWindows(sent, WINDOW, maxCount, maxBytes);
+    }
+
+    /** Every window of {@code length} ns in {@code sent} (time and bytes, in time order) holds at most the limits. */
+    private static void assertWindows(List<long[]> sent, long length, int maxCount, long maxBytes) {
         for (int i = 0; i < sent.size(); i++) {
             long start = sent.get(i)[0];
             int count = 0;
             long bytes = 0;
-            for (int j = i; j < sent.size() && sent.get(j)[0] < start + 1_000_000_000L; j++) {
+            for (int j = i; j < sent.size() && sent.get(j)[0] < start + length; j++) {
                 count++;
                 bytes += sent.get(j)[1];
             }
-            assertTrue(maxCount == 0 || count <= maxCount, count + " publishes in the second from " + start);
-            assertTrue(maxBytes == 0 || bytes <= maxBytes, bytes + " bytes in the second from " + start);
+            assertTrue(maxCount == 0 || count <= maxCount, count + " publishes in the " + length + " ns from " + start);
+            assertTrue(maxBytes == 0 || bytes <= maxBytes, bytes + " bytes in the " + length + " ns from " + start);
         }
+    }
+
+    private List<String> warnings() {
+        return logged.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+                .toList();
+    }
+
+    private List<String> infos() {
+        return logged.list.stream().filter(e -> e.getLevel() == Level.INFO).map(ILoggingEvent::getFormattedMessage)
+                .toList();
     }
 
     @Test
@@ -71,6 +113,37 @@ class PublishShaperTest {
         List<long[]> sent = stream(shaper, 300, new Random(2), 64 * 1024);
 
         assertWindows(sent, 0, 512 * 1024);
+    }
+
+    @Test
+    void aBurstOfLargePublishesNeverPutsMoreThan512KiBInAnyWindowOfOnePointOneSeconds() {
+        PublishShaper shaper = new PublishShaper(100, 512 * 1024, () -> now);
+        List<long[]> sent = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            int bytes = 128 * 1024 + 120; // a full batch and its topic and properties
+            long wait;
+            while ((wait = shaper.waitFor(bytes)) > 0) {
+                now += wait;
+            }
+            shaper.sent(bytes);
+            sent.add(new long[] {now, bytes});
+        }
+
+        assertWindows(sent, 100, 512 * 1024);
+        // three fit in a window, so 40 take 13 windows and a bit: 9 % under the quota, never over it
+        assertEquals(13 * WINDOW, sent.get(39)[0], "the 40th publish went out when the 13th window ended");
+    }
+
+    @Test
+    void arrivalsBunchedByUpTo100MsOfJitterStayWithinTheQuotasInEverySecondTheBrokerCounts() {
+        PublishShaper shaper = new PublishShaper(100, 512 * 1024, () -> now);
+        Random jitter = new Random(6);
+
+        List<long[]> arrived = new ArrayList<>(stream(shaper, 2_000, new Random(7), 32 * 1024).stream()
+                .map(s -> new long[] {s[0] + jitter.nextInt(100_000_000), s[1]}).toList());
+        arrived.sort(Comparator.comparingLong(a -> a[0]));
+
+        assertWindows(arrived, SECOND, 100, 512 * 1024);
     }
 
     @Test
@@ -146,7 +219,7 @@ class PublishShaperTest {
         line.open();
 
         assertEquals(IntStream.rangeClosed(0, 150).boxed().toList(), line.grantOrder(waiters));
-        // the window frees its first slot after 1 s, then the 150 ahead take 1.5 s at 100/s
+        // the window frees its first 100 slots after 1.1 s, the next after 2.2 s
         assertTrue(late.grantedAt <= 2_500_000_000L, "the late waiter went out at " + late.grantedAt + " ns");
         assertWindows(line.grants(waiters), 100, 0);
     }
@@ -182,8 +255,8 @@ class PublishShaperTest {
 
         assertEquals(List.of(1, 2, 3, 5, 6, 7, 8, 9), line.grantOrder(waiters));
         assertTrue(waiters.get(0).interrupted && waiters.get(4).interrupted);
-        assertTrue(waiters.stream().filter(w -> !w.interrupted).allMatch(w -> w.grantedAt == 1_000_000_000L),
-                "the 8 left take the 8 slots freed after 1 s");
+        assertTrue(waiters.stream().filter(w -> !w.interrupted).allMatch(w -> w.grantedAt == WINDOW),
+                "the 8 left take the 8 slots freed after 1.1 s");
     }
 
     @Test
@@ -201,6 +274,111 @@ class PublishShaperTest {
         line.open();
         line.grantOrder(waiters);
         assertFalse(line.shaper.lineIsFull());
+    }
+
+    @Test
+    void aQuotaSignalHalvesBothLimitsAndTheWindowsKeepTheLowerOnes() {
+        PublishShaper shaper = new PublishShaper(100, 512 * 1024, () -> now);
+        List<long[]> before = stream(shaper, 300, new Random(8), 8 * 1024);
+
+        shaper.slowDown("PUBACK 0x97 quota exceeded");
+
+        assertEquals(new PublishShaper.Limits(50, 256 * 1024, 2), shaper.limits());
+        assertTrue(shaper.slowedDown());
+        assertEquals(List.of("The broker says this connection exceeded its quotas (PUBACK 0x97 quota exceeded):"
+                + " publishing slowed down to 50 publishes and 256 KiB per 1.1 s (1/2 of the quotas) until the broker"
+                + " is quiet for 30 s"), warnings());
+        long slowedAt = now;
+        List<long[]> after = stream(shaper, 300, new Random(9), 8 * 1024);
+        // the windows that start at the slow-down or later hold only what the lower limits allow
+        List<long[]> all = new ArrayList<>(before);
+        all.addAll(after);
+        assertWindows(all.stream().filter(s -> s[0] >= slowedAt).toList(), 50, 256 * 1024);
+        assertTrue(after.get(0)[0] >= slowedAt, "nothing went out before its time");
+        long took = after.get(299)[0] - slowedAt;
+        assertTrue(took >= 5 * WINDOW, "300 publishes at 50 per 1.1 s take at least 5.5 s: " + took);
+    }
+
+    @Test
+    void signalsWithinOneWindowOfAHalvingCountAsOne() {
+        PublishShaper shaper = new PublishShaper(100, 512 * 1024, () -> now);
+
+        for (int i = 0; i < 20; i++) { // the refusals of every publish in flight
+            shaper.slowDown("PUBACK 0x97 quota exceeded");
+            now += 10_000_000;
+        }
+
+        assertEquals(2, shaper.limits().divisor());
+        assertEquals(1, warnings().size(), "one WARN per slow-down: " + warnings());
+    }
+
+    @Test
+    void repeatedSignalsHalveAgainDownToAnEighthButAtLeastOnePublish() {
+        PublishShaper shaper = new PublishShaper(10, 512 * 1024, () -> now);
+        List<PublishShaper.Limits> seen = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            shaper.slowDown("DISCONNECT 0x96 message rate too high");
+            seen.add(shaper.limits());
+            now += 2 * SECOND;
+        }
+
+        assertEquals(List.of(new PublishShaper.Limits(5, 256 * 1024, 2), new PublishShaper.Limits(2, 128 * 1024, 4),
+                new PublishShaper.Limits(1, 64 * 1024, 8), new PublishShaper.Limits(1, 64 * 1024, 8),
+                new PublishShaper.Limits(1, 64 * 1024, 8)), seen);
+        assertEquals(3, warnings().size(), "a WARN for each halving, none at the floor: " + warnings());
+        assertEquals(3, shaper.slowDowns());
+        assertTrue(warnings().get(2).contains("1 publish and 64 KiB per 1.1 s (1/8 of the quotas)"),
+                warnings().get(2));
+    }
+
+    @Test
+    void aPublishOverTheSlowedByteLimitGoesOutAloneOnceTheWindowIsEmpty() {
+        PublishShaper shaper = new PublishShaper(100, 512 * 1024, () -> now);
+        for (int i = 0; i < 3; i++) {
+            shaper.slowDown("PUBACK 0x97 quota exceeded");
+            now += 2 * SECOND;
+        }
+        int batch = 128 * 1024 + 120; // over the 64 KiB an eighth of the quota allows
+        shaper.sent(1_000);
+        now += 10_000_000;
+
+        assertEquals(WINDOW - 10_000_000, shaper.waitFor(batch), "it waits until the window is empty");
+        now += WINDOW;
+        assertEquals(0, shaper.waitFor(batch), "then goes out");
+        shaper.sent(batch);
+        assertEquals(WINDOW, shaper.waitFor(1), "alone: the window is over its limit until it expires");
+    }
+
+    @Test
+    void theFullLimitsReturnAfter30SecondsWithoutASignal() {
+        PublishShaper shaper = new PublishShaper(100, 512 * 1024, () -> now);
+        shaper.slowDown("PUBACK 0x97 quota exceeded");
+        now += 20 * SECOND;
+        shaper.slowDown("PUBACK 0x97 quota exceeded");
+
+        now += 29 * SECOND;
+        assertEquals(4, shaper.limits().divisor(), "29 s since the last signal: still slowed down");
+        assertTrue(infos().isEmpty(), infos().toString());
+
+        now += SECOND;
+        assertEquals(new PublishShaper.Limits(100, 512 * 1024, 1), shaper.limits());
+        assertFalse(shaper.slowedDown());
+        assertEquals(List.of("No quota signal from the broker for 30 s: publishing back to 100 publishes and 512 KiB"
+                + " per 1.1 s"), infos());
+
+        shaper.slowDown("DISCONNECT 0x97 quota exceeded");
+        assertEquals(2, shaper.limits().divisor(), "a signal after the recovery halves the configured limits");
+    }
+
+    @Test
+    void shapingOffIgnoresTheBrokersSignals() {
+        PublishShaper off = PublishShaper.off();
+
+        off.slowDown("PUBACK 0x97 quota exceeded");
+
+        assertFalse(off.slowedDown());
+        assertEquals(0, off.waitFor(1_000_000));
+        assertTrue(warnings().isEmpty());
     }
 
     /** One publishing thread of a {@link Line}: its place in the queue, and when its slot was granted. */

@@ -173,10 +173,15 @@ public final class TestBroker implements AutoCloseable {
 
     /** Cuts the client off from the broker's side, as a broker does (DISCONNECT 0x98 administrative action). */
     public void cutOff(String clientId) {
+        disconnect(clientId, DisconnectReasonCode.ADMINISTRATIVE_ACTION, "cut off by the broker");
+    }
+
+    /** Sends the client a DISCONNECT with {@code reason} (0x96 message rate too high, 0x97 quota exceeded, ...). */
+    public void disconnect(String clientId, DisconnectReasonCode reason, String reasonString) {
         boolean wasConnected;
         try {
-            wasConnected = Services.clientService().disconnectClient(clientId, false,
-                    DisconnectReasonCode.ADMINISTRATIVE_ACTION, "cut off by the broker").get(10, TimeUnit.SECONDS);
+            wasConnected = Services.clientService().disconnectClient(clientId, false, reason, reasonString)
+                    .get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError("cannot disconnect " + clientId + ": " + e, e);
         }
