@@ -188,9 +188,11 @@ public final class UplinkBundle extends RouteBuilder {
         UplinkMetrics metrics = new UplinkMetrics(meters == null ? new SimpleMeterRegistry() : meters, monitor,
                 outbox);
         inputs.reportTo(metrics);
+        PublishShaper shaper = new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime);
         UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
-                config.mqtt().publishTimeout(),
-                new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime));
+                config.mqtt().publishTimeout(), shaper);
+        status.reportQuota(shaper);
+        metrics.quota(shaper);
         client.onPuback(metrics::puback);
         List<String> alpn = PemTlsContext.alpnFor(config.port(), config.auth().customAuthorizer());
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client, config.mqtt(), tls.socketFactory(alpn),

@@ -20,6 +20,12 @@ import java.util.function.LongSupplier;
  * it holds publishes sent at most 1.1 s apart, so it stays within the quotas whatever the publishes' sizes. That
  * costs about 9 % of the quotas: at most 100 publishes and 512 KiB per 1.1 s are 91 publishes/s and 465 KiB/s.
  *
+ * <p>Within the window, publishes are paced at that average rate (a generic cell rate algorithm: each publish moves
+ * the earliest time of the next on by its share of the window, and a publish may go up to 50 ms early): a backlog
+ * goes out evenly, a tenth of a window at most at once, instead of a whole window's worth in one burst whose last
+ * publishes would reach the broker late, in its next second, beside the first of the next burst (a backlog of
+ * 25 KiB batches drained in bursts put 539,673 bytes into one second at the broker, even with the 1.1 s window).
+ *
  * <p>It also slows down when the broker says the quotas were exceeded after all ({@link #slowDown}: a PUBACK
  * {@code 0x97 quota exceeded}, a DISCONNECT {@code 0x96 message rate too high} or {@code 0x97}): each such signal
  * halves both limits, down to an eighth of the configured ones (and at least one publish per window); signals
@@ -35,8 +41,11 @@ public final class PublishShaper {
 
     private static final Logger LOG = LoggerFactory.getLogger(PublishShaper.class);
 
-    static final long WINDOW_MILLIS = 1_100;
+    /** The window the quotas are kept over: AWS's second and a tenth for the jitter of arrivals. */
+    public static final long WINDOW_MILLIS = 1_100;
     static final long WINDOW_NANOS = WINDOW_MILLIS * 1_000_000L;
+    /** How early a publish may go before its paced time: a short burst after a pause is fine. */
+    static final long PACE_TOLERANCE_NANOS = 50_000_000L;
     /** How long the broker must stay quiet before a slowed-down shaper goes back to the configured limits. */
     static final long RECOVERY_NANOS = 30_000_000_000L;
     /** The slowest a slow-down goes: an eighth of the configured limits. */
@@ -61,8 +70,11 @@ public final class PublishShaper {
     private final long maxBytesPerSecond;
     private final LongSupplier nanoTime;
     private final Sleeper sleeper;
+    private final boolean paced;
     private final Deque<long[]> window = new ArrayDeque<>();
     private long windowBytes;
+    /** When the next publish is due at the paced rate (its theoretical send time); it may go up to the tolerance early. */
+    private long pacedNanos = Long.MIN_VALUE;
     /** 1 at the configured limits, 2, 4 or 8 after slow-downs. */
     private int divisor = 1;
     private long lastHalvingNanos;
@@ -80,10 +92,16 @@ public final class PublishShaper {
     }
 
     public PublishShaper(int maxPerSecond, long maxBytesPerSecond, LongSupplier nanoTime, Sleeper sleeper) {
+        this(maxPerSecond, maxBytesPerSecond, nanoTime, sleeper, true);
+    }
+
+    /** @param paced whether publishes are paced within the window (as they always are on a connection) */
+    PublishShaper(int maxPerSecond, long maxBytesPerSecond, LongSupplier nanoTime, Sleeper sleeper, boolean paced) {
         this.maxPerSecond = maxPerSecond;
         this.maxBytesPerSecond = maxBytesPerSecond;
         this.nanoTime = nanoTime;
         this.sleeper = sleeper;
+        this.paced = paced;
     }
 
     /** A shaper that never waits. */
@@ -111,6 +129,9 @@ public final class PublishShaper {
                 }
             }
         }
+        if (paced && pacedNanos != Long.MIN_VALUE) {
+            wait = Math.max(wait, pacedNanos - PACE_TOLERANCE_NANOS - now);
+        }
         if (limits.bytes() > 0 && windowBytes + bytes > limits.bytes() && !window.isEmpty()) {
             long freed = 0;
             for (long[] sent : window) {
@@ -131,6 +152,10 @@ public final class PublishShaper {
         expire(now);
         window.addLast(new long[] {now, bytes});
         windowBytes += bytes;
+        Limits limits = limits(now);
+        long share = Math.max(limits.publishes() > 0 ? WINDOW_NANOS / limits.publishes() : 0,
+                limits.bytes() > 0 ? Math.min(WINDOW_NANOS, bytes * WINDOW_NANOS / limits.bytes()) : 0);
+        pacedNanos = (pacedNanos == Long.MIN_VALUE ? now : Math.max(pacedNanos, now)) + share;
     }
 
     /**

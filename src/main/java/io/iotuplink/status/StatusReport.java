@@ -4,6 +4,7 @@ import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionEvent;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.envelope.EnvelopeWriter;
+import io.iotuplink.mqtt.PublishShaper;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.outbox.Lane;
 import io.iotuplink.outbox.OutboxStore;
@@ -28,6 +29,7 @@ public final class StatusReport {
     private volatile java.util.function.IntSupplier inboxLeftovers;
     private volatile java.util.function.IntSupplier inboxWaiting = () -> 0;
     private volatile java.util.function.IntSupplier awaitingRemoval = () -> 0;
+    private volatile PublishShaper shaper;
     private volatile String outboxTarget;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
@@ -62,6 +64,14 @@ public final class StatusReport {
     /** Where {@code outbox.awaiting_removal} comes from: published readings whose removal failed (a full disk). */
     public void countAwaitingRemoval(java.util.function.IntSupplier published) {
         this.awaitingRemoval = published;
+    }
+
+    /**
+     * Adds {@code "quota": {"publishes", "bytes", "per_seconds", "slowed_down", "slow_downs"}}: the limits the
+     * publishes keep now (lower than the configured ones for a while after the broker's 0x97 or 0x96).
+     */
+    public void reportQuota(PublishShaper shaper) {
+        this.shaper = shaper;
     }
 
     /** Adds {@code outbox.target}: the broker endpoint and client id the outbox's readings are bound to. */
@@ -129,6 +139,16 @@ public final class StatusReport {
         status.put("dropped", outbox.dropped());
         status.put("expired", outbox.expired());
         status.put("outbox", outboxStorage());
+        if (shaper != null) {
+            PublishShaper.Limits limits = shaper.limits();
+            Map<String, Object> quota = new LinkedHashMap<>();
+            quota.put("publishes", limits.publishes());
+            quota.put("bytes", limits.bytes());
+            quota.put("per_seconds", PublishShaper.WINDOW_MILLIS / 1000.0);
+            quota.put("slowed_down", limits.slowedDown());
+            quota.put("slow_downs", shaper.slowDowns());
+            status.put("quota", quota);
+        }
         status.put("inputs", inputs.snapshot());
         if (inboxLeftovers != null) {
             Map<String, Object> inbox = new LinkedHashMap<>();

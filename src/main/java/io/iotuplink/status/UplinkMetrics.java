@@ -3,6 +3,7 @@ package io.iotuplink.status;
 import io.iotuplink.auth.TokenManager;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.inputs.InputCounters;
+import io.iotuplink.mqtt.PublishShaper;
 import io.iotuplink.outbox.Lane;
 import io.iotuplink.outbox.OutboxComponent;
 import io.iotuplink.outbox.OutboxStore;
@@ -67,6 +68,19 @@ public final class UplinkMetrics {
         Gauge.builder("uplink.outbox.awaiting.removal", outbox, OutboxComponent::awaitingRemoval)
                 .description("Published readings whose removal from the outbox failed and is retried")
                 .register(registry);
+    }
+
+    /**
+     * {@code uplink_quota_divisor}: 1 at the configured quotas, 2, 4 or 8 while the broker's 0x97/0x96 slowed the
+     * publishes down; {@code uplink_quota_slow_downs_total}: how often it did.
+     */
+    public void quota(PublishShaper shaper) {
+        Gauge.builder("uplink.quota.divisor", shaper, s -> s.limits().divisor())
+                .description("1 at the configured quotas; 2, 4 or 8 while the broker's quota signals slow publishing"
+                        + " down").register(registry);
+        FunctionCounter.builder("uplink.quota.slow.downs", shaper, PublishShaper::slowDowns)
+                .description("Times the broker's 0x97 quota exceeded or 0x96 message rate too high halved the"
+                        + " publishing rate").register(registry);
     }
 
     /** With a custom authorizer: {@code uplink_token_refreshes_total}. */

@@ -186,12 +186,14 @@ class HttpApiTest {
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
                 "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
-                "expired", "outbox", "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate",
+                "expired", "outbox", "quota", "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate",
                 "reconnect_enabled", "connection_reason", "history"), keys);
         assertEquals("ok", status.get("outbox").get("storage").asText(), status.toString());
         List<String> lanes = new ArrayList<>();
         status.get("outbox").get("lanes").fieldNames().forEachRemaining(lanes::add);
         assertEquals(List.of("priority", "bulk"), lanes, "each lane's depth, the one handed out first first");
+        assertEquals(RunningBundle.json("{\"publishes\": 100, \"bytes\": 524288, \"per_seconds\": 1.1,"
+                + " \"slowed_down\": false, \"slow_downs\": 0}"), status.get("quota"), "AWS's quotas, kept over 1.1 s");
         assertEquals("connected", status.get("connection_status").asText());
         assertTrue(status.get("connected").asBoolean());
         assertEquals(0, status.get("reconnect_attempts").asInt());
@@ -226,6 +228,8 @@ class HttpApiTest {
                 metrics.body());
         assertTrue(metrics.body().contains("uplink_outbox_storage_full 0.0"), metrics.body());
         assertTrue(metrics.body().contains("uplink_connected 1.0"), metrics.body());
+        assertTrue(metrics.body().contains("uplink_quota_divisor 1.0"), metrics.body());
+        assertTrue(metrics.body().contains("uplink_quota_slow_downs_total 0.0"), metrics.body());
         assertTrue(metrics.body().contains("uplink_outbox_readings "), metrics.body());
         assertTrue(metrics.body().contains("uplink_puback_seconds_count "), metrics.body());
         assertTrue(metrics.body().contains("uplink_input_records_total{input=\"http\",result=\"accepted\"}"),

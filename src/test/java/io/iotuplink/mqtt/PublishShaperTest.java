@@ -147,6 +147,50 @@ class PublishShaperTest {
     }
 
     @Test
+    void aBacklogGoesOutEvenlyAtTheWindowsRateNotInBursts() {
+        int bytes = 25_800; // a batch of 500 small readings, as the benchmark drains them
+        List<long[]> paced = drain(new PublishShaper(100, 512 * 1024, () -> now), 200, bytes);
+        List<long[]> bursts = drain(new PublishShaper(100, 512 * 1024, () -> now, nanos -> { }, false), 200, bytes);
+
+        assertWindows(paced, 100, 512 * 1024);
+        // a window's worth (20 publishes, 504 KiB) at once, unpaced: its last ones reach the broker late, beside the
+        // first of the next window's burst
+        assertEquals(20, busiest(bursts, 100_000_000L));
+        assertTrue(busiest(paced, 100_000_000L) <= 3, "paced: at most 3 in any 100 ms, not "
+                + busiest(paced, 100_000_000L));
+        long pacedTook = paced.get(199)[0] - paced.get(0)[0];
+        long burstsTook = bursts.get(199)[0] - bursts.get(0)[0];
+        assertTrue(pacedTook <= burstsTook + WINDOW, "no slower than the window allows: " + pacedTook + " ns against "
+                + burstsTook);
+    }
+
+    /** Sends {@code count} publishes of {@code bytes} through the shaper as fast as it lets them, on the clock. */
+    private List<long[]> drain(PublishShaper shaper, int count, int bytes) {
+        List<long[]> sent = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            long wait;
+            while ((wait = shaper.waitFor(bytes)) > 0) {
+                now += wait;
+            }
+            shaper.sent(bytes);
+            sent.add(new long[] {now, bytes});
+        }
+        return sent;
+    }
+
+    /** The most publishes sent within any {@code nanos}. */
+    private static int busiest(List<long[]> sent, long nanos) {
+        int most = 0;
+        for (int i = 0, j = 0; i < sent.size(); i++) {
+            while (sent.get(i)[0] - sent.get(j)[0] >= nanos) {
+                j++;
+            }
+            most = Math.max(most, i - j + 1);
+        }
+        return most;
+    }
+
+    @Test
     void bothLimitsTogetherAndZeroMeansUnlimited() {
         PublishShaper shaper = new PublishShaper(50, 100_000, () -> now);
         assertWindows(stream(shaper, 500, new Random(3), 8_000), 50, 100_000);
@@ -163,7 +207,7 @@ class PublishShaperTest {
         // time stands still: whoever would have to wait gives up instead, so what got through is what one second holds
         PublishShaper shaper = new PublishShaper(20, 0, () -> 0L, nanos -> {
             throw new InterruptedException("would wait " + nanos + " ns");
-        });
+        }, false);
         AtomicInteger through = new AtomicInteger();
         AtomicInteger waited = new AtomicInteger();
         CountDownLatch start = new CountDownLatch(1);
@@ -419,7 +463,7 @@ class PublishShaperTest {
                 sleeps.incrementAndGet();
                 gate.await();
                 clock.addAndGet(nanos);
-            });
+            }, false); // the window alone: pacing has tests of its own
         }
 
         void fillTheWindow(int publishes, int bytes) {

@@ -70,7 +70,7 @@ class QuotaShapingTest {
         // time stands still and waiting fails: what gets through is what one window of the quota holds
         PublishShaper shaper = new PublishShaper(0, 64 * 1024, () -> 0L, nanos -> {
             throw new InterruptedException("would wait for the byte quota");
-        });
+        }, false);
         UplinkMqttClient client = new UplinkMqttClient("ssl://localhost:" + broker.port(), "bombercat-gzip",
                 Duration.ofSeconds(10), shaper);
         byte[] envelope = ("{\"batch\":[" + "{\"data\":{\"temperature\":21.3,\"humidity\":60.0}},".repeat(2_000)
