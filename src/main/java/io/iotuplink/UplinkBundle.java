@@ -149,7 +149,11 @@ public final class UplinkBundle extends RouteBuilder {
         PemFiles.Loaded pem = null;
         // in --local mode the PEM files are the throwaway PKI's, made once the values are known to be good
         if (local && problems.isEmpty()) {
-            context.addService(LocalBroker.prepare(config), true, true);
+            try {
+                context.addService(LocalBroker.prepare(config), true, true);
+            } catch (ConfigurationException e) {
+                problems.addAll(e.problems());
+            }
         }
         if (!local || problems.isEmpty()) {
             pem = PemFiles.load(config.certPath(), config.keyPath(), config.caPath());
@@ -332,9 +336,7 @@ public final class UplinkBundle extends RouteBuilder {
             }
         }
         if (local && taken("127.0.0.1", String.valueOf(config.port()))) {
-            taken.add(ConfigReader.envName(ConfigReader.LOCAL_PORT) + "=" + config.port() + ": 127.0.0.1:"
-                    + config.port() + " is already in use (another --local bundle, or an MQTT broker?): stop it, or"
-                    + " choose another port");
+            taken.add(LocalBroker.portTaken(config.port()));
         }
         return taken;
     }

@@ -102,7 +102,7 @@ public record LocalPki(Path dir) {
     }
 
     /** The CN of a certificate's subject, or "" when it has none. */
-    static String commonName(X509Certificate certificate) {
+    public static String commonName(X509Certificate certificate) {
         RDN[] names = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()).getRDNs(BCStyle.CN);
         return names.length == 0 ? "" : IETFUtils.valueToString(names[0].getFirst().getValue());
     }

@@ -1,5 +1,7 @@
 package io.iotuplink.local;
 
+import io.iotuplink.local.broker.EmbeddedBroker;
+import io.iotuplink.local.broker.SeedPolicyExtension;
 import io.iotuplink.support.PeerClient;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
@@ -29,7 +31,7 @@ class LocalBrokerPolicyTest {
     @BeforeAll
     static void startTheLocalBroker() {
         pki = new LocalPki(dir.resolve("local-pki")).ensure("bombercat-local");
-        broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("broker"), TestBroker.freePort(),
+        broker = EmbeddedBroker.start(new BrokerSettings(dir.resolve("broker"), TestBroker.freePort(),
                 pki.brokerKeyStore(), pki.brokerTrustStore(), pki.storePassword(), 100, true),
                 new SeedPolicyExtension(LocalBroker.policies(pki.deviceName(), "bombercat")));
     }

@@ -48,6 +48,18 @@ public final class BundleProcess implements AutoCloseable {
         command.addAll(List.of("-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
                 "io.iotuplink.Application"));
         command.addAll(List.of(args));
+        return start(workDir, env, command);
+    }
+
+    /** The bundle as a user runs it: {@code java -jar jar args...} (after {@code mvn package}). */
+    public static BundleProcess startJar(Path workDir, Map<String, String> env, Path jar, String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", jar.toAbsolutePath().toString()));
+        command.addAll(List.of(args));
+        return start(workDir, env, command);
+    }
+
+    private static BundleProcess start(Path workDir, Map<String, String> env, List<String> command) {
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
         builder.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME"));
         builder.environment().putAll(env);

@@ -3,10 +3,11 @@ package io.iotuplink.support;
 import com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode;
 import com.hivemq.extension.sdk.api.services.Services;
 import io.iotuplink.local.BrokerPolicy;
-import io.iotuplink.local.EmbeddedBroker;
+import io.iotuplink.local.BrokerSettings;
 import io.iotuplink.local.ReceivedConnect;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.local.ThrowawayPki;
+import io.iotuplink.local.broker.EmbeddedBroker;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -60,7 +61,7 @@ public final class TestBroker implements AutoCloseable {
         pki.issueServer("localhost").writePkcs12(keyStore, pki.caCertificate(), STORE_PASSWORD);
         pki.writeTrustStore(trustStore, STORE_PASSWORD);
         pki.writeCa(caFile());
-        this.broker = EmbeddedBroker.start(new EmbeddedBroker.Settings(dir.resolve("hivemq"), port, keyStore,
+        this.broker = EmbeddedBroker.start(new BrokerSettings(dir.resolve("hivemq"), port, keyStore,
                 trustStore, new String(STORE_PASSWORD), receiveMaximum, certificateRequired, maxPacketSize),
                 new TestBrokerExtension(policy::get, new BrokerEvents() {
                     @Override

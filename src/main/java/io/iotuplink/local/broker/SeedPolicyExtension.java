@@ -1,4 +1,4 @@
-package io.iotuplink.local;
+package io.iotuplink.local.broker;
 
 import com.hivemq.extension.sdk.api.ExtensionMain;
 import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
@@ -15,6 +15,8 @@ import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
 import com.hivemq.extension.sdk.api.services.Services;
 import com.hivemq.extension.sdk.api.services.builder.Builders;
+import io.iotuplink.local.LocalPki;
+import io.iotuplink.local.TopicPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +33,7 @@ import java.util.Optional;
  * permissions: a subscription outside it gets SUBACK 0x87, a publish PUBACK 0x87 and then a DISCONNECT. Every
  * connection and publish is logged, so a newcomer sees the whole flow.
  */
-final class SeedPolicyExtension implements ExtensionMain {
+public final class SeedPolicyExtension implements ExtensionMain {
 
     private static final Logger LOG = LoggerFactory.getLogger("io.iotuplink.local.broker");
     private static final int LOGGED_PAYLOAD_CHARS = 400;
@@ -39,7 +41,7 @@ final class SeedPolicyExtension implements ExtensionMain {
     private final Map<String, TopicPolicy> policiesByCommonName;
 
     /** {@code policiesByCommonName}: the policy of each certificate CN; any other certificate is refused. */
-    SeedPolicyExtension(Map<String, TopicPolicy> policiesByCommonName) {
+    public SeedPolicyExtension(Map<String, TopicPolicy> policiesByCommonName) {
         this.policiesByCommonName = Map.copyOf(policiesByCommonName);
     }
 

@@ -1,10 +1,13 @@
-package io.iotuplink.local;
+package io.iotuplink.local.broker;
 
 import com.hivemq.embedded.EmbeddedExtension;
 import com.hivemq.embedded.EmbeddedHiveMQ;
 import com.hivemq.extension.sdk.api.ExtensionMain;
+import io.iotuplink.local.BrokerSettings;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,25 +32,11 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     /**
-     * Where the broker keeps its files, the TLS stores it serves with, the receive maximum its CONNACK grants,
-     * whether the TLS handshake already demands a client certificate (else the extension decides), and the maximum
-     * packet size its CONNACK announces (0: HiveMQ's default, 256 MB, not announced).
-     */
-    public record Settings(Path workDir, int port, Path keyStore, Path trustStore, String storePassword,
-            int receiveMaximum, boolean certificateRequired, int maxPacketSize) {
-
-        public Settings(Path workDir, int port, Path keyStore, Path trustStore, String storePassword,
-                int receiveMaximum, boolean certificateRequired) {
-            this(workDir, port, keyStore, trustStore, storePassword, receiveMaximum, certificateRequired, 0);
-        }
-    }
-
-    /**
      * Starts the broker and waits for it (HiveMQ's start future never completes when a dependency is missing, so
      * the wait is bounded). {@code rules} is the broker's only extension: its authenticator, authorizer and
      * interceptors are the broker's security.
      */
-    public static EmbeddedBroker start(Settings settings, ExtensionMain rules) {
+    public static EmbeddedBroker start(BrokerSettings settings, ExtensionMain rules) {
         try {
             Path conf = Files.createDirectories(settings.workDir().resolve("conf"));
             Path data = Files.createDirectories(settings.workDir().resolve("data"));
@@ -77,8 +66,13 @@ public final class EmbeddedBroker implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the embedded MQTT broker", e);
         } catch (java.util.concurrent.ExecutionException e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof BindException taken) {
+                    throw new UncheckedIOException("127.0.0.1:" + settings.port() + " is already in use", taken);
+                }
+            }
             throw new IllegalStateException("the embedded MQTT broker failed to start on port " + settings.port()
-                    + ": " + e.getCause().getMessage(), e.getCause());
+                    + ": " + e.getCause(), e.getCause());
         } catch (IOException e) {
             throw new IllegalStateException("cannot prepare the embedded broker's folder " + settings.workDir(), e);
         }
@@ -101,7 +95,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
     }
 
-    private static String configXml(Settings s) {
+    private static String configXml(BrokerSettings s) {
         return """
                 <?xml version="1.0"?>
                 <hivemq>
