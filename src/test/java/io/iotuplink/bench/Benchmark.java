@@ -74,6 +74,10 @@ public final class Benchmark {
             printQuotaTable(atQuotas(dir));
             return;
         }
+        if ("gateway".equals(System.getProperty("bench.only"))) {
+            GatewayFigures.run(dir, steadySeconds);
+            return;
+        }
         PathFigures onMosquitto;
         try (Mosquitto mosquitto = Mosquitto.start(dir.resolve("mosquitto"),
                 List.of("user " + DEVICE, "topic readwrite bombercat/#"),

@@ -53,8 +53,16 @@ public final class BundleProcess implements AutoCloseable {
 
     /** The bundle as a user runs it: {@code java -jar jar args...} (after {@code mvn package}). */
     public static BundleProcess startJar(Path workDir, Map<String, String> env, Path jar, String... args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-jar", jar.toAbsolutePath().toString()));
+        return startJar(workDir, env, List.of(), jar, args);
+    }
+
+    /** Likewise, with options for the JVM. */
+    public static BundleProcess startJar(Path workDir, Map<String, String> env, List<String> jvmOptions, Path jar,
+            String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
         command.addAll(List.of(args));
         return start(workDir, env, command);
     }
