@@ -2,6 +2,7 @@ package io.iotuplink.config;
 
 import io.iotuplink.UplinkBundle;
 import io.iotuplink.support.BundleProcess;
+import io.iotuplink.support.PortTakenOnStart;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.apache.camel.main.Main;
@@ -238,6 +239,24 @@ class ConfigurationErrorsTest {
             assertOneProblem(output, "CAMEL_SERVER_PORT=" + taken.getLocalPort() + ": 127.0.0.1:"
                     + taken.getLocalPort() + " is already in use");
         }
+    }
+
+    /**
+     * The race the check before the start cannot see (a second bundle starting at the same moment): the port is
+     * free when the configuration is read, taken before the HTTP server binds it.
+     */
+    @Test
+    void aHttpPortTakenWhileStartingStopsTheStart() {
+        int port = TestBroker.freePort();
+        Map<String, String> env = valid();
+        env.put("CAMEL_SERVER_PORT", String.valueOf(port));
+        env.put("CAMEL_MAIN_ROUTESBUILDERCLASSES", PortTakenOnStart.class.getName());
+
+        String output = refusedStart(env);
+
+        assertTrue(output.contains(PortTakenOnStart.TAKEN), output);
+        assertFalse(output.contains("Vert.x HttpServer started"), output);
+        assertOneProblem(output, "CAMEL_SERVER_PORT=" + port + ": 127.0.0.1:" + port + " is already in use");
     }
 
     /** The start failed on exactly one line holding {@code problem}, without Camel's text or a stack trace. */
