@@ -107,8 +107,14 @@ public final class HttpPort {
                 return Optional.of(setting(port) + ": " + host + ":" + port + " is already in use (another"
                         + " iot-uplink, or another server?): stop it, or choose another port");
             }
+            if (reason.contains("assign")) {
+                return Optional.of(ConfigReader.envName("camel.server.host") + "=" + host + ": not an address of this"
+                        + " machine (" + reason + "): use 127.0.0.1 (this machine only), 0.0.0.0 (every interface)"
+                        + " or one of its own addresses");
+            }
+            // "Permission denied": a port below 1024 for a user that may not bind one
             return Optional.of(setting(port) + ": cannot listen on " + host + ":" + port + " (" + reason
-                    + "): choose another port, or another " + ConfigReader.envName("camel.server.host"));
+                    + "): choose another port (above 1023 unless the bundle's user may bind lower ones)");
         } catch (IOException e) {
             // anything else is left to the server, and to requireListening
             return Optional.empty();

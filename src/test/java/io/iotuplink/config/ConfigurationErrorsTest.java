@@ -1,6 +1,7 @@
 package io.iotuplink.config;
 
 import io.iotuplink.UplinkBundle;
+import io.iotuplink.http.ApiAuthentication;
 import io.iotuplink.support.BundleProcess;
 import io.iotuplink.support.PortTakenOnStart;
 import io.iotuplink.support.RunningBundle;
@@ -239,6 +240,18 @@ class ConfigurationErrorsTest {
             assertOneProblem(output, "CAMEL_SERVER_PORT=" + taken.getLocalPort() + ": 127.0.0.1:"
                     + taken.getLocalPort() + " is already in use");
         }
+    }
+
+    @Test
+    void aHttpHostThatIsNotThisMachinesIsNamed() {
+        Map<String, String> properties = validProperties();
+        // TEST-NET-1 (RFC 5737): never an address of this machine
+        properties.put("camel.server.host", "192.0.2.1");
+        properties.put(ApiAuthentication.TOKEN, "c0ffee".repeat(6));
+
+        assertEquals(List.of("CAMEL_SERVER_HOST=192.0.2.1: not an address of this machine (Cannot assign requested"
+                + " address): use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its own"
+                + " addresses"), problems(properties));
     }
 
     /**
