@@ -79,7 +79,10 @@ public final class HttpPort {
         }
     }
 
-    /** Whether the server listens: platform-http keeps the server after a failed listen, Vert.x knows it failed. */
+    /**
+     * Whether the server listens: platform-http keeps the server after a failed listen, but Vert.x (4.5) clears its
+     * listening flag before platform-http's listen handler runs, so the flag is settled once the server started.
+     */
     private static boolean listening(HttpServer server) {
         if (server instanceof TCPServerBase base) {
             return base.isListening();
