@@ -58,6 +58,9 @@ public final class Application {
             exitCode = 1;
             failure = bundle.configurationFailure();
             if (failure == null) {
+                failure = configurationCause(e);
+            }
+            if (failure == null) {
                 failure = bundle.startProblem(e).map(ConfigurationException::new).orElse(null);
             }
             if (failure == null) {
@@ -74,6 +77,19 @@ public final class Application {
             return EXIT_CONFIGURATION;
         }
         return exitCode;
+    }
+
+    /** The configuration problem behind a start failure, however deep Camel wrapped it, or null. */
+    private static ConfigurationException configurationCause(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ConfigurationException configuration) {
+                return configuration;
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return null;
     }
 
     /**

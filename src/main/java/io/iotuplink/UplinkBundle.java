@@ -18,6 +18,7 @@ import io.iotuplink.extension.RoutesDirectory;
 import io.iotuplink.http.ApiAuthentication;
 import io.iotuplink.http.ControlRoutes;
 import io.iotuplink.http.HttpApiRoutes;
+import io.iotuplink.http.HttpPort;
 import io.iotuplink.http.HttpServerLimits;
 import io.iotuplink.inputs.HostHealth;
 import io.iotuplink.inputs.InputCounters;
@@ -271,6 +272,7 @@ public final class UplinkBundle extends RouteBuilder {
         context.addRoutes(new PublishRoutes(config, intake, stats, inputs, metrics, clock));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         HttpServerLimits.apply(context, config.http(), mapper);
+        HttpPort.requireListening(context);
         context.addRoutes(new HttpApiRoutes(intake, status, inputs, mapper,
                 new OutboxBudget(outbox, config.outbox().maxReadings(), whenFull)));
         context.addRoutes(commands);
@@ -320,21 +322,13 @@ public final class UplinkBundle extends RouteBuilder {
     }
 
     /**
-     * The ports the bundle listens on that something else already holds: the HTTP server would fail on a Vert.x
-     * thread and leave the start hanging, the embedded broker would fail with a stack of HiveMQ's.
+     * The ports the bundle listens on that something else already holds, found before anything starts: the HTTP
+     * port is checked again once its server started ({@link HttpPort#requireListening}), the embedded broker would
+     * fail with a stack of HiveMQ's.
      */
     private List<String> takenPorts(CamelContext context, UplinkConfig config) {
         List<String> taken = new ArrayList<>();
-        var properties = context.getPropertiesComponent();
-        if (!"false".equalsIgnoreCase(properties.resolveProperty("camel.server.enabled").orElse("false"))) {
-            String host = properties.resolveProperty("camel.server.host").orElse("0.0.0.0");
-            String port = properties.resolveProperty("camel.server.port").orElse("8080");
-            if (taken(host, port)) {
-                taken.add(ConfigReader.envName("camel.server.port") + "=" + port + ": " + host + ":" + port
-                        + " is already in use (another iot-uplink, or another server?): stop it, or choose another"
-                        + " port");
-            }
-        }
+        HttpPort.problem(context.getPropertiesComponent()).ifPresent(taken::add);
         if (local && taken("127.0.0.1", String.valueOf(config.port()))) {
             taken.add(LocalBroker.portTaken(config.port()));
         }

@@ -50,6 +50,7 @@ public final class HttpServerLimits {
         // platform-http makes its server with `new HttpServerOptions()` and no hook; it takes the Vert.x instance
         // from the registry though, and that instance is the one place to set the server's idle timeout
         Vertx vertx = new IdleTimeoutVertx((VertxInternal) Vertx.vertx(), limits.idleTimeout());
+        vertx.exceptionHandler(HttpPort::unhandled);
         context.getRegistry().bind("uplinkHttpVertx", Vertx.class, vertx);
         context.addLifecycleStrategy(new LifecycleStrategySupport() {
             @Override

@@ -1,7 +1,9 @@
 package io.iotuplink.config;
 
 import io.iotuplink.UplinkBundle;
+import io.iotuplink.http.ApiAuthentication;
 import io.iotuplink.support.BundleProcess;
+import io.iotuplink.support.PortTakenOnStart;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.apache.camel.main.Main;
@@ -238,6 +240,36 @@ class ConfigurationErrorsTest {
             assertOneProblem(output, "CAMEL_SERVER_PORT=" + taken.getLocalPort() + ": 127.0.0.1:"
                     + taken.getLocalPort() + " is already in use");
         }
+    }
+
+    @Test
+    void aHttpHostThatIsNotThisMachinesIsNamed() {
+        Map<String, String> properties = validProperties();
+        // TEST-NET-1 (RFC 5737): never an address of this machine
+        properties.put("camel.server.host", "192.0.2.1");
+        properties.put(ApiAuthentication.TOKEN, "c0ffee".repeat(6));
+
+        assertEquals(List.of("CAMEL_SERVER_HOST=192.0.2.1: not an address of this machine (Cannot assign requested"
+                + " address): use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its own"
+                + " addresses"), problems(properties));
+    }
+
+    /**
+     * The race the check before the start cannot see (a second bundle starting at the same moment): the port is
+     * free when the configuration is read, taken before the HTTP server binds it.
+     */
+    @Test
+    void aHttpPortTakenWhileStartingStopsTheStart() {
+        int port = TestBroker.freePort();
+        Map<String, String> env = valid();
+        env.put("CAMEL_SERVER_PORT", String.valueOf(port));
+        env.put("CAMEL_MAIN_ROUTESBUILDERCLASSES", PortTakenOnStart.class.getName());
+
+        String output = refusedStart(env);
+
+        assertTrue(output.contains(PortTakenOnStart.TAKEN), output);
+        assertFalse(output.contains("Vert.x HttpServer started"), output);
+        assertOneProblem(output, "CAMEL_SERVER_PORT=" + port + ": 127.0.0.1:" + port + " is already in use");
     }
 
     /** The start failed on exactly one line holding {@code problem}, without Camel's text or a stack trace. */
