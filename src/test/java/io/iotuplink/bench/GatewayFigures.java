@@ -135,7 +135,12 @@ final class GatewayFigures {
                 "application/json").POST(HttpRequest.BodyPublishers.ofString(IntStream.range(0, 10)
                 .mapToObj(i -> "{\"temperature\": 21.3, \"humidity\": 60.0, \"seq\": 123}")
                 .collect(Collectors.joining(",", "[", "]")))).build();
-        try (BundleProcess bundle = BundleProcess.startJar(dir, BundleProcess.environment(p), jvm, JAR)) {
+        Map<String, String> env = new java.util.HashMap<>(BundleProcess.environment(p));
+        String arenas = System.getProperty("bench.gateway-malloc-arena-max", "");
+        if (!arenas.isBlank()) {
+            env.put("MALLOC_ARENA_MAX", arenas); // glibc's malloc: fewer per-thread arenas, less resident memory
+        }
+        try (BundleProcess bundle = BundleProcess.startJar(dir, env, jvm, JAR)) {
             bundle.awaitOutput("MQTT connected", Duration.ofSeconds(120));
             long end = System.nanoTime() + seconds * 1_000_000_000L;
             int posted = 0;
@@ -154,7 +159,8 @@ final class GatewayFigures {
                 }
             }
             System.out.printf("gateway: resident memory %s after %d s at 1,000 readings/s (%d accepted; every 10 s:"
-                    + " %s)%n", ProcStats.residentMemory(bundle.pid()), seconds, posted, samples);
+                    + " %s)%s%n", ProcStats.residentMemory(bundle.pid()), seconds, posted, samples,
+                    arenas.isBlank() ? "" : " with MALLOC_ARENA_MAX=" + arenas);
             bundle.terminate();
             bundle.waitForExit(Duration.ofSeconds(30));
         }
