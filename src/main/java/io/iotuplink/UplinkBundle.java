@@ -6,6 +6,7 @@ import io.iotuplink.auth.TokenManager;
 import io.iotuplink.auth.TokenProvider;
 import io.iotuplink.config.AuthSettings;
 import io.iotuplink.config.ConfigReader;
+import io.iotuplink.config.PortBinding;
 import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.connection.ConnectionSupervisor;
@@ -61,10 +62,6 @@ import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.net.BindException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -329,32 +326,10 @@ public final class UplinkBundle extends RouteBuilder {
     private List<String> takenPorts(CamelContext context, UplinkConfig config) {
         List<String> taken = new ArrayList<>();
         HttpPort.problem(context.getPropertiesComponent()).ifPresent(taken::add);
-        if (local && taken("127.0.0.1", String.valueOf(config.port()))) {
+        if (local && PortBinding.refusal("127.0.0.1", String.valueOf(config.port())).isPresent()) {
             taken.add(LocalBroker.portTaken(config.port()));
         }
         return taken;
-    }
-
-    /** Whether binding {@code host:port} fails because it is in use (any other failure is left to the server). */
-    private static boolean taken(String host, String port) {
-        int number;
-        try {
-            number = Integer.parseInt(port.trim());
-        } catch (NumberFormatException e) {
-            return false;
-        }
-        if (number <= 0) {
-            return false;
-        }
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(host, number));
-            return false;
-        } catch (BindException e) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /** Stops the start, remembering the problems for {@link Application}'s exit code 2. */

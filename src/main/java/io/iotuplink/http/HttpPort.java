@@ -2,6 +2,7 @@ package io.iotuplink.http;
 
 import io.iotuplink.ConfigurationException;
 import io.iotuplink.config.ConfigReader;
+import io.iotuplink.config.PortBinding;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.net.impl.TCPServerBase;
 import org.apache.camel.CamelContext;
@@ -12,10 +13,7 @@ import org.apache.camel.spi.PropertiesComponent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.net.BindException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.Optional;
 
 /**
@@ -91,37 +89,21 @@ public final class HttpPort {
     }
 
     private static Optional<String> problem(String host, String port) {
-        int number;
-        try {
-            number = Integer.parseInt(port.trim());
-        } catch (NumberFormatException e) {
-            return Optional.empty();
-        }
-        if (number <= 0) {
-            return Optional.empty();
-        }
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(host, number));
-            return Optional.empty();
-        } catch (BindException e) {
-            String reason = e.getMessage() == null ? "" : e.getMessage();
+        return PortBinding.refusal(host, port).map(refused -> {
+            String reason = refused.getMessage() == null ? "" : refused.getMessage();
             if (reason.contains("in use")) {
-                return Optional.of(setting(port) + ": " + host + ":" + port + " is already in use (another"
-                        + " iot-uplink, or another server?): stop it, or choose another port");
+                return setting(port) + ": " + host + ":" + port + " is already in use (another iot-uplink, or another"
+                        + " server?): stop it, or choose another port";
             }
             if (reason.contains("assign")) {
-                return Optional.of(ConfigReader.envName("camel.server.host") + "=" + host + ": not an address of this"
-                        + " machine (" + reason + "): use 127.0.0.1 (this machine only), 0.0.0.0 (every interface)"
-                        + " or one of its own addresses");
+                return ConfigReader.envName("camel.server.host") + "=" + host + ": not an address of this machine ("
+                        + reason + "): use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its own"
+                        + " addresses";
             }
             // "Permission denied": a port below 1024 for a user that may not bind one
-            return Optional.of(setting(port) + ": cannot listen on " + host + ":" + port + " (" + reason
-                    + "): choose another port (above 1023 unless the bundle's user may bind lower ones)");
-        } catch (IOException e) {
-            // anything else is left to the server, and to requireListening
-            return Optional.empty();
-        }
+            return setting(port) + ": cannot listen on " + host + ":" + port + " (" + reason + "): choose another port"
+                    + " (above 1023 unless the bundle's user may bind lower ones)";
+        });
     }
 
     private static String setting(String port) {
