@@ -2,6 +2,7 @@ package io.iotuplink.bench;
 
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.BatchPayloads;
+import io.iotuplink.support.BusiestSecond;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import io.iotuplink.support.TlsRecordRelay;
@@ -99,22 +100,12 @@ final class QuotaDrain {
             plainBytes += BatchPayloads.plain(publish.payload()).length;
         }
         double rate = afterFirst / ((last - first) / 1e9);
-        int busiestPublishes = 0;
-        long busiestBytes = 0;
-        long window = 0;
-        for (int i = 0, j = 0; i < got.size(); i++) {
-            window += got.get(i).payload().length;
-            while (got.get(i).receivedAtNanos() - got.get(j).receivedAtNanos() >= 1_000_000_000L) {
-                window -= got.get(j++).payload().length;
-            }
-            busiestPublishes = Math.max(busiestPublishes, i - j + 1);
-            busiestBytes = Math.max(busiestBytes, window);
-        }
+        BusiestSecond busiest = BusiestSecond.of(got);
         long dataBytes = (long) carried * compact(payload).length;
         if (carried != readings) {
             System.out.printf("quota drain: %d of %d readings arrived%n", carried, readings);
         }
-        return new Figures(rate, got.size(), (double) payloadBytes / got.size(), busiestPublishes, busiestBytes,
+        return new Figures(rate, got.size(), (double) payloadBytes / got.size(), busiest.publishes(), busiest.bytes(),
                 (double) dataBytes / plainBytes, (double) payloadBytes / carried, ids.size(), carried - ids.size());
     }
 

@@ -3,6 +3,7 @@ package io.iotuplink.outbox;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.BatchPayloads;
 import io.iotuplink.support.BrokerAndBundle;
+import io.iotuplink.support.BusiestSecond;
 import io.iotuplink.support.RunningBundle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -57,15 +58,7 @@ class GzipAtByteQuotaTest {
         assertEquals(4_000, carried.size(), "each reading exactly once");
         assertEquals(new HashSet<>(accepted), Set.copyOf(carried), "the ids the 202s answered");
 
-        long busiest = 0;
-        long window = 0;
-        for (int i = 0, j = 0; i < batches.size(); i++) {
-            window += batches.get(i).payload().length;
-            while (batches.get(i).receivedAtNanos() - batches.get(j).receivedAtNanos() >= 1_000_000_000L) {
-                window -= batches.get(j++).payload().length;
-            }
-            busiest = Math.max(busiest, window);
-        }
+        long busiest = BusiestSecond.of(batches).bytes();
         assertTrue(busiest <= QUOTA_BYTES, "no second at the broker holds more than the quota: " + busiest);
         double compressedPerPublish = batches.stream().mapToInt(p -> p.payload().length).average().orElseThrow();
         double plainPerPublish = batches.stream().mapToInt(p -> BatchPayloads.plain(p.payload()).length).average()
