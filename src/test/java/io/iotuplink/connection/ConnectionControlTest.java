@@ -7,12 +7,12 @@ import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.iotuplink.support.PeerClient;
 import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.SharedBroker;
 import io.iotuplink.support.TestBroker;
 import io.iotuplink.support.TlsRecordRelay;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -34,22 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ConnectionControlTest {
 
-    @TempDir
-    static Path brokerDir;
-    private static TestBroker broker;
+    @RegisterExtension
+    static final SharedBroker shared = new SharedBroker();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = TestBroker.start(brokerDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
 
     private Map<String, String> properties(TestBroker broker, String clientId) {
         return properties("localhost:" + broker.port(), clientId);
@@ -58,7 +47,7 @@ class ConnectionControlTest {
     /** Properties for a device the broker knows, connecting to {@code endpoint}. */
     private Map<String, String> properties(String endpoint, String clientId) {
         Map<String, String> p = RunningBundle.properties(endpoint,
-                broker.device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+                shared.broker().device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
         p.put("aws.iot.client-id", clientId);
         return p;
     }
@@ -99,7 +88,7 @@ class ConnectionControlTest {
             assertEquals(503, ready.statusCode(), ready.body());
             assertTrue(ready.body().contains("mqtt-connection"), ready.body());
 
-            try (TlsRecordRelay back = TlsRecordRelay.from(notYetListening, broker.port())) {
+            try (TlsRecordRelay back = TlsRecordRelay.from(notYetListening, shared.broker().port())) {
                 RunningBundle.await(() -> bundle.http("GET", "/observe/health/ready", null, null).statusCode() == 200,
                         Duration.ofSeconds(30), "readiness UP once connected");
             }
@@ -108,7 +97,7 @@ class ConnectionControlTest {
 
     @Test
     void reconnectionCanBeSwitchedOffAndOnWhileRunning() throws IOException {
-        try (TlsRecordRelay link = TlsRecordRelay.to(broker.port());
+        try (TlsRecordRelay link = TlsRecordRelay.to(shared.broker().port());
              RunningBundle bundle = RunningBundle.start(properties("localhost:" + link.port(), "bombercat-switch"))
                      .awaitConnected()) {
             HttpResponse<String> off = bundle.http("POST", "/connection", "application/json", "{\"reconnect\": false}");
@@ -119,12 +108,13 @@ class ConnectionControlTest {
             RunningBundle.await(() -> bundle.connection().state() == ConnectionState.DISCONNECTED,
                     Duration.ofSeconds(20), "disconnected without reconnecting");
             long attempts = bundle.status().get("connect_attempts").asLong();
-            int connects = broker.connects().size();
+            int connects = shared.broker().connects().size();
             // switched on, the first attempt would come 1 s (uplink.reconnect.initial-delay) after the loss
             Awaitility.await("no attempt while switched off").during(Duration.ofMillis(1500))
                     .atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
                     .until(() -> bundle.status().get("connect_attempts").asLong() == attempts);
-            assertEquals(connects, broker.connects().size(), "no CONNECT reached the broker while switched off");
+            assertEquals(connects, shared.broker().connects().size(),
+                    "no CONNECT reached the broker while switched off");
 
             link.restore();
             bundle.http("POST", "/connection", "application/json", "{\"reconnect\": true}");
@@ -138,13 +128,14 @@ class ConnectionControlTest {
     void withReconnectionOffALostConnectionSaysWhyOnceAndOnlyReadinessGoesDown() {
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-        try (RunningBundle bundle = RunningBundle.start(properties(broker, "bombercat-off")).awaitConnected()) {
+        try (RunningBundle bundle = RunningBundle.start(properties(shared.broker(), "bombercat-off"))
+                .awaitConnected()) {
             logged.start();
             root.addAppender(logged);
             assertEquals(200, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": false}")
                     .statusCode());
 
-            broker.cutOff("bombercat-off");
+            shared.broker().cutOff("bombercat-off");
             RunningBundle.await(() -> bundle.connection().state() == ConnectionState.DISCONNECTED,
                     Duration.ofSeconds(20), "disconnected");
 
@@ -175,10 +166,10 @@ class ConnectionControlTest {
 
     @Test
     void aDuplicateClientIdKicksTheBundleOffAndItComesBack() {
-        Map<String, String> p = properties(broker, "bombercat-twin");
+        Map<String, String> p = properties(shared.broker(), "bombercat-twin");
         p.put("uplink.reconnect.initial-delay", "2s");
         try (RunningBundle bundle = RunningBundle.start(p).awaitConnected()) {
-            PeerClient twin = new PeerClient(broker.port(), broker.device("bombercat-twin-2",
+            PeerClient twin = new PeerClient(shared.broker().port(), shared.broker().device("bombercat-twin-2",
                     TestBroker.KeyForm.PKCS1), "bombercat-twin", null);
             RunningBundle.await(() -> bundle.connection().history().stream().anyMatch(e ->
                             e.state() == ConnectionState.RECONNECTING && e.error() != null
@@ -191,7 +182,7 @@ class ConnectionControlTest {
 
     @Test
     void statePublishesStateChangedAndEventsReachTheHookRoute() throws IOException {
-        Map<String, String> p = properties(broker, "bombercat-state");
+        Map<String, String> p = properties(shared.broker(), "bombercat-state");
         Path routes = Files.createDirectories(dir.resolve("hook-routes"));
         Path log = dir.resolve("connection-events.log");
         Files.writeString(routes.resolve("alert.camel.yaml"), """
@@ -216,7 +207,7 @@ class ConnectionControlTest {
             HttpResponse<String> changed = bundle.http("POST", "/state", "application/json",
                     "{\"state\": \"collecting_data\"}");
             assertEquals(202, changed.statusCode(), changed.body());
-            String event = broker.await(p2 -> p2.payloadText().contains("state_changed"), 1,
+            String event = shared.broker().await(p2 -> p2.payloadText().contains("state_changed"), 1,
                     Duration.ofSeconds(20)).get(0).payloadText();
             assertTrue(event.endsWith("\"event\":\"state_changed\",\"metadata\":{\"from\":\"idle\","
                     + "\"to\":\"collecting_data\"}}"), event);

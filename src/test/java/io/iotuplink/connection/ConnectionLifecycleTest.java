@@ -1,11 +1,11 @@
 package io.iotuplink.connection;
 
 import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.SharedBroker;
 import io.iotuplink.support.TestBroker;
 import io.iotuplink.support.TlsRecordRelay;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -24,26 +24,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ConnectionLifecycleTest {
 
-    @TempDir
-    static Path brokerDir;
-    private static TestBroker broker;
+    @RegisterExtension
+    static final SharedBroker shared = new SharedBroker();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startBroker() {
-        broker = TestBroker.start(brokerDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
-
     @Test
     void theFirstConnectIsRetriedUntilTheBrokerIsUp() throws IOException {
-        TestBroker.DeviceFiles device = broker.device("bombercat-late", TestBroker.KeyForm.PKCS1);
+        TestBroker.DeviceFiles device = shared.broker().device("bombercat-late", TestBroker.KeyForm.PKCS1);
         int notYetListening = TestBroker.freePort();
 
         Map<String, String> properties = RunningBundle.properties("localhost:" + notYetListening, device,
@@ -55,10 +44,10 @@ class ConnectionLifecycleTest {
                     "a failed first attempt");
             assertEquals("reconnecting", bundle.status().get("connection_status").asText());
 
-            try (TlsRecordRelay up = TlsRecordRelay.from(notYetListening, broker.port())) {
+            try (TlsRecordRelay up = TlsRecordRelay.from(notYetListening, shared.broker().port())) {
                 bundle.awaitConnected();
                 bundle.producer().sendBody("direct:telemetry", "{\"late\": true}");
-                broker.await(p -> p.payloadText().contains("\"late\":true"), 1, Duration.ofSeconds(20));
+                shared.broker().await(p -> p.payloadText().contains("\"late\":true"), 1, Duration.ofSeconds(20));
 
                 List<ConnectionEvent> history = bundle.connection().history();
                 assertEquals(ConnectionState.CONNECTING, history.get(0).state());
@@ -73,18 +62,18 @@ class ConnectionLifecycleTest {
     @Test
     void stoppingTheBundleLeavesNoPahoOrTlsWriterThreadBehind() {
         String clientId = "bombercat-threads";
-        Map<String, String> properties = RunningBundle.properties(broker,
-                broker.device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+        Map<String, String> properties = RunningBundle.properties(shared.broker(),
+                shared.broker().device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
         properties.put("aws.iot.client-id", clientId);
         RunningBundle bundle = RunningBundle.start(properties).awaitConnected();
         assertTrue(pahoThreads(clientId) > 0, "Paho names its threads after the client id");
-        assertEquals(1, tlsWriterThreads(broker.port()), "the connection's TLS writer");
+        assertEquals(1, tlsWriterThreads(shared.broker().port()), "the connection's TLS writer");
         ConnectionMonitor connection = bundle.connection();
 
         bundle.close();
 
         RunningBundle.await(() -> pahoThreads(clientId) == 0, Duration.ofSeconds(10), "Paho threads to end");
-        RunningBundle.await(() -> tlsWriterThreads(broker.port()) == 0, Duration.ofSeconds(10),
+        RunningBundle.await(() -> tlsWriterThreads(shared.broker().port()) == 0, Duration.ofSeconds(10),
                 "the TLS writer to end");
         List<ConnectionEvent> history = connection.history();
         assertEquals(ConnectionState.DISCONNECTING, history.get(history.size() - 2).state());

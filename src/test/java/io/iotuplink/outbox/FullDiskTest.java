@@ -3,12 +3,12 @@ package io.iotuplink.outbox;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.SharedBroker;
 import io.iotuplink.support.TestBroker;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -40,22 +40,11 @@ class FullDiskTest {
     private static final int WINDOW = 5;
     private static final String INJECTED = "database or disk is full (injected)";
 
-    @TempDir
-    static Path brokerDir;
-    private static TestBroker broker;
+    @RegisterExtension
+    static final SharedBroker shared = new SharedBroker();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = TestBroker.start(brokerDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
 
     private static String trigger(String name, String operation) {
         return "CREATE TRIGGER " + name + " BEFORE " + operation + " ON readings BEGIN SELECT RAISE(ABORT, '"
@@ -65,7 +54,7 @@ class FullDiskTest {
     /** How often the broker got each message id from {@code clientId}. */
     private static Map<String, Integer> copies(String clientId) {
         Map<String, Integer> copies = new HashMap<>();
-        for (ReceivedPublish p : broker.received()) {
+        for (ReceivedPublish p : shared.broker().received()) {
             if (p.clientId().equals(clientId)) {
                 copies.merge(p.userProperties().get("message_id"), 1, Integer::sum);
             }
@@ -82,8 +71,8 @@ class FullDiskTest {
     void publishedReadingsAreNotSentAgainNewInputGets507AndEverythingGoesOutOnceWritesWork() throws Exception {
         Path data = dir.resolve("data");
         String clientId = "bombercat-disk";
-        Map<String, String> properties = RunningBundle.properties(broker,
-                broker.device(clientId, TestBroker.KeyForm.PKCS1), data);
+        Map<String, String> properties = RunningBundle.properties(shared.broker(),
+                shared.broker().device(clientId, TestBroker.KeyForm.PKCS1), data);
         properties.put("aws.iot.client-id", clientId);
         properties.put("uplink.max-inflight", String.valueOf(WINDOW));
         Path inbox = Path.of(properties.get("uplink.inbox"));
@@ -155,12 +144,13 @@ class FullDiskTest {
         Assumptions.assumeTrue(mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0,
                 "cannot mount a tmpfs here (not root?)");
         try {
-            Map<String, String> properties = RunningBundle.properties(broker,
-                    broker.device("bombercat-tmpfs", TestBroker.KeyForm.PKCS1), data);
+            Map<String, String> properties = RunningBundle.properties(shared.broker(),
+                    shared.broker().device("bombercat-tmpfs", TestBroker.KeyForm.PKCS1), data);
             properties.put("aws.iot.client-id", "bombercat-tmpfs");
             try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
                 String before = accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": 0}"));
-                broker.await(p -> before.equals(p.userProperties().get("message_id")), 1, Duration.ofSeconds(20));
+                shared.broker().await(p -> before.equals(p.userProperties().get("message_id")), 1,
+                        Duration.ofSeconds(20));
                 Path filler = fillUp(data);
 
                 HttpResponse<String> refused = bundle.http("POST", "/telemetry", "application/json", "{\"seq\": 1}");
@@ -178,7 +168,8 @@ class FullDiskTest {
                 Files.delete(filler);
                 String after = accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": 2}"));
 
-                broker.await(p -> after.equals(p.userProperties().get("message_id")), 1, Duration.ofSeconds(20));
+                shared.broker().await(p -> after.equals(p.userProperties().get("message_id")), 1,
+                        Duration.ofSeconds(20));
                 RunningBundle.await(() -> bundle.status().get("outbox").get("storage").asText().equals("ok")
                         && bundle.status().get("buffered").asInt() == 0, Duration.ofSeconds(10), "an empty outbox");
             }

@@ -3,11 +3,11 @@ package io.iotuplink.outbox;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.BundleProcess;
 import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.SharedBroker;
 import io.iotuplink.support.TestBroker;
 import io.iotuplink.support.TlsRecordRelay;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -34,22 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OutboxDeliveryTest {
 
-    @TempDir
-    static Path brokerDir;
-    private static TestBroker broker;
+    @RegisterExtension
+    static final SharedBroker shared = new SharedBroker();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = TestBroker.start(brokerDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
 
     private static Set<String> ids(List<ReceivedPublish> received) {
         return received.stream().map(p -> p.userProperties().get("message_id")).collect(Collectors.toSet());
@@ -57,9 +46,9 @@ class OutboxDeliveryTest {
 
     @Test
     void aBrokerOutageInTheMiddleOfAStreamLosesNothing() throws Exception {
-        TlsRecordRelay link = TlsRecordRelay.to(broker.port());
+        TlsRecordRelay link = TlsRecordRelay.to(shared.broker().port());
         Map<String, String> properties = RunningBundle.properties("localhost:" + link.port(),
-                broker.device("bombercat-outage", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+                shared.broker().device("bombercat-outage", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
         properties.put("uplink.reconnect.max-delay", "2s");
         // one publish at a time: the order on the wire is the outbox's (with more, a window's worth race each other)
         properties.put("uplink.max-inflight", "1");
@@ -69,7 +58,7 @@ class OutboxDeliveryTest {
             for (int i = 0; i < 30; i++) {
                 if (i == 10) {
                     link.cut();
-                    beforeOutage = broker.receivedCount();
+                    beforeOutage = shared.broker().receivedCount();
                 }
                 HttpResponse<String> response = bundle.http("POST", "/telemetry", "application/json",
                         "{\"seq\": " + i + "}");
@@ -80,7 +69,7 @@ class OutboxDeliveryTest {
             assertTrue(bundle.status().get("buffered").asInt() > 0, "readings wait in the outbox");
 
             link.restore();
-            RunningBundle.await(() -> ids(broker.received()).containsAll(accepted), Duration.ofSeconds(60),
+            RunningBundle.await(() -> ids(shared.broker().received()).containsAll(accepted), Duration.ofSeconds(60),
                     "every accepted reading at the broker");
             RunningBundle.await(() -> bundle.status().get("buffered").asInt() == 0, Duration.ofSeconds(10),
                     "an empty outbox");
@@ -90,7 +79,7 @@ class OutboxDeliveryTest {
             assertEquals("connected", states.get(states.size() - 1), states.toString());
             assertTrue(bundle.status().get("history").get(2).get("error").asText().length() > 0,
                     "the lost connection says why");
-            List<ReceivedPublish> all = broker.received();
+            List<ReceivedPublish> all = shared.broker().received();
             List<ReceivedPublish> afterOutage = all.subList(beforeOutage, all.size());
             List<Integer> order = afterOutage.stream()
                     .map(p -> RunningBundle.json(p.payloadText()).get("data").get("seq").asInt()).toList();
@@ -103,7 +92,7 @@ class OutboxDeliveryTest {
     @ParameterizedTest(name = "stopped with {0}")
     @ValueSource(strings = {"SIGKILL", "SIGTERM"})
     void readingsAcceptedWhileOfflineSurviveTheProcess(String signal) throws Exception {
-        TestBroker.DeviceFiles device = broker.device("bombercat-kill", TestBroker.KeyForm.PKCS1);
+        TestBroker.DeviceFiles device = shared.broker().device("bombercat-kill", TestBroker.KeyForm.PKCS1);
         int notYetListening = TestBroker.freePort();
         Map<String, String> env = BundleProcess.environment(
                 RunningBundle.properties("localhost:" + notYetListening, device, dir.resolve("data")));
@@ -133,13 +122,13 @@ class OutboxDeliveryTest {
             }
         }
 
-        try (TlsRecordRelay back = TlsRecordRelay.from(notYetListening, broker.port());
+        try (TlsRecordRelay back = TlsRecordRelay.from(notYetListening, shared.broker().port());
              BundleProcess again = BundleProcess.start(dir.resolve("run-2"), env, BundleProcess.SHORT_LIVED_JVM)) {
-            RunningBundle.await(() -> ids(broker.received()).containsAll(accepted), Duration.ofSeconds(60),
+            RunningBundle.await(() -> ids(shared.broker().received()).containsAll(accepted), Duration.ofSeconds(60),
                     "every reading accepted before the kill");
             assertTrue(again.output().contains("holds 20 reading(s) from before"), again.output());
             Set<String> seen = new HashSet<>();
-            for (ReceivedPublish p : broker.received()) {
+            for (ReceivedPublish p : shared.broker().received()) {
                 if (!accepted.contains(p.userProperties().get("message_id"))) {
                     continue; // the other signal's run
                 }

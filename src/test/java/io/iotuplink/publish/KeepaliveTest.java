@@ -2,10 +2,10 @@ package io.iotuplink.publish;
 
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.RunningBundle;
+import io.iotuplink.support.SharedBroker;
 import io.iotuplink.support.TestBroker;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -19,30 +19,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** One broker serves the class; each test has its own client id and looks only at its own publishes. */
 class KeepaliveTest {
 
-    @TempDir
-    static Path brokerDir;
-    private static TestBroker broker;
+    @RegisterExtension
+    static final SharedBroker shared = new SharedBroker();
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void startBroker() {
-        broker = TestBroker.start(brokerDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
-
     @Test
     void keepaliveEventsCarryTheGrowingUptimeAndAlive() {
-        Map<String, String> properties = RunningBundle.properties(broker,
-                broker.device("bombercat-test-001", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+        Map<String, String> properties = RunningBundle.properties(shared.broker(),
+                shared.broker().device("bombercat-test-001", TestBroker.KeyForm.PKCS1), dir.resolve("data"));
         properties.put("uplink.keepalive-interval", "500ms");
         try (RunningBundle bundle = RunningBundle.start(properties)) {
-            List<ReceivedPublish> keepalives = broker.await(p -> p.clientId().equals("bombercat-test-001")
+            List<ReceivedPublish> keepalives = shared.broker().await(p -> p.clientId().equals("bombercat-test-001")
                     && p.payloadText().contains("\"keepalive\""), 3, Duration.ofSeconds(20));
 
             double previous = -1;
@@ -62,16 +51,16 @@ class KeepaliveTest {
     @Test
     void anIntervalOfZeroTurnsKeepaliveOff() {
         String clientId = "bombercat-quiet";
-        Map<String, String> properties = RunningBundle.properties(broker,
-                broker.device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
+        Map<String, String> properties = RunningBundle.properties(shared.broker(),
+                shared.broker().device(clientId, TestBroker.KeyForm.PKCS1), dir.resolve("data"));
         properties.put("aws.iot.client-id", clientId);
         properties.put("uplink.keepalive-interval", "0");
         try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
             assertTrue(bundle.context().getRoute("uplink-keepalive") == null);
             bundle.producer().sendBody("direct:telemetry", "{\"marker\": true}");
-            broker.await(p -> p.clientId().equals(clientId) && p.payloadText().contains("marker"), 1,
+            shared.broker().await(p -> p.clientId().equals(clientId) && p.payloadText().contains("marker"), 1,
                     Duration.ofSeconds(20));
-            assertTrue(broker.received().stream().filter(p -> p.clientId().equals(clientId))
+            assertTrue(shared.broker().received().stream().filter(p -> p.clientId().equals(clientId))
                     .noneMatch(p -> p.payloadText().contains("keepalive")));
         }
     }
