@@ -36,9 +36,11 @@ import java.util.stream.Collectors;
  * Hands out what the outbox holds, lane by lane (the priority lane before the bulk lane) and oldest first within a
  * lane, one exchange per reading (or per batch of telemetry readings),
  * while the connection is up, at most {@code maxInflight} at once and never more than the broker's receive
- * maximum. A pool of that many threads ({@code uplink-outbox}) each takes the next reading and runs the route,
- * whose producer waits for the broker's answer, then takes the next: the thread that settles one exchange starts
- * the next, so a publish costs no hand-over between threads. A reading leaves the outbox when its exchange
+ * maximum. Threads of the {@code uplink-outbox} pool each take the next reading and run the route, whose producer
+ * waits for the broker's answer, then take the next: the thread that settles one exchange starts the next, so a
+ * publish costs no hand-over between threads. The pool starts with one thread and grows, up to {@code maxInflight},
+ * only when a thread hands out an exchange while no other waits to take the next: it holds as many threads as
+ * publishes were ever awaiting their answer at once, plus one (a gateway's memory pays for the window it uses). A reading leaves the outbox when its exchange
  * completes; a failed exchange's readings are handed out again, before anything newer. A completed reading whose
  * removal fails (a full disk) is never handed out again in this run: it waits in memory for its removal, retried
  * with a back-off. A reading whose time to live is up is never handed out: it leaves the outbox, counted.
@@ -86,6 +88,9 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private int peak;
     /** Whether a waiting thread already looks again every 100 ms (the connection, a batch's delay). */
     private boolean polling;
+    /** Threads of the pool working (started, not ended), and those of them waiting in {@link #next()}. */
+    private int workers;
+    private int waiting;
 
     /** Readings whose exchange completed, to remove from the store. */
     private final Queue<StoredReading> completed = new ConcurrentLinkedQueue<>();
@@ -163,9 +168,22 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         }
         running = true;
         pool = getEndpoint().getCamelContext().getExecutorServiceManager()
-                .newFixedThreadPool(this, "uplink-outbox", threads);
-        for (int i = 0; i < threads; i++) {
+                .newFixedThreadPool(this, "uplink-outbox", threads); // a thread made at each execute, up to threads
+        handing.lock();
+        try {
+            addWorker();
+        } finally {
+            handing.unlock();
+        }
+    }
+
+    /** One more thread takes readings (under {@link #handing}). */
+    private void addWorker() {
+        workers++;
+        try {
             pool.execute(this::work);
+        } catch (RuntimeException e) {
+            workers--; // the pool is shutting down
         }
     }
 
@@ -233,6 +251,9 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     void wakeUp() {
         handing.lock();
         try {
+            if (workers == 0 && handingOut()) {
+                addWorker(); // the last one ended (an Error): someone must take it
+            }
             changed.signal();
         } finally {
             handing.unlock();
@@ -259,8 +280,45 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         }
     }
 
-    /** One thread of the pool: takes the next reading, runs the route for it, again. */
+    /** Threads of the pool taking readings now (they grow with the window in use). */
+    public int threads() {
+        handing.lock();
+        try {
+            return workers;
+        } finally {
+            handing.unlock();
+        }
+    }
+
+    /**
+     * One thread of the pool: takes the next reading, runs the route for it, again. A thread that ends for another
+     * reason than a stop (an {@link Error}) says so, and leaves its place to another.
+     */
     private void work() {
+        Error ended = null;
+        try {
+            loop();
+        } catch (Error e) {
+            ended = e;
+            throw e;
+        } finally {
+            handing.lock();
+            try {
+                workers--;
+                if (ended != null) {
+                    LOG.error("An outbox thread ended ({}); another takes its place", ended.toString());
+                    if (handingOut()) {
+                        addWorker();
+                    }
+                }
+                changed.signal(); // it may have been the one looking again now and then
+            } finally {
+                handing.unlock();
+            }
+        }
+    }
+
+    private void loop() {
         while (handingOut()) {
             try {
                 Unit unit = next();
@@ -319,7 +377,9 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                         if (unit != null) {
                             out++;
                             peak = Math.max(peak, out);
-                            if (!lane.ahead.isEmpty() || !polling) {
+                            if (waiting == 0 && workers < threads && handingOut()) {
+                                addWorker(); // no other thread waits to take the next one
+                            } else if (!lane.ahead.isEmpty() || !polling) {
                                 changed.signal(); // another may take the next one, or look again in this one's place
                             }
                             return unit;
@@ -331,17 +391,22 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                 }
                 // one waiting thread looks again now and then (the connection, a batch's delay); the others wait
                 // to be told
-                if (polling) {
-                    changed.await();
-                } else {
-                    polling = true;
-                    try {
-                        if (!changed.await(Math.min(wait, IDLE_MILLIS), TimeUnit.MILLISECONDS)) {
-                            return null; // nothing happened meanwhile: time to remove what completed
+                waiting++;
+                try {
+                    if (polling) {
+                        changed.await();
+                    } else {
+                        polling = true;
+                        try {
+                            if (!changed.await(Math.min(wait, IDLE_MILLIS), TimeUnit.MILLISECONDS)) {
+                                return null; // nothing happened meanwhile: time to remove what completed
+                            }
+                        } finally {
+                            polling = false;
                         }
-                    } finally {
-                        polling = false;
                     }
+                } finally {
+                    waiting--;
                 }
             }
             return null;

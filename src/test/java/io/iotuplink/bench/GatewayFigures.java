@@ -41,11 +41,12 @@ final class GatewayFigures {
     }
 
     static void run(Path dir, int steadySeconds) throws Exception {
+        List<String> parts = Arrays.asList(System.getProperty("bench.gateway-parts", "start,rss,local").split(","));
         List<String> jvm = Arrays.asList(System.getProperty("bench.gateway-java-options",
                 "-XX:MaxRAM=1g -XX:MaxRAMPercentage=75").trim().split("\\s+"));
         System.out.printf("gateway: target/iot-uplink.jar %.1f MiB, target/iot-uplink-local-broker.jar %.1f MiB;"
                 + " JVM options %s%n", Files.size(JAR) / 1048576.0, Files.size(BROKER_JAR) / 1048576.0, jvm);
-        double bare;
+        double bare = 0;
         double bundle;
         try (Mosquitto mosquitto = Mosquitto.start(dir.resolve("mosquitto"),
                 List.of("user " + DEVICE, "topic readwrite bombercat/#"))) {
@@ -53,9 +54,9 @@ final class GatewayFigures {
             try (PeerClient watcher = new PeerClient(mosquitto.port(), device, "bench-watcher", "bombercat/#")) {
                 double[] bares = new double[ROUNDS];
                 double[] bundles = new double[ROUNDS];
-                for (int round = 0; round < ROUNDS; round++) {
+                for (int round = 0; round < ROUNDS && (parts.contains("start") || parts.contains("local")); round++) {
                     bares[round] = bare(dir.resolve("bare-" + round), mosquitto.port(), device, watcher, round);
-                    bundles[round] = bundle(dir.resolve("bundle-" + round), mosquitto.port(), device, watcher, jvm,
+                    bundles[round] = !parts.contains("start") ? 0 : bundle(dir.resolve("bundle-" + round), mosquitto.port(), device, watcher, jvm,
                             round);
                 }
                 bare = median(bares);
@@ -63,7 +64,12 @@ final class GatewayFigures {
             }
             System.out.printf("gateway: start to first PUBACK, medians of %d: bare Paho %.2f s, bundle %.2f s (%.1fx)%n",
                     ROUNDS, bare, bundle, bundle / bare);
-            rss(dir.resolve("steady"), mosquitto.port(), device, jvm, steadySeconds);
+            if (parts.contains("rss")) {
+                rss(dir.resolve("steady"), mosquitto.port(), device, jvm, steadySeconds);
+            }
+        }
+        if (!parts.contains("local")) {
+            return;
         }
         double[] locals = new double[ROUNDS];
         for (int round = 0; round < ROUNDS; round++) {

@@ -140,6 +140,33 @@ class OutboxConsumerTest {
     }
 
     @Test
+    void thePoolHoldsAThreadForEachPublishAwaitingItsAnswerPlusOneNotOneForEachPlaceInTheWindow() throws Exception {
+        start("maxInflight=100");
+        OutboxConsumer consumer = (OutboxConsumer) context.getRoute("publish").getConsumer();
+        assertEquals(1, consumer.threads(), "one thread while nothing is out");
+        assertEquals(1, outboxThreads());
+        append(3);
+
+        List<FakeMqttClient.Publish> out = List.of(client.next(), client.next(), client.next());
+
+        assertNull(client.poll(300), "nothing more to publish");
+        assertEquals(4, consumer.threads(), "three await their PUBACK, one waits for the next reading");
+        assertEquals(4, outboxThreads());
+        out.forEach(FakeMqttClient.Publish::acknowledge);
+        append(3);
+        for (int i = 0; i < 3; i++) {
+            client.next().acknowledge();
+        }
+        assertEquals(4, consumer.threads(), "the threads there were take the next readings");
+        assertEquals(4, outboxThreads());
+    }
+
+    private long outboxThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(name -> name.contains(context.getName()) && name.contains("uplink-outbox")).count();
+    }
+
+    @Test
     void theWindowNeverExceedsTheReceiveMaximum() throws Exception {
         receiveMaximum.set(2);
         start("maxInflight=100");
