@@ -6,10 +6,10 @@
 #   BENCH_MESSAGES=20000 BENCH_STEADY_SECONDS=10 bench/run.sh
 #   BENCH_QUOTA_READINGS=200000 BENCH_BATCH=500: the backlog drained at AWS's quotas (shaping on, plain and gzip)
 #   BENCH_ONLY=quotas: that phase alone
-#   BENCH_ONLY=gateway: the jars' sizes, start to first PUBACK (java -jar, and --local) against a bare Paho client,
-#     resident memory after 60 s at 1,000 readings/s; BENCH_GATEWAY_JAVA_OPTS: the bundle's JVM options there
-#     (default: the image's entry point's on a 1 GiB machine, -XX:MaxRAM=1g -XX:MaxRAMPercentage=75);
-#     BENCH_MALLOC_ARENA_MAX=2: glibc's MALLOC_ARENA_MAX for the bundle there
+#   BENCH_ONLY=gateway: the jars' sizes; start to first PUBACK (bin/iot-uplink with its class data archive,
+#     java -jar, and --local) against a bare Paho client; resident memory after 60 s at 1,000 readings/s; a gzip
+#     backlog drained through bin/iot-uplink and java -jar. BENCH_GATEWAY_PARTS=start,rss,drain,local: some of them;
+#     BENCH_GATEWAY_JAVA_OPTS: JAVA_OPTS for bin/iot-uplink there (default -XX:MaxRAM=1g: a 1 GiB gateway)
 #   BENCH_THREADS=1: CPU time per thread group during the whole-path phase (where the time goes)
 #   BENCH_JAVA_OPTS="-Dbench.bundle-java-options=-XX:StartFlightRecording=filename=$PWD/target/bench.jfr": profile the
 #     bundle's JVM (jfr print --events jdk.ExecutionSample target/bench.jfr)
@@ -20,7 +20,7 @@ mvn -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=
 java ${BENCH_JAVA_OPTS:-} -Dbench.messages="${BENCH_MESSAGES:-50000}" -Dbench.steady-seconds="${BENCH_STEADY_SECONDS:-60}" \
   -Dbench.quota-readings="${BENCH_QUOTA_READINGS:-200000}" -Dbench.batch="${BENCH_BATCH:-500}" \
   ${BENCH_ONLY:+-Dbench.only=$BENCH_ONLY} ${BENCH_GATEWAY_JAVA_OPTS:+"-Dbench.gateway-java-options=$BENCH_GATEWAY_JAVA_OPTS"} \
-  ${BENCH_MALLOC_ARENA_MAX:+-Dbench.gateway-malloc-arena-max=$BENCH_MALLOC_ARENA_MAX} \
+  ${BENCH_GATEWAY_PARTS:+-Dbench.gateway-parts=$BENCH_GATEWAY_PARTS} \
   ${BENCH_THREADS:+-Dbench.threads=1} \
   -cp "$PWD/target/test-classes:$PWD/target/classes:$(cat target/bench.classpath)" io.iotuplink.bench.Benchmark 2>&1 \
   | grep -v -E '^[0-9:.]+ (INFO|WARN|DEBUG)'

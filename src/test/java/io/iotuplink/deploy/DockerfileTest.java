@@ -44,9 +44,18 @@ class DockerfileTest {
         String jar = "target/" + finalName.group(1) + ".jar";
         String copy = arguments("COPY").get(0);
         assertTrue(copy.startsWith(jar + " "), "COPY " + copy);
-        String installed = copy.substring(jar.length() + 1).trim();
-        assertTrue(entrypoint().contains("\"-jar\", \"" + installed + "\""));
-        assertTrue(Files.readString(Path.of(".dockerignore")).contains("!" + jar), "the jar is in the build context");
+        Path installed = Path.of(copy.substring(jar.length() + 1).trim());
+        // the entry point is the launcher, copied beside the jar: it runs the iot-uplink.jar beside itself
+        String launcher = arguments("COPY").get(1);
+        assertTrue(launcher.startsWith("bin/iot-uplink "), "COPY " + launcher);
+        Path launcherInstalled = Path.of(launcher.substring("bin/iot-uplink ".length()).trim());
+        assertEquals("[\"" + launcherInstalled + "\"]", entrypoint());
+        assertEquals(launcherInstalled.resolveSibling("iot-uplink.jar"), installed);
+        assertTrue(Files.readString(Path.of("bin", "iot-uplink")).contains("\"$here/iot-uplink.jar\""),
+                "the launcher looks for the jar beside itself");
+        assertTrue(Files.isExecutable(Path.of("bin", "iot-uplink")), "COPY keeps the launcher executable");
+        String context = Files.readString(Path.of(".dockerignore"));
+        assertTrue(context.contains("!" + jar) && context.contains("!bin/iot-uplink"), "both in the build context");
 
         int uid = imageUserId();
         assertTrue(uid > 0, "not root");

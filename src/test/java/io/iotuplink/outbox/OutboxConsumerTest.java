@@ -9,6 +9,7 @@ import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.support.BatchPayloads;
 import io.iotuplink.support.SimulatedClock;
 import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
@@ -28,7 +29,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -159,6 +165,46 @@ class OutboxConsumerTest {
         }
         assertEquals(4, consumer.threads(), "the threads there were take the next readings");
         assertEquals(4, outboxThreads());
+    }
+
+    /** Readings stored from four threads while PUBACKs come back on three others: none is left behind (a stall). */
+    @Test
+    void aFloodOfReadingsFromManyThreadsIsAllHandedOutWhileAnswersComeBackOnOtherThreads() throws Exception {
+        start("maxInflight=100");
+        int senders = 4;
+        int each = 1_000;
+        ExecutorService answering = Executors.newFixedThreadPool(3);
+        ExecutorService sending = Executors.newFixedThreadPool(senders);
+        Set<String> published = ConcurrentHashMap.newKeySet();
+        try {
+            for (int s = 0; s < senders; s++) {
+                int sender = s;
+                sending.execute(() -> {
+                    ProducerTemplate accept = context.createProducerTemplate();
+                    for (int i = 0; i < each; i++) {
+                        accept.sendBody("direct:accept", intake.event("command_result", Map.of("s", sender, "i", i)));
+                    }
+                });
+            }
+            Random random = new Random(1);
+            while (published.size() < senders * each) {
+                FakeMqttClient.Publish p = client.next();
+                published.add(p.messageId());
+                int delay = random.nextInt(3);
+                answering.execute(() -> {
+                    try {
+                        Thread.sleep(delay);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    p.acknowledge();
+                });
+            }
+        } finally {
+            sending.shutdownNow();
+            answering.shutdownNow();
+        }
+        assertEquals(senders * each, published.size());
     }
 
     private long outboxThreads() {

@@ -67,6 +67,19 @@ public final class BundleProcess implements AutoCloseable {
         return start(workDir, env, command);
     }
 
+    /**
+     * The bundle as a gateway runs it: {@code bin/iot-uplink args...} (the image's entry point, the systemd unit's
+     * command), on the JVM this one runs on, with {@code target/iot-uplink.jar} (after {@code mvn package}).
+     */
+    public static BundleProcess startLauncher(Path workDir, Map<String, String> env, String... args) {
+        Map<String, String> all = new HashMap<>(env);
+        all.putIfAbsent("JAVA_HOME", System.getProperty("java.home"));
+        List<String> command = new ArrayList<>();
+        command.add(Path.of("bin", "iot-uplink").toAbsolutePath().toString());
+        command.addAll(List.of(args));
+        return start(workDir, all, command);
+    }
+
     private static BundleProcess start(Path workDir, Map<String, String> env, List<String> command) {
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
         builder.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME"));

@@ -1,0 +1,150 @@
+package io.iotuplink.deploy;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What {@code bin/iot-uplink} starts, with a fake {@code java} (in {@code JAVA_HOME}) that prints its arguments: the
+ * JVM options, which class data archive it writes or maps, the jar it finds. {@link LauncherIT} runs it for real.
+ */
+class LauncherTest {
+
+    /** The start of a whole dynamic archive: its magic number, 0xf00baba8 little-endian. */
+    private static final byte[] WHOLE_ARCHIVE = HexFormat.of().parseHex("a8ab0bf0" + "00".repeat(60));
+
+    @TempDir
+    Path dir;
+    private Path jar;
+    private Path data;
+
+    @BeforeEach
+    void fakes() throws IOException {
+        Path java = Files.createDirectories(dir.resolve("jdk").resolve("bin")).resolve("java");
+        Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX\" \"$@\"\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        jar = Files.writeString(dir.resolve("iot-uplink.jar"), "not really a jar");
+        data = dir.resolve("data");
+    }
+
+    @Test
+    void startsTheJarWithTheOptionsForASmallMachineAndWritesAnArchiveAtExitTheFirstTime() throws Exception {
+        List<String> args = launch(Map.of("UPLINK_DATA_DIR", data.toString()), "--local");
+
+        assertEquals("MALLOC_ARENA_MAX=2", args.get(0), "glibc's arenas, for a small resident size");
+        assertEquals(List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=25", "-XX:TieredStopAtLevel=1"),
+                args.subList(1, 4));
+        String archive = args.get(4);
+        assertTrue(archive.matches("-XX:ArchiveClassesAtExit=" + data + "/iot-uplink-[0-9]+\\.jsa"), archive);
+        assertEquals(List.of("-Xlog:cds=off", "-Xlog:cds+dynamic=off"), args.subList(5, 7));
+        assertEquals(List.of("-jar", jar.toString(), "--local"), args.subList(7, 10));
+        assertTrue(Files.isDirectory(data), "made, for the JVM to write the archive into");
+    }
+
+    @Test
+    void mapsAWholeArchiveAndAddsJavaOpts() throws Exception {
+        Path archive = archivePath(Map.of("UPLINK_DATA_DIR", data.toString()));
+        Files.write(archive, WHOLE_ARCHIVE);
+
+        List<String> args = launch(Map.of("UPLINK_DATA_DIR", data.toString(), "JAVA_OPTS", "-Xmx64m -Dx=y"));
+
+        assertEquals(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xmx64m", "-Dx=y", "-jar",
+                jar.toString()), args.subList(4, args.size()));
+        assertTrue(Files.exists(archive));
+    }
+
+    @Test
+    void anArchiveCutShortOrMadeForAnotherJarIsReplaced() throws Exception {
+        Path archive = archivePath(Map.of("UPLINK_DATA_DIR", data.toString()));
+        Files.write(archive, new byte[] {(byte) 0xa8, (byte) 0xab}); // the JVM was killed while writing it
+
+        List<String> args = launch(Map.of("UPLINK_DATA_DIR", data.toString()));
+
+        assertEquals("-XX:ArchiveClassesAtExit=" + archive, args.get(4), "made again");
+        assertFalse(Files.exists(archive), "the damaged one is gone");
+
+        Files.write(archive, WHOLE_ARCHIVE);
+        Files.setLastModifiedTime(jar, FileTime.from(Instant.now().plusSeconds(60))); // a new jar
+        String next = launch(Map.of("UPLINK_DATA_DIR", data.toString())).get(4);
+        assertTrue(next.startsWith("-XX:ArchiveClassesAtExit=") && !next.endsWith(archive.toString()), next);
+        assertEquals(List.of(), archives(), "the old jar's archive is removed");
+    }
+
+    @Test
+    void theArchiveCanLiveElsewhereOrBeTurnedOffAndTheOptionsReplaced() throws Exception {
+        Path elsewhere = dir.resolve("cds");
+        List<String> args = launch(Map.of("UPLINK_DATA_DIR", data.toString(), "UPLINK_CDS_DIR",
+                elsewhere.toString()));
+        assertTrue(args.get(4).startsWith("-XX:ArchiveClassesAtExit=" + elsewhere + "/iot-uplink-"), args.get(4));
+
+        args = launch(Map.of("UPLINK_CDS_DIR", "off", "UPLINK_JVM_OPTIONS", "-Xmx100m -XX:+UseG1GC",
+                "MALLOC_ARENA_MAX", "4"));
+        assertEquals(List.of("MALLOC_ARENA_MAX=4", "-Xmx100m", "-XX:+UseG1GC", "-jar", jar.toString()), args);
+    }
+
+    @Test
+    void anUnwritableArchiveDirectoryStartsWithoutAnArchive() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "");
+        List<String> args = launch(Map.of("UPLINK_CDS_DIR", file.resolve("cds").toString()));
+        assertEquals(List.of("-jar", jar.toString()), args.subList(4, args.size()));
+    }
+
+    @Test
+    void withoutAJarItExitsTwoWithOneLineSayingWhereItLooked() throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path launcher = Files.copy(Path.of("bin", "iot-uplink"), bin.resolve("iot-uplink"));
+        ProcessBuilder builder = new ProcessBuilder(launcher.toString()).redirectErrorStream(true);
+        builder.environment().remove("IOT_UPLINK_JAR");
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes()).trim();
+        assertEquals(2, process.waitFor());
+        assertEquals(1, output.lines().count(), output);
+        assertTrue(output.startsWith("iot-uplink: no jar at " + bin + "/iot-uplink.jar or " + bin
+                + "/../target/iot-uplink.jar (IOT_UPLINK_JAR; build it with: mvn -q -DskipTests package)"), output);
+    }
+
+    /** The fake java's arguments, one per element, after the MALLOC_ARENA_MAX it saw. */
+    private List<String> launch(Map<String, String> env, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of("bin", "iot-uplink").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(Path.of("").toAbsolutePath().toFile())
+                .redirectErrorStream(true);
+        Map<String, String> all = new HashMap<>(env);
+        all.put("JAVA_HOME", dir.resolve("jdk").toString());
+        all.put("IOT_UPLINK_JAR", jar.toString());
+        builder.environment().keySet().removeIf(k -> !k.equals("PATH"));
+        builder.environment().putAll(all);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertEquals(0, process.waitFor(), output);
+        return output.lines().toList();
+    }
+
+    /** Where the launcher puts the archive for this jar and JVM (what a first launch asks the JVM to write). */
+    private Path archivePath(Map<String, String> env) throws Exception {
+        String option = launch(env).get(4);
+        return Path.of(option.substring("-XX:ArchiveClassesAtExit=".length()));
+    }
+
+    private List<Path> archives() throws IOException {
+        try (Stream<Path> files = Files.list(data)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".jsa")).toList();
+        }
+    }
+}
