@@ -8,6 +8,7 @@ import io.iotuplink.support.PeerClient;
 import io.iotuplink.support.RunningBundle;
 import io.iotuplink.support.TestBroker;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,8 @@ class CommandsTest {
 
     /** How many commands the flood sends: several times what the bundle may queue, and past Camel's default 1000. */
     private static final int FLOOD = 3_000;
+    /** How long the flood may go without one more command answered or counted (a slow disk is no failure). */
+    private static final Duration STALL = Duration.ofSeconds(30);
 
     @RegisterExtension
     static final BrokerAndBundle uplink = new BrokerAndBundle(properties -> {
@@ -187,14 +190,28 @@ class CommandsTest {
         int connects = broker.connects().size();
         Instant start = Instant.now();
         long refusedBefore = refusedCommands();
+        int sentBefore = broker.sentTo(BrokerAndBundle.CLIENT_ID);
+        int acknowledgedBefore = broker.acknowledgedBy(BrokerAndBundle.CLIENT_ID);
 
         for (int i = 0; i < FLOOD; i++) {
             cloud.publish("bombercat/commands/ping", "{\"correlation_id\": \"flood-" + i + "\"}", null);
         }
 
-        Awaitility.await("an answer or a count for each of " + FLOOD + " commands")
-                .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(() -> floodAnswers().size() + refusedCommands() - refusedBefore, n -> n >= FLOOD);
+        // How long the answers take is the disk's: each is committed to the outbox (an fsync) before it goes out, on
+        // the thread of one of the two command queues, which hold up to 200; so this waits as long as answers and
+        // counts keep coming, and fails when they stop short (a command lost, or stuck)
+        long accounted = 0;
+        while (accounted < FLOOD) {
+            long before = accounted;
+            try {
+                accounted = Awaitility.await("an answer or a count for one more of " + FLOOD + " commands")
+                        .atMost(STALL).pollInterval(Duration.ofMillis(200))
+                        .until(() -> floodAnswers().size() + refusedCommands() - refusedBefore, n -> n > before);
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError(before + " of " + FLOOD + " commands answered or counted, then nothing for "
+                        + STALL.toSeconds() + " s; " + whereTheRestIs(sentBefore, acknowledgedBefore, refusedBefore), e);
+            }
+        }
         Map<String, String> answered = floodAnswers();
         assertEquals(FLOOD, answered.size() + refusedCommands() - refusedBefore, () -> answered.values().stream()
                 .collect(Collectors.groupingBy(s -> s, Collectors.counting())) + " and refused "
@@ -205,6 +222,19 @@ class CommandsTest {
         assertEquals(List.of(), uplink.bundle().connection().history().stream()
                 .filter(e -> !e.timestamp().isBefore(start)).toList(), "connection history during the flood");
         assertEquals(ConnectionState.CONNECTED, uplink.bundle().connection().state());
+    }
+
+    /** Where the commands neither answered nor counted may be: at the broker, in the bundle, in its outbox. */
+    private static String whereTheRestIs(int sentBefore, int acknowledgedBefore, long refusedBefore) {
+        TestBroker broker = uplink.broker();
+        JsonNode status = uplink.bundle().status();
+        return "the broker sent the bundle " + (broker.sentTo(BrokerAndBundle.CLIENT_ID) - sentBefore)
+                + " commands (it acknowledged " + (broker.acknowledgedBy(BrokerAndBundle.CLIENT_ID)
+                - acknowledgedBefore) + ") and dropped " + broker.dropped() + "; answers " + floodAnswers().values().stream()
+                .collect(Collectors.groupingBy(s -> s, Collectors.counting())) + ", refused "
+                + (refusedCommands() - refusedBefore) + "; the bundle: connection " + status.path("connection_status")
+                + ", " + status.path("buffered") + " readings in its outbox, " + status.path("failed")
+                + " publishes failed, inputs.command " + status.path("inputs").path("command");
     }
 
     /** Each flood command's correlation id and the status it was answered with. */

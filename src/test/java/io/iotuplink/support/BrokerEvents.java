@@ -19,4 +19,12 @@ interface BrokerEvents {
     /** The broker sent the PUBACK for this packet identifier to the client. */
     default void pubackSent(String clientId, int packetId) {
     }
+
+    /** The broker sent the client a QoS 1 PUBLISH (a message for one of its subscriptions). */
+    default void publishSent(String clientId) {
+    }
+
+    /** The client sent its PUBACK for a QoS 1 PUBLISH the broker sent it. */
+    default void pubackReceived(String clientId) {
+    }
 }

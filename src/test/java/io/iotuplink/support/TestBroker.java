@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -46,6 +47,8 @@ public final class TestBroker implements AutoCloseable {
     private final Map<String, Set<Integer>> unacknowledged = new HashMap<>();
     private final Map<String, Integer> peakUnacknowledged = new HashMap<>();
     private final Map<String, Integer> pubacksSent = new HashMap<>();
+    private final Map<String, Integer> sentTo = new HashMap<>();
+    private final Map<String, Integer> acknowledgedBy = new HashMap<>();
     private final EmbeddedBroker broker;
 
     private TestBroker(Path dir, int port, int receiveMaximum, ThrowawayPki pki, boolean certificateRequired) {
@@ -84,6 +87,20 @@ public final class TestBroker implements AutoCloseable {
                     }
 
                     @Override
+                    public void publishSent(String clientId) {
+                        synchronized (unacknowledged) {
+                            sentTo.merge(clientId, 1, Integer::sum);
+                        }
+                    }
+
+                    @Override
+                    public void pubackReceived(String clientId) {
+                        synchronized (unacknowledged) {
+                            acknowledgedBy.merge(clientId, 1, Integer::sum);
+                        }
+                    }
+
+                    @Override
                     public void pubackSent(String clientId, int packetId) {
                         synchronized (unacknowledged) {
                             unacknowledged.getOrDefault(clientId, new HashSet<>()).remove(packetId);
@@ -115,6 +132,31 @@ public final class TestBroker implements AutoCloseable {
         synchronized (unacknowledged) {
             return pubacksSent.getOrDefault(clientId, 0);
         }
+    }
+
+    /** How many QoS 1 publishes (messages for its subscriptions) the broker sent {@code clientId}. */
+    public int sentTo(String clientId) {
+        synchronized (unacknowledged) {
+            return sentTo.getOrDefault(clientId, 0);
+        }
+    }
+
+    /** How many of those {@code clientId} acknowledged (PUBACK). */
+    public int acknowledgedBy(String clientId) {
+        synchronized (unacknowledged) {
+            return acknowledgedBy.getOrDefault(clientId, 0);
+        }
+    }
+
+    /**
+     * The messages this broker dropped instead of delivering them (a subscriber's queue full: HiveMQ keeps at most
+     * 1,000 QoS 1 messages for a client, those in flight included), by HiveMQ metric (HiveMQ logs a drop at DEBUG only).
+     */
+    public Map<String, Long> dropped() {
+        Map<String, Long> dropped = new TreeMap<>();
+        Services.metricRegistry().getCounters((name, metric) -> name.contains(".dropped."))
+                .forEach((name, counter) -> dropped.put(name, counter.getCount()));
+        return dropped;
     }
 
     /** Starts a broker whose files live in {@code dir}. */

@@ -5,7 +5,9 @@ import com.hivemq.extension.sdk.api.async.TimeoutFallback;
 import com.hivemq.extension.sdk.api.auth.PublishAuthorizer;
 import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
 import com.hivemq.extension.sdk.api.client.parameter.ClientTlsInformation;
+import com.hivemq.extension.sdk.api.interceptor.puback.PubackInboundInterceptor;
 import com.hivemq.extension.sdk.api.interceptor.puback.PubackOutboundInterceptor;
+import com.hivemq.extension.sdk.api.interceptor.publish.PublishOutboundInterceptor;
 import com.hivemq.extension.sdk.api.interceptor.publish.PublishInboundInterceptor;
 import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
 import com.hivemq.extension.sdk.api.packets.connect.ConnectPacket;
@@ -116,9 +118,18 @@ final class TestBrokerExtension implements ExtensionMain {
         };
         PubackOutboundInterceptor pubacks = (puback, result) -> events.pubackSent(
                 puback.getClientInformation().getClientId(), puback.getPubackPacket().getPacketIdentifier());
+        PublishOutboundInterceptor sent = (publish, result) -> {
+            if (publish.getPublishPacket().getQos().getQosNumber() == 1) {
+                events.publishSent(publish.getClientInformation().getClientId());
+            }
+        };
+        PubackInboundInterceptor acknowledged = (puback, result) -> events.pubackReceived(
+                puback.getClientInformation().getClientId());
         Services.initializerRegistry().setClientInitializer((initializer, client) -> {
             client.addPublishInboundInterceptor(recorder);
             client.addPubackOutboundInterceptor(pubacks);
+            client.addPublishOutboundInterceptor(sent);
+            client.addPubackInboundInterceptor(acknowledged);
         });
     }
 
