@@ -91,6 +91,8 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     /** Threads of the pool working (started, not ended), and those of them waiting in {@link #next()}. */
     private int workers;
     private int waiting;
+    /** Whether the last thread to add could not be started (logged once until one starts again). */
+    private boolean cannotAddWorker;
 
     /** Readings whose exchange completed, to remove from the store. */
     private final Queue<StoredReading> completed = new ConcurrentLinkedQueue<>();
@@ -177,13 +179,22 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         }
     }
 
-    /** One more thread takes readings (under {@link #handing}). */
+    /**
+     * One more thread takes readings (under {@link #handing}). Never throws: the caller may hold a unit it counted
+     * out, which it hands out itself when no thread can be made (a process limit: {@code unable to create native
+     * thread}).
+     */
     private void addWorker() {
         workers++;
         try {
             pool.execute(this::work);
-        } catch (RuntimeException e) {
-            workers--; // the pool is shutting down
+            cannotAddWorker = false;
+        } catch (RuntimeException | OutOfMemoryError e) {
+            workers--;
+            if (handingOut() && !cannotAddWorker) {
+                cannotAddWorker = true;
+                LOG.warn("Cannot start another outbox thread ({}); the {} there are go on", e.toString(), workers);
+            }
         }
     }
 

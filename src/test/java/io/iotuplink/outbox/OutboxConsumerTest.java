@@ -12,6 +12,8 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.spi.ThreadPoolProfile;
+import org.apache.camel.support.DefaultThreadPoolFactory;
 import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.AfterEach;
@@ -35,8 +37,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,6 +68,8 @@ class OutboxConsumerTest {
     private final AtomicBoolean ready = new AtomicBoolean(true);
     private final AtomicInteger receiveMaximum = new AtomicInteger(65_535);
     private final Queue<String> outcomes = new ConcurrentLinkedQueue<>();
+    /** How the threads of the {@code uplink-outbox} pool are made. */
+    private UnaryOperator<ThreadFactory> outboxThreadFactory = UnaryOperator.identity();
     private OutboxStore store;
     private DefaultCamelContext context;
     private FakeMqttClient client;
@@ -73,6 +79,13 @@ class OutboxConsumerTest {
         client = new FakeMqttClient();
         context = new DefaultCamelContext();
         context.getShutdownStrategy().setTimeout(5);
+        context.getExecutorServiceManager().setThreadPoolFactory(new DefaultThreadPoolFactory() {
+            @Override
+            public ExecutorService newThreadPool(ThreadPoolProfile profile, ThreadFactory factory) {
+                return super.newThreadPool(profile, "uplink-outbox".equals(profile.getId())
+                        ? outboxThreadFactory.apply(factory) : factory);
+            }
+        });
         context.getRegistry().bind("fakeClient", client);
         OutboxComponent component = new OutboxComponent(store, new BatchEnvelope(MAPPER, "fake-device",
                 Clock.systemUTC()), ready::get, receiveMaximum::get, new OutboxListener() {
@@ -205,6 +218,31 @@ class OutboxConsumerTest {
             answering.shutdownNow();
         }
         assertEquals(senders * each, published.size());
+    }
+
+    @Test
+    void aThreadThatCannotBeMadeCostsNoReadingTheThreadThatTookItPublishesIt() throws Exception {
+        AtomicInteger made = new AtomicInteger();
+        outboxThreadFactory = factory -> runnable -> {
+            if (made.incrementAndGet() == 2) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource"
+                        + " limits reached");
+            }
+            return factory.newThread(runnable);
+        };
+        start("maxInflight=100");
+        List<String> ids = append(2);
+
+        FakeMqttClient.Publish first = client.next();
+
+        assertEquals(ids.get(0), first.messageId(), "the reading taken when the second thread could not be made");
+        first.acknowledge();
+        FakeMqttClient.Publish second = client.next();
+        assertEquals(ids.get(1), second.messageId());
+        second.acknowledge();
+        await().atMost(Duration.ofSeconds(5)).until(() -> outcomes.size() == 2);
+        assertEquals(List.of("completed " + ids.get(0), "completed " + ids.get(1)), List.copyOf(outcomes));
+        assertEquals(0, ((OutboxConsumer) context.getRoute("publish").getConsumer()).inFlight(), "the window is free");
     }
 
     private long outboxThreads() {
