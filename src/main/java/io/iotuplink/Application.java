@@ -1,5 +1,6 @@
 package io.iotuplink;
 
+import io.iotuplink.extension.BuiltInRoutes;
 import io.iotuplink.logging.LogSetup;
 import org.apache.camel.main.Main;
 import sun.misc.Signal;
@@ -48,6 +49,8 @@ public final class Application {
         UplinkBundle bundle = new UplinkBundle(local);
         Main main = new Main();
         main.configure().addRoutesBuilder(bundle);
+        BuiltInRoutes.locations(Application.class.getClassLoader())
+                .ifPresent(routes -> main.addInitialProperty(BuiltInRoutes.PROPERTY, routes));
         stopGracefullyOn(main, "TERM");
         stopGracefullyOn(main, "INT");
         int exitCode;
