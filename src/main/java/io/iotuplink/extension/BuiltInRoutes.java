@@ -1,13 +1,16 @@
 package io.iotuplink.extension;
 
 import java.io.IOException;
-import java.net.JarURLConnection;
+import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.stream.Collectors;
@@ -30,32 +33,36 @@ public final class BuiltInRoutes {
     }
 
     /**
-     * {@code classpath:routes/a.camel.yaml,classpath:routes/b.camel.yaml,…} from the jar (or the class directory)
-     * that holds {@code routes/}; empty when it cannot be listed (camel-main's wildcard serves then).
+     * {@code classpath:routes/a.camel.yaml,classpath:routes/b.camel.yaml,…} from every jar or class directory that
+     * holds {@code routes/}, as the wildcard would find them; empty when one of them cannot be listed (a nested jar,
+     * say: camel-main's wildcard serves then).
      */
     public static Optional<String> locations(ClassLoader loader) {
-        URL url = loader.getResource(DIRECTORY);
-        if (url == null) {
-            return Optional.empty();
-        }
+        Set<String> names = new TreeSet<>();
         try {
-            List<String> names = switch (url.getProtocol()) {
-                case "jar" -> inJar(url);
-                case "file" -> inDirectory(Path.of(url.toURI()));
-                default -> List.of();
-            };
-            return names.isEmpty() ? Optional.empty() : Optional.of(names.stream().sorted()
-                    .map(name -> "classpath:" + DIRECTORY + name).collect(Collectors.joining(",")));
+            for (URL url : Collections.list(loader.getResources(DIRECTORY))) {
+                String location = url.toString();
+                if (url.getProtocol().equals("file")) {
+                    names.addAll(inDirectory(Path.of(url.toURI())));
+                } else if (location.startsWith("jar:file:") && location.endsWith("!/" + DIRECTORY)
+                        && location.indexOf("!/") == location.length() - DIRECTORY.length() - 2) {
+                    names.addAll(inJar(Path.of(URI.create(location.substring("jar:".length(),
+                            location.length() - DIRECTORY.length() - 2)))));
+                } else {
+                    return Optional.empty();
+                }
+            }
         } catch (IOException | URISyntaxException | RuntimeException e) {
             return Optional.empty();
         }
+        return names.isEmpty() ? Optional.empty() : Optional.of(names.stream()
+                .map(name -> "classpath:" + DIRECTORY + name).collect(Collectors.joining(",")));
     }
 
-    private static List<String> inJar(URL url) throws IOException {
-        JarURLConnection connection = (JarURLConnection) url.openConnection();
-        connection.setUseCaches(false); // a JarFile of our own, closed here
-        try (JarFile jar = connection.getJarFile()) {
-            return jar.stream().map(JarEntry::getName)
+    /** Read from the jar's central directory, in a JarFile of our own (never the class loader's, which stays open). */
+    private static List<String> inJar(Path jar) throws IOException {
+        try (JarFile file = new JarFile(jar.toFile())) {
+            return file.stream().map(JarEntry::getName)
                     .filter(name -> name.startsWith(DIRECTORY) && name.endsWith(SUFFIX)
                             && name.indexOf('/', DIRECTORY.length()) < 0)
                     .map(name -> name.substring(DIRECTORY.length())).toList();

@@ -39,8 +39,9 @@ import java.util.stream.Collectors;
  * maximum. Threads of the {@code uplink-outbox} pool each take the next reading and run the route, whose producer
  * waits for the broker's answer, then take the next: the thread that settles one exchange starts the next, so a
  * publish costs no hand-over between threads. The pool starts with one thread and grows, up to {@code maxInflight},
- * only when a thread hands out an exchange while no other waits to take the next: it holds as many threads as
- * publishes were ever awaiting their answer at once, plus one (a gateway's memory pays for the window it uses). A reading leaves the outbox when its exchange
+ * only when a thread hands out an exchange while no other waits to take the next: it holds about as many threads
+ * as publishes were ever awaiting their answer at once, plus one (a thread busy removing what completed may count
+ * as one more), so a gateway's memory pays for the window it uses. A reading leaves the outbox when its exchange
  * completes; a failed exchange's readings are handed out again, before anything newer. A completed reading whose
  * removal fails (a full disk) is never handed out again in this run: it waits in memory for its removal, retried
  * with a back-off. A reading whose time to live is up is never handed out: it leaves the outbox, counted.
@@ -286,6 +287,16 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         handing.lock();
         try {
             return peak;
+        } finally {
+            handing.unlock();
+        }
+    }
+
+    /** Threads of the pool waiting for something to hand out (the tests wait for them). */
+    int waitingThreads() {
+        handing.lock();
+        try {
+            return waiting;
         } finally {
             handing.unlock();
         }
@@ -563,7 +574,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         Exchange exchange;
         try {
             exchange = exchange(unit);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an Error too (out of memory in gzip): the readings stay, go out again
             giveBack(unit);
             throw e;
         }

@@ -52,6 +52,19 @@ class BuiltInRoutesTest {
     }
 
     @Test
+    void everyRoutesDirectoryOnTheClassPathCounts() throws IOException {
+        Path first = Files.createDirectories(dir.resolve("one").resolve("routes"));
+        Files.writeString(first.resolve("b.camel.yaml"), "");
+        Path second = Files.createDirectories(dir.resolve("two with space").resolve("routes"));
+        Files.writeString(second.resolve("a.camel.yaml"), "");
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.resolve("one").toUri().toURL(),
+                dir.resolve("two with space").toUri().toURL()}, null)) {
+            assertEquals(Optional.of("classpath:routes/a.camel.yaml,classpath:routes/b.camel.yaml"),
+                    BuiltInRoutes.locations(loader));
+        }
+    }
+
+    @Test
     void withoutRoutesCamelMainsWildcardServes() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty").resolve("routes"));
         try (OutputStream out = Files.newOutputStream(empty.resolve("readme.txt"))) {

@@ -38,6 +38,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
@@ -172,6 +173,7 @@ class OutboxConsumerTest {
         assertEquals(4, consumer.threads(), "three await their PUBACK, one waits for the next reading");
         assertEquals(4, outboxThreads());
         out.forEach(FakeMqttClient.Publish::acknowledge);
+        await("the three back, waiting").atMost(Duration.ofSeconds(5)).until(() -> consumer.waitingThreads() == 4);
         append(3);
         for (int i = 0; i < 3; i++) {
             client.next().acknowledge();
@@ -201,8 +203,8 @@ class OutboxConsumerTest {
             }
             Random random = new Random(1);
             while (published.size() < senders * each) {
-                FakeMqttClient.Publish p = client.next();
-                published.add(p.messageId());
+                FakeMqttClient.Publish p = client.next(); // fails after 5 s without a publish: a stall
+                assertTrue(published.add(p.messageId()), "published twice: " + p.messageId());
                 int delay = random.nextInt(3);
                 answering.execute(() -> {
                     try {
@@ -213,11 +215,15 @@ class OutboxConsumerTest {
                     p.acknowledge();
                 });
             }
+            answering.shutdown(); // the answers still to come
+            assertTrue(answering.awaitTermination(10, TimeUnit.SECONDS));
         } finally {
             sending.shutdownNow();
             answering.shutdownNow();
         }
-        assertEquals(senders * each, published.size());
+        await("every PUBACK settled").atMost(Duration.ofSeconds(10)).until(() -> outcomes.size() == senders * each);
+        assertEquals(senders * each, outcomes.stream().filter(o -> o.startsWith("completed ")).count());
+        await("every reading out of the outbox").atMost(Duration.ofSeconds(10)).until(() -> store.depth() == 0);
     }
 
     @Test
