@@ -88,16 +88,12 @@ public final class TestBroker implements AutoCloseable {
 
                     @Override
                     public void publishSent(String clientId) {
-                        synchronized (unacknowledged) {
-                            sentTo.merge(clientId, 1, Integer::sum);
-                        }
+                        countOne(sentTo, clientId);
                     }
 
                     @Override
                     public void pubackReceived(String clientId) {
-                        synchronized (unacknowledged) {
-                            acknowledgedBy.merge(clientId, 1, Integer::sum);
-                        }
+                        countOne(acknowledgedBy, clientId);
                     }
 
                     @Override
@@ -122,30 +118,35 @@ public final class TestBroker implements AutoCloseable {
 
     /** The most QoS 1 publishes from {@code clientId} the broker held without having sent their PUBACK. */
     public int peakUnacknowledged(String clientId) {
-        synchronized (unacknowledged) {
-            return peakUnacknowledged.getOrDefault(clientId, 0);
-        }
+        return count(peakUnacknowledged, clientId);
     }
 
     /** How many PUBACKs the broker sent {@code clientId}, refusals included. */
     public int pubacksSent(String clientId) {
+        return count(pubacksSent, clientId);
+    }
+
+    /** One more for {@code clientId} in one of the per-client counts (all under the {@code unacknowledged} lock). */
+    private void countOne(Map<String, Integer> counts, String clientId) {
         synchronized (unacknowledged) {
-            return pubacksSent.getOrDefault(clientId, 0);
+            counts.merge(clientId, 1, Integer::sum);
+        }
+    }
+
+    private int count(Map<String, Integer> counts, String clientId) {
+        synchronized (unacknowledged) {
+            return counts.getOrDefault(clientId, 0);
         }
     }
 
     /** How many QoS 1 publishes (messages for its subscriptions) the broker sent {@code clientId}. */
     public int sentTo(String clientId) {
-        synchronized (unacknowledged) {
-            return sentTo.getOrDefault(clientId, 0);
-        }
+        return count(sentTo, clientId);
     }
 
     /** How many of those {@code clientId} acknowledged (PUBACK). */
     public int acknowledgedBy(String clientId) {
-        synchronized (unacknowledged) {
-            return acknowledgedBy.getOrDefault(clientId, 0);
-        }
+        return count(acknowledgedBy, clientId);
     }
 
     /**
