@@ -49,6 +49,11 @@ final class GatewayFigures {
     /** How the bundle is started: the launcher with its archive in {@code cds}, or a bare {@code java -jar}. */
     private record Start(String name, Path cds, String javaOptions) {
 
+        /** The name as a directory's: letters and digits only. */
+        String slug() {
+            return name.replaceAll("\\W", "");
+        }
+
         BundleProcess start(Path dir, Map<String, String> env, String... args) {
             if (cds == null) {
                 return BundleProcess.startJar(dir, env, JAR, args);
@@ -76,10 +81,10 @@ final class GatewayFigures {
         try (Mosquitto mosquitto = Mosquitto.start(dir.resolve("mosquitto"),
                 List.of("user " + DEVICE, "topic readwrite bombercat/#"))) {
             TestBroker.DeviceFiles device = mosquitto.device(DEVICE);
-            if (parts.contains("start") || parts.contains("local")) {
-                try (PeerClient watcher = new PeerClient(mosquitto.port(), device, "bench-watcher", "bombercat/#")) {
-                    // the first run makes the launcher's class data archive, which the later ones use
-                    double first = bundle(dir.resolve("first"), mosquitto.port(), device, watcher, launcher, 99);
+            try (PeerClient watcher = new PeerClient(mosquitto.port(), device, "bench-watcher", "bombercat/#")) {
+                // the first run makes the launcher's class data archive, which the later ones use
+                double first = bundle(dir.resolve("first"), mosquitto.port(), device, watcher, launcher, 99);
+                if (parts.contains("start") || parts.contains("local")) {
                     double[] bares = new double[ROUNDS];
                     double[] jars = new double[ROUNDS];
                     double[] launched = new double[ROUNDS];
@@ -97,21 +102,14 @@ final class GatewayFigures {
                             median(launched), median(launched) / bare, first);
                 }
             }
-            if (!parts.contains("start") && !parts.contains("local")) {
-                try (PeerClient watcher = new PeerClient(mosquitto.port(), device, "bench-watcher", "bombercat/#")) {
-                    bundle(dir.resolve("first"), mosquitto.port(), device, watcher, launcher, 99); // the archive
-                }
-            }
             if (parts.contains("rss")) {
                 for (Start start : List.of(launcher, jar)) {
-                    rss(dir.resolve("steady-" + start.name().replaceAll("\\W", "")), mosquitto.port(), device, start,
-                            steadySeconds);
+                    rss(dir.resolve("steady-" + start.slug()), mosquitto.port(), device, start, steadySeconds);
                 }
             }
             if (parts.contains("drain")) {
                 for (Start start : List.of(launcher, jar)) {
-                    drain(dir.resolve("drain-" + start.name().replaceAll("\\W", "")), mosquitto.port(), device,
-                            start);
+                    drain(dir.resolve("drain-" + start.slug()), mosquitto.port(), device, start);
                 }
             }
         }

@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -32,9 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LauncherIT {
 
-    /** The first four bytes of a whole dynamic CDS archive (its magic number 0xf00baba8, little-endian). */
-    private static final String ARCHIVE_MAGIC = "a8ab0bf0";
-
     @TempDir
     Path dir;
 
@@ -46,12 +42,12 @@ class LauncherIT {
         assertTrue(first.stream().anyMatch(o -> o.startsWith("-XX:ArchiveClassesAtExit=" + data + "/iot-uplink-")),
                 "no archive yet: the first run writes one at its exit " + first);
         Path archive = archive(data);
-        assertEquals(ARCHIVE_MAGIC, magic(archive), "a whole archive");
+        assertEquals(LauncherTest.ARCHIVE_MAGIC, magic(archive), "a whole archive");
 
         // -Xshare:on: the JVM refuses to start unless it maps the archive
         List<String> second = runAndPublish("second", data, "-Xshare:on");
         assertTrue(second.contains("-XX:SharedArchiveFile=" + archive), second.toString());
-        assertEquals(List.of(archive), archives(data), "the same archive, no other");
+        assertEquals(List.of(archive), LauncherTest.archives(data), "the same archive, no other");
     }
 
     /**
@@ -99,18 +95,9 @@ class LauncherIT {
     }
 
     private static Path archive(Path data) throws IOException {
-        List<Path> archives = archives(data);
+        List<Path> archives = LauncherTest.archives(data);
         assertEquals(1, archives.size(), archives.toString());
         return archives.get(0);
-    }
-
-    private static List<Path> archives(Path data) throws IOException {
-        if (!Files.isDirectory(data)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(data)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".jsa")).toList();
-        }
     }
 
     private static String magic(Path archive) throws IOException {

@@ -27,8 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LauncherTest {
 
-    /** The start of a whole dynamic archive: its magic number, 0xf00baba8 little-endian. */
-    private static final byte[] WHOLE_ARCHIVE = HexFormat.of().parseHex("a8ab0bf0" + "00".repeat(60));
+    /** The first four bytes of a whole dynamic archive: its magic number, 0xf00baba8 little-endian. */
+    static final String ARCHIVE_MAGIC = "a8ab0bf0";
+    private static final byte[] WHOLE_ARCHIVE = HexFormat.of().parseHex(ARCHIVE_MAGIC + "00".repeat(60));
     private static final List<String> SMALL_MACHINE = List.of("-XX:+UseSerialGC", "-XX:MaxRAMPercentage=25",
             "-XX:TieredStopAtLevel=1");
 
@@ -87,7 +88,7 @@ class LauncherTest {
         Files.setLastModifiedTime(jar, FileTime.from(Instant.now().plusSeconds(60))); // a new jar
         String next = launch(Map.of("UPLINK_DATA_DIR", data.toString())).get(1);
         assertTrue(next.startsWith("-XX:ArchiveClassesAtExit=") && !next.endsWith(archive.toString()), next);
-        assertEquals(List.of(), archives(), "the old jar's archive is removed");
+        assertEquals(List.of(), archives(data), "the old jar's archive is removed");
 
         Path current = Path.of(next.substring("-XX:ArchiveClassesAtExit=".length()));
         Files.write(current, WHOLE_ARCHIVE);
@@ -183,8 +184,12 @@ class LauncherTest {
         return Path.of(option.substring("-XX:ArchiveClassesAtExit=".length()));
     }
 
-    private List<Path> archives() throws IOException {
-        try (Stream<Path> files = Files.list(data)) {
+    /** The class data archives in {@code dir} (none when it does not exist). */
+    static List<Path> archives(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
             return files.filter(f -> f.getFileName().toString().endsWith(".jsa")).toList();
         }
     }
