@@ -47,6 +47,7 @@ import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.StatusReport;
 import io.iotuplink.status.UplinkMetrics;
 import io.iotuplink.tls.CertificateFiles;
+import io.iotuplink.tls.CertificateValidity;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -200,6 +201,10 @@ public final class UplinkBundle extends RouteBuilder {
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client, config.mqtt(), tls.socketFactory(alpn),
                 config.reconnect(), monitor, config.endpoint(),
                 ConfigReader.envName("aws.iot.ca-path") + "=" + config.caPath());
+        // a device certificate the clock says is not valid (yet) is a clock to set, not a reason to stop
+        CertificateValidity validity = new CertificateValidity(tls.deviceCertificate(),
+                ConfigReader.envName("aws.iot.cert-path") + "=" + config.certPath(), clock, System::nanoTime);
+        supervisor.checkClockBeforeConnect(validity::check);
         if (config.auth().customAuthorizer()) {
             TokenManager tokens = tokens(config, supervisor, clock, context);
             status.countTokenRefreshes(tokens::refreshes);
@@ -275,7 +280,10 @@ public final class UplinkBundle extends RouteBuilder {
         context.addRoutes(commands);
         if (!config.certificateCheckInterval().isZero() && !config.auth().customAuthorizer()) {
             CertificateFiles certificates = new CertificateFiles(config.certPath(), config.keyPath(),
-                    config.caPath(), renewed -> supervisor.useSocketFactory(renewed.socketFactory(alpn)));
+                    config.caPath(), renewed -> {
+                        validity.use(renewed.deviceCertificate());
+                        supervisor.useSocketFactory(renewed.socketFactory(alpn));
+                    });
             from("timer:uplink-certificates?period=" + config.certificateCheckInterval().toMillis())
                     .routeId("uplink-certificates")
                     .process(e -> certificates.check());

@@ -25,11 +25,13 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
@@ -65,6 +67,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     private volatile boolean stopping;
     private volatile boolean reconnectEnabled;
     private volatile Credentials credentials;
+    private volatile Supplier<Optional<String>> clockCheck = Optional::empty;
     /** MQTT 5's default when a CONNACK names no receive maximum. */
     private volatile int receiveMaximum = 65_535;
     /** Whether {@link #receiveMaximum} is this connection's: publishing waits for it. */
@@ -162,6 +165,14 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
 
     public void useCredentials(Credentials credentials) {
         this.credentials = credentials;
+    }
+
+    /**
+     * What is wrong with the gateway's clock, asked before each CONNECT (the device certificate outside its validity):
+     * the CONNECT is still made (the broker judges by its own clock), and a failed one says the clock may be why.
+     */
+    public void checkClockBeforeConnect(Supplier<Optional<String>> check) {
+        this.clockCheck = check;
     }
 
     /** The user name and password of the next CONNECT; a CONNECT under way keeps what it started with. */
@@ -368,6 +379,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
                 return;
             }
         }
+        Optional<String> clockProblem = clockCheck.get();
         try {
             connackRead = false;
             MqttProperties connack = client.connect(connectOptions());
@@ -378,11 +390,12 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
             connected();
         } catch (MqttException | RuntimeException e) {
             monitor.countAttempt(false);
-            UplinkException failure = ConnectFailure.classify(e, endpoint, client.clientId(), caSetting);
+            UplinkException failure = ConnectFailure.classify(e, endpoint, client.clientId(), caSetting,
+                    clock.instant());
             if (login != null && failure instanceof AuthenticationException) {
                 login.rejected();
             }
-            failed(failure);
+            failed(failure.getMessage() + clockProblem.map(problem -> "; " + problem).orElse(""));
         }
     }
 
@@ -445,20 +458,20 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         }
     }
 
-    private synchronized void failed(UplinkException failure) {
+    private synchronized void failed(String failure) {
         if (stopping) {
             return;
         }
         failedAttempts++;
         monitor.reconnectAttempts(failedAttempts);
         if (!reconnectEnabled) {
-            monitor.transition(ConnectionState.CONNECTION_FAILED, RECONNECT_DISABLED, failure.getMessage());
+            monitor.transition(ConnectionState.CONNECTION_FAILED, RECONNECT_DISABLED, failure);
             return;
         }
         if (retries >= policy.maxAttempts()) {
             Duration coolDown = policy.maxDelay();
             monitor.transition(ConnectionState.CONNECTION_FAILED, "gave up after " + policy.maxAttempts()
-                    + " retries; starting over in " + Durations.format(coolDown), failure.getMessage());
+                    + " retries; starting over in " + Durations.format(coolDown), failure);
             retries = 0;
             failedAttempts = 0;
             schedule(coolDown);
@@ -466,7 +479,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         }
         Duration delay = nextRetry();
         monitor.transition(ConnectionState.RECONNECTING, "attempt " + retries + " of " + policy.maxAttempts()
-                + " in " + Durations.format(delay), failure.getMessage());
+                + " in " + Durations.format(delay), failure);
         schedule(delay);
     }
 

@@ -108,19 +108,6 @@ public final class StatusReport {
         return section;
     }
 
-    /** Why the connection is not up (the last thing that happened to it), or null while it is. */
-    private String connectionReason() {
-        if (connection.isConnected()) {
-            return null;
-        }
-        List<ConnectionEvent> history = connection.history();
-        if (history.isEmpty()) {
-            return null;
-        }
-        ConnectionEvent last = history.get(history.size() - 1);
-        return last.error() == null ? last.message() : last.message() + ": " + last.error();
-    }
-
     public Map<String, Object> snapshot() {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("connection_status", connection.state().jsonName());
@@ -160,7 +147,7 @@ public final class StatusReport {
         status.put("connect_successes", connection.connectSuccesses());
         status.put("connect_success_rate", Math.round(connection.successRate() * 1000) / 1000.0);
         status.put("reconnect_enabled", connection.reconnectEnabled());
-        status.put("connection_reason", connectionReason());
+        status.put("connection_reason", connection.reason());
         if (tokenRefreshes != null) {
             status.put("token_refreshes", tokenRefreshes.getAsLong());
         }

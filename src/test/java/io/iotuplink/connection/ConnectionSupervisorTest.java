@@ -9,16 +9,22 @@ import io.iotuplink.config.MqttSession;
 import io.iotuplink.support.ManualScheduler;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckResultBuilder;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateNotYetValidException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocketFactory;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -315,6 +321,48 @@ class ConnectionSupervisorTest {
         assertFalse(supervisor.isConnected());
         assertTrue(client.closed());
         assertEquals(ConnectionState.DISCONNECTED, monitor.state());
+    }
+
+    @Test
+    void aClockTheCertificateIsNotValidAtIsRetriedWithTheBackoffSayingWhyUntilItIsRight() {
+        AtomicReference<Optional<String>> clockProblem = new AtomicReference<>(Optional.of(
+                "the gateway's clock says 2000-01-01T00:00:00Z, but the certificate ...: is NTP running?"));
+        supervisor.checkClockBeforeConnect(clockProblem::get);
+        for (int i = 0; i < 3; i++) {
+            client.failNextConnect(serverCertificateNotYetValid());
+        }
+
+        supervisor.start();
+        scheduler.runDue();
+
+        assertEquals(ConnectionState.RECONNECTING, monitor.state());
+        String error = last().error();
+        assertTrue(error.startsWith("TLS handshake with broker.example:8883 failed: the server's certificate is not"
+                + " valid at the gateway's time 2025-01-01T00:00:00Z (is the gateway's clock right? is NTP running?);"
+                + " the gateway's clock says 2000-01-01T00:00:00Z"), error);
+        assertTrue(readinessMessage().contains("is NTP running?"), readinessMessage());
+        assertEquals(Duration.ofSeconds(1), scheduler.nextDelay());
+        scheduler.runNext();
+        assertEquals(Duration.ofSeconds(2), scheduler.nextDelay());
+        scheduler.runNext();
+        assertEquals(Duration.ofSeconds(4), scheduler.nextDelay());
+
+        clockProblem.set(Optional.empty());
+        scheduler.runNext();
+
+        assertEquals(ConnectionState.CONNECTED, monitor.state());
+        assertEquals(4, client.connects.size(), "every attempt was a CONNECT: the broker judges by its own clock");
+        assertEquals(HealthCheck.State.UP, readiness());
+    }
+
+    /** What Paho throws when Java's PKIX check finds the server's certificate not yet valid by the local clock. */
+    private static MqttException serverCertificateNotYetValid() {
+        CertPathValidatorException validity = new CertPathValidatorException("validity check failed",
+                new CertificateNotYetValidException("NotBefore: Wed Jan 01 00:00:00 UTC 2025"), null, -1,
+                CertPathValidatorException.BasicReason.NOT_YET_VALID);
+        SSLHandshakeException handshake = new SSLHandshakeException("PKIX path validation failed: " + validity);
+        handshake.initCause(validity);
+        return new MqttException(MqttClientException.REASON_CODE_SERVER_CONNECT_ERROR, handshake);
     }
 
     private void withTokens() {
