@@ -2,7 +2,6 @@ package io.iotuplink.examples;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.mqtt.PublishShaper;
@@ -20,13 +19,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,6 +35,8 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.iotuplink.examples.MonitoringExamples.ALERTS;
+import static io.iotuplink.examples.MonitoringExamples.DASHBOARD;
 
 /**
  * The Grafana dashboard in {@code examples/grafana} and the alerting rules in {@code examples/prometheus} query only
@@ -47,8 +46,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class MonitoringExamplesMetricsTest {
 
-    private static final Path DASHBOARD = Path.of("examples", "grafana", "iot-uplink.json");
-    private static final Path ALERTS = Path.of("examples", "prometheus", "alerts.yml");
     private static final Pattern METRIC = Pattern.compile("\\buplink_[a-zA-Z0-9_]*[a-zA-Z0-9]");
     private static final Set<String> COUNTER_FUNCTIONS = Set.of("rate", "irate", "increase");
     /** Labels Prometheus adds to every series it scrapes, and the summary's. */
@@ -60,9 +57,9 @@ class MonitoringExamplesMetricsTest {
     }
 
     /**
-     * Metrics other branches add this session (readings by result and the oldest reading's age with the outbox's
-     * books, the dead-letter caps, the wall-clock steps): added this session, checked once merged. When they are
-     * merged and {@link #exported} registers them, this set goes.
+     * Added this session, checked once merged: metrics other branches add (readings by result and the oldest
+     * reading's age with the outbox's books, the dead-letter caps, the wall-clock steps). Once they are merged and
+     * {@link #scrapeTheBundlesMetrics} registers them, this set goes.
      */
     private static final Map<String, Exported> ADDED_THIS_SESSION = Map.of(
             "uplink_readings_total", new Exported(Kind.COUNTER, Set.of("result")),
@@ -76,6 +73,8 @@ class MonitoringExamplesMetricsTest {
     static Path dir;
 
     private static OutboxStore outbox;
+    /** The sample lines of a bundle that has only just started: nothing accepted, published or refused yet. */
+    private static List<String> atStart;
     private static Map<String, Exported> exported;
 
     @BeforeAll
@@ -86,6 +85,7 @@ class MonitoringExamplesMetricsTest {
         metrics.quota(new PublishShaper(100, 512_000, System::nanoTime));
         metrics.inFlight(new OutboxComponent(outbox, new BatchEnvelope(new ObjectMapper(), "gw-01", Clock.systemUTC()),
                 () -> false, () -> 10, new PublishOutcomes(new PublishStats(), metrics, Clock.systemUTC())));
+        atStart = prometheus.scrape().lines().filter(line -> line.startsWith("uplink_")).toList();
         InputCounters inputs = new InputCounters();
         inputs.accepted("http", 1);
         inputs.reportTo(metrics);
@@ -100,8 +100,8 @@ class MonitoringExamplesMetricsTest {
     }
 
     @Test
-    void theDashboardTakesItsDataSourceFromAVariable() throws IOException {
-        JsonNode dashboard = new ObjectMapper().readTree(DASHBOARD.toFile());
+    void theDashboardTakesItsDataSourceFromAVariable() {
+        JsonNode dashboard = MonitoringExamples.dashboard();
         JsonNode variables = dashboard.path("templating").path("list");
         assertTrue(variables.findValues("type").stream().anyMatch(t -> t.asText().equals("datasource")),
                 "a datasource variable: " + variables);
@@ -116,47 +116,49 @@ class MonitoringExamplesMetricsTest {
     }
 
     @Test
-    void everyPanelQueriesMetricsTheBundleExports() throws IOException {
-        JsonNode dashboard = new ObjectMapper().readTree(DASHBOARD.toFile());
-        Map<String, String> queries = new LinkedHashMap<>();
-        for (JsonNode panel : panels(dashboard.path("panels"))) {
-            if (panel.path("type").asText().equals("row")) {
-                continue;
-            }
-            String title = panel.path("title").asText();
-            assertTrue(panel.path("targets").size() > 0, DASHBOARD + ": panel \"" + title + "\" has no query");
-            for (JsonNode target : panel.path("targets")) {
-                String expr = target.path("expr").asText();
-                assertTrue(METRIC.matcher(expr).find(),
-                        DASHBOARD + ": panel \"" + title + "\" queries no uplink_* metric: " + expr);
-                queries.put("panel \"" + title + "\" " + target.path("refId").asText(), expr);
+    void everyPanelQueriesMetricsTheBundleExports() {
+        for (JsonNode panel : MonitoringExamples.panels(MonitoringExamples.dashboard().path("panels"))) {
+            if (!panel.path("type").asText().equals("row")) {
+                assertTrue(panel.path("targets").size() > 0,
+                        DASHBOARD + ": panel \"" + panel.path("title").asText() + "\" has no query");
             }
         }
-        for (JsonNode variable : dashboard.path("templating").path("list")) {
-            if (variable.path("type").asText().equals("query")) {
-                queries.put("variable " + variable.path("name").asText(),
-                        variable.path("query").path("query").asText(variable.path("query").asText()));
-            }
-        }
+        Map<String, String> queries = MonitoringExamples.dashboardQueries();
 
         assertTrue(queries.size() > 20, "the dashboard's queries: " + queries.keySet());
         assertEveryMetricKnownAndUsedByItsType(DASHBOARD, queries);
     }
 
     @Test
-    void everyAlertQueriesMetricsTheBundleExports() throws IOException {
-        Map<String, String> queries = new LinkedHashMap<>();
-        for (JsonNode group : new YAMLMapper().readTree(ALERTS.toFile()).path("groups")) {
-            for (JsonNode rule : group.path("rules")) {
-                String expr = rule.path("expr").asText();
-                assertTrue(METRIC.matcher(expr).find(),
-                        ALERTS + ": " + rule.path("alert").asText() + " uses no uplink_* metric");
-                queries.put("alert " + rule.path("alert").asText(), expr);
-            }
-        }
+    void everyAlertQueriesMetricsTheBundleExports() {
+        Map<String, String> queries = MonitoringExamples.alertQueries();
 
         assertEquals(8, queries.size(), "the alerts: " + queries.keySet());
         assertEveryMetricKnownAndUsedByItsType(ALERTS, queries);
+    }
+
+    /** increase() sees no first event in a series that appears with it: {@code increase(x[15m]) > 0} would miss it. */
+    @Test
+    void everyCounterAnAlertWatchesIsExportedFromTheStart() {
+        List<String> missing = new ArrayList<>();
+        MonitoringExamples.alertQueries().forEach((where, expr) -> {
+            Matcher name = METRIC.matcher(expr);
+            while (name.find()) {
+                Exported metric = exported.get(name.group());
+                if (metric == null || metric.kind() != Kind.COUNTER) {
+                    continue; // a gauge, or added this session: checked once merged
+                }
+                List<String> selected = selector(expr, name.end()).stream()
+                        .filter(matcher -> matcher.op().equals("=")).map(LabelMatcher::sample).toList();
+                boolean there = atStart.stream().anyMatch(line -> line.startsWith(name.group() + " ")
+                        || line.startsWith(name.group() + "{") && selected.stream().allMatch(line::contains));
+                if (!there) {
+                    missing.add(where + ": " + name.group() + selected);
+                }
+            }
+        });
+
+        assertEquals(List.of(), missing, "not in the scrape of a bundle that has just started: " + atStart);
     }
 
     @Test
@@ -208,9 +210,9 @@ class MonitoringExamplesMetricsTest {
                 if (metric.kind() == Kind.GAUGE && COUNTER_FUNCTIONS.contains(function)) {
                     problems.add(where + ": the gauge " + name.group() + " inside " + function + "()");
                 }
-                for (String label : selectorLabels(expr, name.end())) {
-                    if (!metric.labels().contains(label) && !SCRAPE_LABELS.contains(label)) {
-                        problems.add(where + ": " + name.group() + " has no label " + label);
+                for (LabelMatcher matcher : selector(expr, name.end())) {
+                    if (!metric.labels().contains(matcher.label()) && !SCRAPE_LABELS.contains(matcher.label())) {
+                        problems.add(where + ": " + name.group() + " has no label " + matcher.label());
                     }
                 }
             }
@@ -238,28 +240,28 @@ class MonitoringExamplesMetricsTest {
         return expr.substring(i + 1, last + 1);
     }
 
-    /** The label names of the selector right after a metric name ({@code name{a="x",b=~"y"}}). */
-    private static List<String> selectorLabels(String expr, int at) {
+    /** One {@code label="value"} (or {@code =~ != !~}) of a selector. */
+    private record LabelMatcher(String label, String op, String value) {
+
+        /** As the scrape writes the label when it is an equality. */
+        String sample() {
+            return label + "=\"" + value + "\"";
+        }
+    }
+
+    /** The label matchers of the selector right after a metric name ({@code name{a="x",b=~"y"}}). */
+    private static List<LabelMatcher> selector(String expr, int at) {
         if (at >= expr.length() || expr.charAt(at) != '{') {
             return List.of();
         }
         String selector = expr.substring(at + 1, expr.indexOf('}', at));
-        List<String> labels = new ArrayList<>();
-        Matcher label = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)\\s*(=~|!~|!=|=)\\s*\"(?:[^\"\\\\]|\\\\.)*\"")
+        List<LabelMatcher> matchers = new ArrayList<>();
+        Matcher label = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)\\s*(=~|!~|!=|=)\\s*\"((?:[^\"\\\\]|\\\\.)*)\"")
                 .matcher(selector);
         while (label.find()) {
-            labels.add(label.group(1));
+            matchers.add(new LabelMatcher(label.group(1), label.group(2), label.group(3)));
         }
-        return labels;
-    }
-
-    private static List<JsonNode> panels(JsonNode panels) {
-        List<JsonNode> all = new ArrayList<>();
-        for (JsonNode panel : panels) {
-            all.add(panel);
-            all.addAll(panels(panel.path("panels")));
-        }
-        return all;
+        return matchers;
     }
 
     // ---- reading the scrape ----
