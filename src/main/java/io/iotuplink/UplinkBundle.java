@@ -258,14 +258,18 @@ public final class UplinkBundle extends RouteBuilder {
 
         // outbox:uplink, which routes/publish.camel.yaml consumes: it hands out while the client is connected
         OutboxComponent outboxComponent = new OutboxComponent(outbox,
-                new BatchEnvelope(mapper, config.deviceId(), clock, client::maximumPacketSize),
+                new BatchEnvelope(mapper, config.deviceId(), clock,
+                        // a batch takes at most a quarter of a window at the quotas kept now: events never wait long
+                        () -> (int) Math.min(client.maximumPacketSize(), shaper.publishBytesNow())),
                 supervisor::isConnected, supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
         outboxComponent.setTimeToLive(config.timeToLive());
         outboxComponent.setClock(clock);
         outboxComponent.setQuotaLineFull(client::quotaLineFull);
+        outboxComponent.setDeadLetterUri("direct:dead-letter");
         context.addComponent("outbox", outboxComponent);
         metrics.inFlight(outboxComponent);
         status.countAwaitingRemoval(outboxComponent::awaitingRemoval);
+        status.countReadings(outboxComponent::books, outboxComponent::parked);
         bindToRegistry("uplinkPublishRetry", new PublishRetryPolicy(config.publishRetry()));
         // a retry waits for its PUBACK on the thread that runs it: a pool of its own, as large as the window
         bindToRegistry("uplinkPublishRetries", context.getExecutorServiceManager()

@@ -29,6 +29,8 @@ public final class StatusReport {
     private volatile java.util.function.IntSupplier inboxLeftovers;
     private volatile java.util.function.IntSupplier inboxWaiting = () -> 0;
     private volatile java.util.function.IntSupplier awaitingRemoval = () -> 0;
+    private volatile java.util.function.Supplier<io.iotuplink.outbox.OutboxStore.Books> books;
+    private volatile java.util.function.IntSupplier parked = () -> 0;
     private volatile PublishShaper shaper;
     private volatile String outboxTarget;
 
@@ -59,6 +61,17 @@ public final class StatusReport {
     /** Adds {@code inbox.waiting_for_room}: inbox files left unread until the outbox has room for them. */
     public void countInboxWaiting(java.util.function.IntSupplier waiting) {
         this.inboxWaiting = waiting;
+    }
+
+    /**
+     * Where the books in readings come from ({@code readings_accepted}, {@code readings_published},
+     * {@code readings_failed}, {@code readings_expired}, {@code readings_dropped}, and {@code buffered}: what waits),
+     * and {@code outbox.parked}: readings waiting out their own back-off after a failed publish.
+     */
+    public void countReadings(java.util.function.Supplier<io.iotuplink.outbox.OutboxStore.Books> books,
+            java.util.function.IntSupplier parked) {
+        this.books = books;
+        this.parked = parked;
     }
 
     /** Where {@code outbox.awaiting_removal} comes from: published readings whose removal failed (a full disk). */
@@ -97,6 +110,7 @@ public final class StatusReport {
         section.put("since", storage.ok() ? null : EnvelopeWriter.epochSeconds(storage.sinceMillis()));
         section.put("data_dir", outbox.dataDir().toString());
         section.put("awaiting_removal", awaitingRemoval.getAsInt());
+        section.put("parked", parked.getAsInt());
         if (outboxTarget != null) {
             section.put("target", outboxTarget);
         }
@@ -121,10 +135,19 @@ public final class StatusReport {
         status.put("uptime", uptimeSeconds());
         status.put("published", stats.published());
         status.put("failed", stats.failed());
-        status.put("buffered", outbox.depth());
+        io.iotuplink.outbox.OutboxStore.Books readings = books == null ? null : books.get();
+        status.put("buffered", readings == null ? outbox.depth() : readings.rows());
         status.put("buffered_bytes", outbox.bytes());
         status.put("dropped", outbox.dropped());
         status.put("expired", outbox.expired());
+        if (readings != null) {
+            // since the outbox file was made: accepted = published + failed + expired + dropped + buffered
+            status.put("readings_accepted", readings.accepted());
+            status.put("readings_published", readings.published());
+            status.put("readings_failed", readings.deadLettered());
+            status.put("readings_expired", readings.expired());
+            status.put("readings_dropped", readings.dropped());
+        }
         status.put("outbox", outboxStorage());
         if (shaper != null) {
             PublishShaper.Limits limits = shaper.limits();

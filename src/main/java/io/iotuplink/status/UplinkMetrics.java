@@ -53,6 +53,9 @@ public final class UplinkMetrics {
             Gauge.builder("uplink.outbox.lane.readings", outbox, o -> o.depth(lane)).tag("lane", lane.label())
                     .description("Readings waiting in each lane of the outbox (priority goes out first)")
                     .register(registry);
+            Gauge.builder("uplink.outbox.oldest.age", outbox, o -> o.oldestAgeSeconds(lane))
+                    .tag("lane", lane.label()).baseUnit("seconds").description("Age of the oldest reading waiting in each lane (0: none)")
+                    .register(registry);
         }
         Gauge.builder("uplink.outbox.storage.full", outbox, o -> o.storage().ok() ? 0 : 1)
                 .description("1 while the outbox cannot write (its file system is full, or refuses writes): new"
@@ -68,6 +71,18 @@ public final class UplinkMetrics {
         Gauge.builder("uplink.outbox.awaiting.removal", outbox, OutboxComponent::awaitingRemoval)
                 .description("Published readings whose removal from the outbox failed and is retried")
                 .register(registry);
+        for (String result : new String[] {"accepted", "published", "failed", "expired", "dropped"}) {
+            FunctionCounter.builder("uplink.readings", outbox, o -> switch (result) {
+                case "accepted" -> o.books().accepted();
+                case "published" -> o.books().published();
+                case "failed" -> o.books().deadLettered();
+                case "expired" -> o.books().expired();
+                default -> o.books().dropped();
+            }).tag("result", result).description("Readings by what became of them, since the outbox file was made:"
+                    + " accepted = published + failed (dead letters) + expired + dropped + waiting").register(registry);
+        }
+        Gauge.builder("uplink.outbox.parked", outbox, OutboxComponent::parked)
+                .description("Readings waiting out their own back-off after a failed publish").register(registry);
     }
 
     /**
