@@ -75,6 +75,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Assembles the bundle inside a Camel context: reads and checks the configuration, builds the TLS context, the
@@ -184,7 +185,7 @@ public final class UplinkBundle extends RouteBuilder {
                     + (e instanceof UncheckedIOException io ? " (" + io.getCause().getMessage() + ")" : "")));
         }
         context.addService(new OutboxService(outbox), true, true);
-        StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, clock);
+        StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, System::nanoTime);
         status.outboxTarget(target.toString());
         // camel-main's Prometheus registry, so Camel's metrics and ours share /observe/metrics
         MeterRegistry meters = context.getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class);
@@ -226,15 +227,13 @@ public final class UplinkBundle extends RouteBuilder {
         bindToRegistry("uplinkInboxNotRemoved", leftovers);
         OutboxStore store = outbox;
         FilesAwaitingRoom awaiting = new FilesAwaitingRoom(store::depth, store::bytes, config.outbox().maxReadings(),
-                config.outbox().maxBytes(), whenFull == WhenFull.REJECT, clock);
+                config.outbox().maxBytes(), whenFull == WhenFull.REJECT,
+                () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
         status.countInboxWaiting(awaiting::count);
         bindToRegistry("uplinkInboxEntries", new InboxEntries(leftovers, awaiting,
-                config.inboxSettings().settleTime(), clock));
+                config.inboxSettings().settleTime(), clock, System::nanoTime));
         bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs, mapper, config.outbox(),
                 config.inboxSettings().maxFileSize(), leftovers, awaiting));
-        // routes/file-inbox.camel.yaml's read lock takes milliseconds (Camel reads a bare number as such)
-        context.getPropertiesComponent().addOverrideProperty("uplink.inbox.settle-time-ms",
-                String.valueOf(config.inboxSettings().settleTime().toMillis()));
         bindToRegistry("uplinkLineRecords", new LineRecords(intake, inputs));
         bindToRegistry("uplinkHostHealth", new HostHealth(config.dataDir()));
         context.getPropertiesComponent().addOverrideProperty("uplink.sample.period-ms",
@@ -284,7 +283,7 @@ public final class UplinkBundle extends RouteBuilder {
                         validity.use(renewed.deviceCertificate());
                         supervisor.useSocketFactory(renewed.socketFactory(alpn));
                     });
-            from("timer:uplink-certificates?period=" + config.certificateCheckInterval().toMillis())
+            from("scheduler:uplink-certificates?delay=" + config.certificateCheckInterval().toMillis())
                     .routeId("uplink-certificates")
                     .process(e -> certificates.check());
         }
@@ -313,7 +312,7 @@ public final class UplinkBundle extends RouteBuilder {
                 : TokenProvider.url(URI.create(auth.tokenUrl()), clock);
         TokenManager tokens = new TokenManager(provider, new CustomAuthorizerLogin(auth.username(),
                 auth.authorizerName(), auth.tokenKeyName(), auth.tokenSignature()), auth.refreshThreshold(),
-                config.reconnect(), clock,
+                config.reconnect(), clock, System::nanoTime,
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-token"),
                 supervisor::login, supervisor);
         supervisor.useCredentials(ConnectionSupervisor.Credentials.of(tokens::ensureFresh, tokens::invalidate));

@@ -9,11 +9,12 @@ import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.outbox.Lane;
 import io.iotuplink.outbox.OutboxStore;
 
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /** Builds the {@code GET /status} document: the seed's four keys first, then the design's additions. */
 public final class StatusReport {
@@ -23,8 +24,8 @@ public final class StatusReport {
     private final PublishStats stats;
     private final InputCounters inputs;
     private final OutboxStore outbox;
-    private final Clock clock;
-    private final long startedMillis;
+    private final LongSupplier nanos;
+    private final long startedNanos;
     private volatile java.util.function.LongSupplier tokenRefreshes;
     private volatile java.util.function.IntSupplier inboxLeftovers;
     private volatile java.util.function.IntSupplier inboxWaiting = () -> 0;
@@ -33,14 +34,14 @@ public final class StatusReport {
     private volatile String outboxTarget;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
-            OutboxStore outbox, Clock clock) {
+            OutboxStore outbox, LongSupplier nanos) {
         this.config = config;
         this.connection = connection;
         this.stats = stats;
         this.inputs = inputs;
         this.outbox = outbox;
-        this.clock = clock;
-        this.startedMillis = clock.millis();
+        this.nanos = nanos;
+        this.startedNanos = nanos.getAsLong();
     }
 
     /** With a custom authorizer: adds {@code token_refreshes} to the status. */
@@ -79,9 +80,9 @@ public final class StatusReport {
         this.outboxTarget = target;
     }
 
-    /** Seconds since the bundle started, with a millisecond fraction. */
+    /** Seconds since the bundle started, with a millisecond fraction: monotonic, a clock step leaves it alone. */
     public double uptimeSeconds() {
-        return (clock.millis() - startedMillis) / 1000.0;
+        return TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - startedNanos) / 1000.0;
     }
 
     /**
