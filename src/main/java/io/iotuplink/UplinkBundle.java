@@ -2,6 +2,7 @@ package io.iotuplink;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.auth.CustomAuthorizerLogin;
+import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.auth.TokenManager;
 import io.iotuplink.auth.TokenProvider;
 import io.iotuplink.config.AuthSettings;
@@ -166,9 +167,9 @@ public final class UplinkBundle extends RouteBuilder {
         }
         PemTlsContext tls = PemTlsContext.create(pem);
 
-        Clock clock = Clock.systemUTC();
+        Clock wall = Clock.systemUTC();
         ObjectMapper mapper = ReadingFactory.strictMapper();
-        ConnectionMonitor monitor = new ConnectionMonitor(clock, 50);
+        ConnectionMonitor monitor = new ConnectionMonitor(wall, 50);
         PublishStats stats = new PublishStats();
         InputCounters inputs = new InputCounters();
         WhenFull whenFull = WhenFull.parse(config.outbox().whenFull());
@@ -185,13 +186,18 @@ public final class UplinkBundle extends RouteBuilder {
                     + (e instanceof UncheckedIOException io ? " (" + io.getCause().getMessage() + ")" : "")));
         }
         context.addService(new OutboxService(outbox), true, true);
+        ClockSteps steps = watchClock(context, wall, outbox);
+        // readings are stamped and their expiry judged by this clock: each read looks for a step first
+        Clock clock = steps.clock();
         StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, System::nanoTime);
         status.outboxTarget(target.toString());
+        status.reportClock(steps);
         // camel-main's Prometheus registry, so Camel's metrics and ours share /observe/metrics
         MeterRegistry meters = context.getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class);
         UplinkMetrics metrics = new UplinkMetrics(meters == null ? new SimpleMeterRegistry() : meters, monitor,
                 outbox);
         inputs.reportTo(metrics);
+        metrics.clockSteps(steps);
         PublishShaper shaper = new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime);
         UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
                 config.mqtt().publishTimeout(), shaper);
@@ -301,6 +307,25 @@ public final class UplinkBundle extends RouteBuilder {
                 config.endpoint(), config.telemetryTopic(), config.eventsTopic(), config.clientId(),
                 config.deviceId(), local ? " [--local: embedded broker, throwaway certificates in "
                         + config.localPkiDir() + "]" : "");
+    }
+
+    /**
+     * Looks for steps of the wall clock every second on {@code uplink-clock}: a step re-bases the readings this run
+     * stored before it (from the first seq after those of earlier runs, which cannot be re-based).
+     */
+    private ClockSteps watchClock(CamelContext context, Clock wall, OutboxStore outbox) {
+        long runStart = outbox.rebase(Long.MAX_VALUE, 0) + 1;
+        ClockSteps steps = new ClockSteps(wall, System::nanoTime, step -> outbox.rebase(runStart, step));
+        context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-clock")
+                .scheduleWithFixedDelay(() -> {
+                    try {
+                        steps.check();
+                    } catch (RuntimeException e) {
+                        LOG.warn("Looking for a step of the wall clock failed (looked again in a second): {}",
+                                e.toString());
+                    }
+                }, 1, 1, TimeUnit.SECONDS);
+        return steps;
     }
 
     /** The token side of a custom authorizer: a provider, a manager refreshing it, the supervisor using it. */

@@ -1,5 +1,6 @@
 package io.iotuplink.status;
 
+import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionEvent;
 import io.iotuplink.connection.ConnectionMonitor;
@@ -32,6 +33,7 @@ public final class StatusReport {
     private volatile java.util.function.IntSupplier awaitingRemoval = () -> 0;
     private volatile PublishShaper shaper;
     private volatile String outboxTarget;
+    private volatile ClockSteps clockSteps;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
             OutboxStore outbox, LongSupplier nanos) {
@@ -73,6 +75,14 @@ public final class StatusReport {
      */
     public void reportQuota(PublishShaper shaper) {
         this.shaper = shaper;
+    }
+
+    /**
+     * Adds {@code "clock": {"steps", "last_step_seconds"}}: how often the wall clock was stepped since the start, and
+     * the last step (forward positive, back negative; 0 before the first).
+     */
+    public void reportClock(ClockSteps steps) {
+        this.clockSteps = steps;
     }
 
     /** Adds {@code outbox.target}: the broker endpoint and client id the outbox's readings are bound to. */
@@ -120,6 +130,12 @@ public final class StatusReport {
         status.put("client_id", config.clientId());
         status.put("endpoint", config.endpoint());
         status.put("uptime", uptimeSeconds());
+        if (clockSteps != null) {
+            Map<String, Object> clock = new LinkedHashMap<>();
+            clock.put("steps", clockSteps.steps());
+            clock.put("last_step_seconds", clockSteps.lastStepSeconds());
+            status.put("clock", clock);
+        }
         status.put("published", stats.published());
         status.put("failed", stats.failed());
         status.put("buffered", outbox.depth());

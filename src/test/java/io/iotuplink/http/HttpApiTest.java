@@ -185,7 +185,7 @@ class HttpApiTest {
         List<String> keys = new ArrayList<>();
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
-                "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
+                "client_id", "endpoint", "uptime", "clock", "published", "failed", "buffered", "buffered_bytes", "dropped",
                 "expired", "outbox", "quota", "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate",
                 "reconnect_enabled", "connection_reason", "history"), keys);
         assertEquals("ok", status.get("outbox").get("storage").asText(), status.toString());
