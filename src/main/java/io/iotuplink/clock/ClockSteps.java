@@ -63,34 +63,41 @@ public final class ClockSteps {
     }
 
     /** Looks whether the wall clock was stepped since the last look; re-bases by the step when it was. */
-    public synchronized void check() {
-        long offset = offsetNow();
+    public void check() {
+        look();
+    }
+
+    /** {@link #check}, returning the wall clock's time it looked at (the time after the step, if there was one). */
+    private synchronized long look() {
+        long now = wall.millis();
+        long offset = now - TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong());
         long step = offset - offsetMillis;
         offsetMillis = offset;
         if (Math.abs(step) <= TOLERANCE_MILLIS) {
-            return;
+            return now;
         }
         steps.incrementAndGet();
         lastStepMillis = step;
         String size = describe(Math.abs(step));
         if (step > 0) {
             LOG.info("The wall clock was set forward by {} (to {}): the readings accepted before it in this run are"
-                    + " re-based by it (their timestamps and expiries move with the clock)", size, wall.instant());
+                    + " re-based by it (their timestamps and expiries move with the clock)", size, Instant.ofEpochMilli(now));
         } else {
             LOG.warn("The wall clock was set back by {} (to {}): the readings accepted before it in this run are"
-                    + " re-based by it (their timestamps and expiries move with the clock)", size, wall.instant());
+                    + " re-based by it (their timestamps and expiries move with the clock)", size, Instant.ofEpochMilli(now));
         }
         try {
             rebase.accept(step);
         } catch (RuntimeException e) {
             LOG.warn("The readings accepted before the clock step could not be re-based, and keep their times: {}",
                     e.getMessage());
-            return;
+            return now;
         }
         rebases.incrementAndGet();
         for (LongConsumer listener : rebased) {
             listener.accept(step);
         }
+        return now;
     }
 
     /** Steps seen since the start. */
@@ -142,8 +149,8 @@ public final class ClockSteps {
 
         @Override
         public long millis() {
-            check();
-            return wall.millis();
+            // the very time the look judged: a step right after it is seen by the next look, and re-bases this
+            return look();
         }
 
         @Override
