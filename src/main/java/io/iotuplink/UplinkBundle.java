@@ -2,9 +2,9 @@ package io.iotuplink;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.auth.CustomAuthorizerLogin;
-import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.auth.TokenManager;
 import io.iotuplink.auth.TokenProvider;
+import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.config.AuthSettings;
 import io.iotuplink.config.ConfigReader;
 import io.iotuplink.config.PortBinding;
