@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -61,7 +62,10 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     private final String endpoint;
     private final String caSetting;
     private final ScheduledExecutorService scheduler;
+    /** The wall clock, for dates in messages only. */
     private final Clock clock;
+    /** Monotonic time: spacing the CONNECTs never follows a step of the wall clock. */
+    private final LongSupplier nanos;
     private final List<MqttSubscription> subscriptions = new CopyOnWriteArrayList<>();
     private final List<IMqttMessageListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
@@ -76,7 +80,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     private SSLSocketFactory socketFactory;
     private String username;
     private byte[] password;
-    private long lastAttemptMillis = -1;
+    private long lastAttemptNanos;
+    private boolean attempted;
     private int retries;
     private int credentialRetries;
     private int failedAttempts;
@@ -92,13 +97,17 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
                     Thread t = new Thread(r, "uplink-connection");
                     t.setDaemon(true);
                     return t;
-                }), Clock.systemUTC());
+                }), Clock.systemUTC(), System::nanoTime);
     }
 
-    /** @param scheduler runs every CONNECT, one at a time; the supervisor shuts it down on {@link #stop}. */
+    /**
+     * @param scheduler runs every CONNECT, one at a time; the supervisor shuts it down on {@link #stop}
+     * @param clock     the wall clock, named in a message when the server's certificate is judged by it
+     * @param nanos     monotonic time, which spaces the CONNECTs
+     */
     ConnectionSupervisor(MqttConnection client, MqttSession session, SSLSocketFactory tls, Backoff policy,
             ConnectionMonitor monitor, String endpoint, String caSetting, ScheduledExecutorService scheduler,
-            Clock clock) {
+            Clock clock, LongSupplier nanos) {
         this.client = client;
         this.session = session;
         this.socketFactory = tls;
@@ -108,6 +117,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         this.caSetting = caSetting;
         this.scheduler = scheduler;
         this.clock = clock;
+        this.nanos = nanos;
         this.reconnectEnabled = policy.enabled();
         monitor.reconnectEnabled(reconnectEnabled);
         client.setCallback(this);
@@ -350,8 +360,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         if (stopping) {
             return;
         }
-        long sinceLast = clock.millis() - lastAttemptMillis;
-        long floor = lastAttemptMillis < 0 ? 0 : Math.max(0, MIN_CONNECT_SPACING.toMillis() - sinceLast);
+        long sinceLast = TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - lastAttemptNanos);
+        long floor = attempted ? Math.max(0, MIN_CONNECT_SPACING.toMillis() - sinceLast) : 0;
         pending = scheduler.schedule(this::attempt, Math.max(delay.toMillis(), floor), TimeUnit.MILLISECONDS);
     }
 
@@ -368,7 +378,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
                 return;
             }
             awaitingCredentials = false;
-            lastAttemptMillis = clock.millis();
+            lastAttemptNanos = nanos.getAsLong();
+            attempted = true;
             login = credentials;
         }
         if (login != null) {

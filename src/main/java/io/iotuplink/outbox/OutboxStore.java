@@ -891,6 +891,67 @@ public final class OutboxStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Re-bases the readings stored from {@code fromSeqInclusive} on by {@code deltaMillis}, after the wall clock was
+     * stepped by that much: their accepted time, expiry (when they have one) and the number of their envelope's
+     * leading {@code "timestamp":}, every other byte of it kept; message ids stay. One transaction under the writer
+     * lock, one statement whatever the number of readings.
+     *
+     * @return the highest seq a reading was ever given here (0: none yet); with {@code deltaMillis} 0 nothing
+     *         changes, so a caller learns where the readings of this run will begin (one after it)
+     */
+    public long rebase(long fromSeqInclusive, long deltaMillis) {
+        writer.lock();
+        try {
+            db.setAutoCommit(false);
+            if (deltaMillis != 0) {
+                try (PreparedStatement move = db.prepareStatement(REBASE)) {
+                    move.setLong(1, deltaMillis);
+                    move.setLong(2, fromSeqInclusive);
+                    move.executeUpdate();
+                }
+            }
+            long last;
+            try (Statement s = db.createStatement();
+                 ResultSet r = s.executeQuery("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence"
+                         + " WHERE name = 'readings'")) {
+                last = r.next() ? r.getLong(1) : 0;
+            }
+            db.commit();
+            return last;
+        } catch (SQLException e) {
+            rollback();
+            throw new IllegalStateException("cannot re-base the outbox's readings after a clock step: "
+                    + e.getMessage(), e);
+        } finally {
+            autoCommit();
+            writer.unlock();
+            wakeNextAppend();
+        }
+    }
+
+    /**
+     * {@link #rebase}'s statement: ?1 the step in milliseconds, ?2 the first seq. An envelope's timestamp is epoch
+     * seconds with three decimals ({@code EnvelopeWriter.epochSeconds}), rewritten in whole milliseconds; an envelope
+     * that does not begin so (none should) keeps its bytes.
+     */
+    private static final String REBASE;
+
+    static {
+        String text = "CAST(envelope AS TEXT)";
+        String number = "substr(" + text + ", 14, instr(" + text + ", ',') - 14)";
+        String millis = "(CAST(replace(" + number + ", '.', '') AS INTEGER) + ?1)";
+        String rewritable = "substr(" + text + ", 1, 13) = '{\"timestamp\":' AND instr(" + text + ", ',') > 14"
+                + " AND " + number + " GLOB '[0-9]*.[0-9][0-9][0-9]' AND " + number + " NOT GLOB '*[^0-9.]*'"
+                + " AND " + millis + " >= 0";
+        REBASE = "UPDATE readings SET accepted_at = accepted_at + ?1,"
+                + " expires_at = CASE WHEN expires_at > 0 THEN expires_at + ?1 ELSE expires_at END,"
+                + " envelope = CASE WHEN " + rewritable + " THEN CAST('{\"timestamp\":' || (" + millis + " / 1000)"
+                + " || '.' || substr('00' || (" + millis + " % 1000), -3) || substr(" + text + ", instr(" + text
+                + ", ',')) AS BLOB) ELSE envelope END"
+                + " WHERE seq >= ?2";
+    }
+
     /** Whether the outbox can write: {@code ok}, {@code full} (no space left) or {@code failing} (another error). */
     public record Storage(String state, String error, long sinceMillis) {
         static final Storage OK = new Storage("ok", null, 0);

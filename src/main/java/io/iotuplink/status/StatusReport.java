@@ -1,5 +1,6 @@
 package io.iotuplink.status;
 
+import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionEvent;
 import io.iotuplink.connection.ConnectionMonitor;
@@ -9,11 +10,12 @@ import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.outbox.Lane;
 import io.iotuplink.outbox.OutboxStore;
 
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /** Builds the {@code GET /status} document: the seed's four keys first, then the design's additions. */
 public final class StatusReport {
@@ -23,8 +25,8 @@ public final class StatusReport {
     private final PublishStats stats;
     private final InputCounters inputs;
     private final OutboxStore outbox;
-    private final Clock clock;
-    private final long startedMillis;
+    private final LongSupplier nanos;
+    private final long startedNanos;
     private volatile java.util.function.LongSupplier tokenRefreshes;
     private volatile java.util.function.IntSupplier inboxLeftovers;
     private volatile java.util.function.IntSupplier inboxWaiting = () -> 0;
@@ -33,16 +35,17 @@ public final class StatusReport {
     private volatile java.util.function.IntSupplier parked = () -> 0;
     private volatile PublishShaper shaper;
     private volatile String outboxTarget;
+    private volatile ClockSteps clockSteps;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
-            OutboxStore outbox, Clock clock) {
+            OutboxStore outbox, LongSupplier nanos) {
         this.config = config;
         this.connection = connection;
         this.stats = stats;
         this.inputs = inputs;
         this.outbox = outbox;
-        this.clock = clock;
-        this.startedMillis = clock.millis();
+        this.nanos = nanos;
+        this.startedNanos = nanos.getAsLong();
     }
 
     /** With a custom authorizer: adds {@code token_refreshes} to the status. */
@@ -87,14 +90,22 @@ public final class StatusReport {
         this.shaper = shaper;
     }
 
+    /**
+     * Adds {@code "clock": {"steps", "last_step_seconds"}}: how often the wall clock was stepped since the start, and
+     * the last step (forward positive, back negative; 0 before the first).
+     */
+    public void reportClock(ClockSteps steps) {
+        this.clockSteps = steps;
+    }
+
     /** Adds {@code outbox.target}: the broker endpoint and client id the outbox's readings are bound to. */
     public void outboxTarget(String target) {
         this.outboxTarget = target;
     }
 
-    /** Seconds since the bundle started, with a millisecond fraction. */
+    /** Seconds since the bundle started, with a millisecond fraction: monotonic, a clock step leaves it alone. */
     public double uptimeSeconds() {
-        return (clock.millis() - startedMillis) / 1000.0;
+        return TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - startedNanos) / 1000.0;
     }
 
     /**
@@ -133,6 +144,12 @@ public final class StatusReport {
         status.put("client_id", config.clientId());
         status.put("endpoint", config.endpoint());
         status.put("uptime", uptimeSeconds());
+        if (clockSteps != null) {
+            Map<String, Object> clock = new LinkedHashMap<>();
+            clock.put("steps", clockSteps.steps());
+            clock.put("last_step_seconds", clockSteps.lastStepSeconds());
+            status.put("clock", clock);
+        }
         status.put("published", stats.published());
         status.put("failed", stats.failed());
         io.iotuplink.outbox.OutboxStore.Books readings = books == null ? null : books.get();

@@ -1,6 +1,7 @@
 package io.iotuplink.status;
 
 import io.iotuplink.auth.TokenManager;
+import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.mqtt.PublishShaper;
@@ -96,6 +97,13 @@ public final class UplinkMetrics {
         FunctionCounter.builder("uplink.quota.slow.downs", shaper, PublishShaper::slowDowns)
                 .description("Times the broker's 0x97 quota exceeded or 0x96 message rate too high halved the"
                         + " publishing rate").register(registry);
+    }
+
+    /** {@code uplink_clock_steps_total}: steps of the wall clock seen since the start. */
+    public void clockSteps(ClockSteps steps) {
+        FunctionCounter.builder("uplink.clock.steps", steps, ClockSteps::steps)
+                .description("Steps of the wall clock against monotonic time (each re-based the readings waiting)")
+                .register(registry);
     }
 
     /** With a custom authorizer: {@code uplink_token_refreshes_total}. */

@@ -185,9 +185,10 @@ class HttpApiTest {
         List<String> keys = new ArrayList<>();
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
-                "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
-                "expired", "readings_accepted", "readings_published", "readings_failed", "readings_expired",
-                "readings_dropped", "outbox", "quota", "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate",
+                "client_id", "endpoint", "uptime", "clock", "published", "failed", "buffered", "buffered_bytes",
+                "dropped", "expired", "readings_accepted", "readings_published", "readings_failed", "readings_expired",
+                "readings_dropped", "outbox", "quota", "inputs", "inbox", "connect_attempts", "connect_successes",
+                "connect_success_rate",
                 "reconnect_enabled", "connection_reason", "history"), keys);
         assertEquals("ok", status.get("outbox").get("storage").asText(), status.toString());
         List<String> lanes = new ArrayList<>();
