@@ -34,8 +34,9 @@ import java.util.function.LongSupplier;
  * way back.
  *
  * <p>Every attempt passes it, retries too; readings that must wait stay in the outbox: shaping delays, never drops.
- * Waiting publishes go out first come, first served, so one handed out early never waits behind later ones. A
- * publish larger than the byte limit goes out alone, once the window is empty. Any thread may call any method.
+ * Waiting publishes go out first come, first served, so one handed out early never waits behind later ones; batches
+ * enter the line one at a time, so a single reading (an event) waits behind at most one of them. A publish larger
+ * than the byte limit goes out alone, once the window is empty. Any thread may call any method.
  */
 public final class PublishShaper {
 
@@ -85,6 +86,8 @@ public final class PublishShaper {
      * only its holder, the head of the line, sleeps until the next slot and takes it; the others are parked.
      */
     private final ReentrantLock line = new ReentrantLock(true);
+    /** Publishes that may wait (batches) enter the line one at a time, first come, first served. */
+    private final java.util.concurrent.Semaphore bulkGate = new java.util.concurrent.Semaphore(1, true);
     /** Publishes in line (the head's included) and their bytes: how long the line takes decides whether it is full. */
     private final java.util.concurrent.atomic.AtomicInteger inLine = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong bytesInLine = new java.util.concurrent.atomic.AtomicLong();
@@ -169,20 +172,38 @@ public final class PublishShaper {
      * one step, so together they stay within the quotas. An interrupted caller leaves the line without taking a slot.
      */
     public void acquire(int bytes) throws InterruptedException {
+        acquire(bytes, true);
+    }
+
+    /**
+     * {@link #acquire(int)}, for a publish that may wait behind live data ({@code urgent} false: a batch): such
+     * publishes enter the line one at a time, in their order, so a single reading that comes meanwhile waits behind at
+     * most one of them.
+     */
+    public void acquire(int bytes, boolean urgent) throws InterruptedException {
         if (isOff()) {
             return; // shaping off: nothing to wait for, nothing to record
         }
         inLine.incrementAndGet();
         bytesInLine.addAndGet(bytes);
         try {
-            line.lockInterruptibly();
+            if (!urgent) {
+                bulkGate.acquire();
+            }
             try {
-                long wait;
-                while ((wait = reserve(bytes)) > 0) {
-                    sleeper.sleep(wait);
+                line.lockInterruptibly();
+                try {
+                    long wait;
+                    while ((wait = reserve(bytes)) > 0) {
+                        sleeper.sleep(wait);
+                    }
+                } finally {
+                    line.unlock();
                 }
             } finally {
-                line.unlock();
+                if (!urgent) {
+                    bulkGate.release();
+                }
             }
         } finally {
             inLine.decrementAndGet();

@@ -198,13 +198,24 @@ public class UplinkMqttClient extends MqttClient {
      * while), a packet over the broker's maximum packet size {@link PacketTooLargeException} without sending it, no
      * PUBACK in time Paho's 32000, no connection Paho's 32104.
      */
+    private static boolean isBatch(MqttMessage message) {
+        return message.getProperties() != null && message.getProperties().getUserProperties() != null
+                && message.getProperties().getUserProperties().stream().anyMatch(p -> "batch_size".equals(p.getKey()));
+    }
+
     @Override
     public void publish(String topic, MqttMessage message) throws MqttException {
         requireQos1(topic, message);
         int size = PublishPacket.size(topic, message);
         requireWithinMaximumPacketSize(topic, size);
+        boolean batch = isBatch(message);
+        if (batch && size > shaper.publishBytesNow()) {
+            throw new BatchOverRateException(topic, size, shaper.publishBytesNow());
+        }
         try {
-            shaper.acquire(size); // the bytes sent: the whole packet, the payload as it is (compressed or not)
+            // the bytes sent: the whole packet, the payload as it is (compressed or not); a batch never goes before
+            // a single reading waiting in line (an event, a command's answer)
+            shaper.acquire(size, !batch);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MqttException(MqttClientException.REASON_CODE_CLIENT_DISCONNECTING, e);

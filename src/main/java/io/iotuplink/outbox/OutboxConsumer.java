@@ -302,8 +302,10 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         try {
             while (handingOut()) {
                 long wait = IDLE_NANOS;
-                if (ready.getAsBoolean() && !quotaLineFull.getAsBoolean()) {
-                    OutboxLedger.Next next = ledger.next(limit.getAsInt(), batchMax, batchDelayNanos);
+                if (ready.getAsBoolean()) {
+                    // a full quota line holds the bulk lane back, never the priority lane
+                    OutboxLedger.Next next = ledger.next(limit.getAsInt(), batchMax, batchDelayNanos,
+                            quotaLineFull.getAsBoolean());
                     if (next.unit() != null) {
                         if (waiting == 0 && workers < threads && handingOut()) {
                             addWorker(); // no other thread waits to take the next one
@@ -507,6 +509,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     static boolean ofTheLink(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof MqttException || t instanceof PublishRefusedException || t instanceof IOException
+                    || t instanceof io.iotuplink.mqtt.BatchOverRateException
                     || t instanceof TimeoutException || t instanceof InterruptedException
                     || t instanceof org.apache.camel.ExchangeTimedOutException
                     || t instanceof java.util.concurrent.RejectedExecutionException) {

@@ -178,6 +178,14 @@ final class OutboxLedger implements OutboxStore.DropGuard {
      * new readings or a settled unit can change that.
      */
     Next next(int limit, int batchMax, long batchDelayNanos) {
+        return next(limit, batchMax, batchDelayNanos, false);
+    }
+
+    /**
+     * {@link #next(int, int, long)}; while {@code bulkHeld} (the quota's line is full) only the priority lane hands
+     * out: the bulk lane's readings wait in the outbox, where the lanes decide what goes next.
+     */
+    Next next(int limit, int batchMax, long batchDelayNanos, boolean bulkHeld) {
         if (out.size() >= limit || published.size() + deadLettered.size() >= MAX_AWAITING_REMOVAL) {
             return IDLE;
         }
@@ -185,15 +193,21 @@ final class OutboxLedger implements OutboxStore.DropGuard {
         long wait = Long.MAX_VALUE;
         for (LaneState lane : lanes) {
             boolean strict = lane.lane == Lane.PRIORITY;
-            if (strict && lane.out > 0) {
+            if (strict && lane.out > 0 || !strict && bulkHeld) {
                 continue; // one event at a time: they reach the broker in their order
             }
             if (!lane.parked.isEmpty()) {
                 Parked first = lane.parked.get(0);
-                if (first.dueNanos() - now <= 0) {
+                if (first.dueNanos() - now <= 0 && first.unit().batchSize() > 0
+                        && first.unit().envelope().length > batches.maxBytes()) {
+                    unbatch(lane, lane.parked.remove(0)); // written for a faster rate: batched again, smaller
+                } else if (first.dueNanos() - now <= 0) {
                     lane.parked.remove(0);
                     return new Next(handOut(lane, first.unit()), 0);
                 }
+            }
+            if (!lane.parked.isEmpty()) {
+                Parked first = lane.parked.get(0);
                 wait = Math.min(wait, first.dueNanos() - now);
                 if (strict) {
                     continue; // a retried event holds back later events
@@ -266,6 +280,16 @@ final class OutboxLedger implements OutboxStore.DropGuard {
             run.add(reading);
         }
         return run;
+    }
+
+    /** A parked batch's readings wait again in the lane, in the outbox's order, to be batched anew. */
+    private void unbatch(LaneState lane, Parked parked) {
+        failures.remove(parked.unit().firstSeq());
+        List<StoredReading> all = new ArrayList<>(parked.unit().readings());
+        all.addAll(lane.ahead);
+        all.sort(java.util.Comparator.comparingLong(StoredReading::seq));
+        lane.ahead.clear();
+        lane.ahead.addAll(all);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.iotuplink.publish;
 
+import io.iotuplink.mqtt.BatchOverRateException;
 import io.iotuplink.outbox.ReadingSetAsideException;
 import io.iotuplink.config.Backoff;
 import io.iotuplink.mqtt.PublishRefusedException;
@@ -43,7 +44,15 @@ public final class PublishRetryPolicy extends RedeliveryPolicy {
 
     @Override
     public boolean shouldRedeliver(Exchange exchange, int redeliveryCounter, Predicate retryWhile) {
-        return !refusedForGood(exchange) && super.shouldRedeliver(exchange, redeliveryCounter, retryWhile);
+        return !refusedForGood(exchange) && !batchedAgain(exchange)
+                && super.shouldRedeliver(exchange, redeliveryCounter, retryWhile);
+    }
+
+    /** A batch over what the rate allows now: the outbox batches its readings again, smaller; not retried as it is. */
+    private static boolean batchedAgain(Exchange exchange) {
+        Exception cause = exchange.getException() != null ? exchange.getException()
+                : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        return ObjectHelper.getException(BatchOverRateException.class, cause) != null;
     }
 
     /**

@@ -345,6 +345,22 @@ class PublishShaperTest {
     }
 
     @Test
+    void aSingleReadingWaitsBehindAtMostOneBatchInLine() {
+        Line line = new Line(100, 0);
+        line.fillTheWindow(100, 1);
+        List<Waiter> waiters = new ArrayList<>();
+        waiters.add(line.queueBatch(0, 1)); // a batch at the head, asleep until its slot
+        for (int i = 1; i <= 3; i++) {
+            waiters.add(line.queueBatch(i, 1)); // these wait at the gate, not in the line
+        }
+        waiters.add(line.queueOne(4, 1)); // an event
+
+        line.open();
+
+        assertEquals(List.of(0, 4, 1, 2, 3), line.grantOrder(waiters), "the event before the batches waiting");
+    }
+
+    @Test
     void aQuotaSignalHalvesBothLimitsAndTheWindowsKeepTheLowerOnes() {
         PublishShaper shaper = new PublishShaper(100, 512 * 1024, () -> now);
         List<long[]> before = stream(shaper, 300, new Random(8), 8 * 1024);
@@ -513,21 +529,35 @@ class PublishShaperTest {
             Waiter waiter = new Waiter(place, bytes);
             int queuedBefore = shaper.queued();
             boolean first = sleeps.get() == 0;
+            start(waiter, true);
+            Awaitility.await("waiter " + place + " in line").atMost(Duration.ofSeconds(5))
+                    .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                    .until(() -> first ? sleeps.get() == 1 : shaper.queued() == queuedBefore + 1);
+            return waiter;
+        }
+
+        /** A batch that may wait: it waits at the line's gate while another batch is in the line. */
+        Waiter queueBatch(int place, int bytes) {
+            Waiter waiter = new Waiter(place, bytes);
+            start(waiter, false);
+            Awaitility.await("batch " + place + " at the gate").atMost(Duration.ofSeconds(5))
+                    .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                    .until(() -> waiter.thread.getState() == Thread.State.WAITING);
+            return waiter;
+        }
+
+        private void start(Waiter waiter, boolean urgent) {
             waiter.thread = new Thread(() -> {
                 try {
-                    shaper.acquire(bytes);
+                    shaper.acquire(waiter.bytes, urgent);
                     long[] read = lastRead.get();
                     waiter.grantedAt = read[0];
                     waiter.grantedAsRead = read[1];
                 } catch (InterruptedException e) {
                     waiter.interrupted = true;
                 }
-            }, "waiter-" + place);
+            }, (urgent ? "waiter-" : "batch-") + waiter.place);
             waiter.thread.start();
-            Awaitility.await("waiter " + place + " in line").atMost(Duration.ofSeconds(5))
-                    .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
-                    .until(() -> first ? sleeps.get() == 1 : shaper.queued() == queuedBefore + 1);
-            return waiter;
         }
 
         void open() {

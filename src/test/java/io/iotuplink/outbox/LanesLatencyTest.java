@@ -1,6 +1,5 @@
 package io.iotuplink.outbox;
 
-import io.iotuplink.connection.ConnectionState;
 import io.iotuplink.local.ReceivedPublish;
 import io.iotuplink.support.BrokerAndBundle;
 import io.iotuplink.support.PeerClient;
@@ -18,8 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,28 +49,9 @@ class LanesLatencyTest {
 
     @BeforeAll
     static void aBacklogBuiltBehindACutConnectionIsDraining() {
-        RunningBundle bundle = uplink.bundle();
         TestBroker broker = uplink.broker();
         cloud = new PeerClient(broker.port(), broker.device("cloud", TestBroker.KeyForm.PKCS1), "cloud", null);
-        assertEquals(200, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": false}")
-                .statusCode());
-        broker.cutOff(BrokerAndBundle.CLIENT_ID);
-        RunningBundle.await(() -> bundle.connection().state() == ConnectionState.DISCONNECTED,
-                Duration.ofSeconds(20), "the connection cut");
-
-        for (int from = 0; from < BACKLOG; from += PER_REQUEST) {
-            String readings = IntStream.range(from, from + PER_REQUEST)
-                    .mapToObj(i -> "{\"backlog\": " + i + ", \"temperature\": 21.5}")
-                    .collect(Collectors.joining(",", "[", "]"));
-            HttpResponse<String> accepted = bundle.http("POST", "/telemetry", "application/json", readings);
-            assertEquals(202, accepted.statusCode(), accepted.body());
-        }
-        int buffered = bundle.status().get("buffered").asInt();
-        assertTrue(buffered >= BACKLOG, "the backlog waits in the outbox: " + buffered);
-
-        assertEquals(200, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": true}")
-                .statusCode());
-        bundle.awaitConnected();
+        uplink.backlogBehindACut(BACKLOG, PER_REQUEST, i -> "{\"backlog\": " + i + ", \"temperature\": 21.5}");
         // past the first second's quota: the shaper's window is full and the publish threads queue in it
         RunningBundle.await(() -> backlogReceived() >= 150, Duration.ofSeconds(20), "the backlog draining");
     }
