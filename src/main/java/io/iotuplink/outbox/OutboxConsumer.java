@@ -599,6 +599,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         message.setHeader(OutboxConstants.READING_KIND, unit.kind());
         message.setHeader(OutboxConstants.READINGS, unit.readings().size());
         message.setHeader(OutboxConstants.LANE, unit.lane().label());
+        exchange.setProperty(OutboxConstants.STORED_READINGS, unit.readings());
         return exchange;
     }
 
