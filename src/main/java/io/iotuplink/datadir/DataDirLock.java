@@ -90,7 +90,8 @@ public final class DataDirLock implements AutoCloseable {
                     // the lock was not taken; nothing else to undo
                 }
             }
-            throw new UncheckedIOException("cannot lock " + file + " (" + e.getMessage() + ")", e);
+            throw new UncheckedIOException(setting + ": cannot take the lock " + file + " (" + e
+                    + "): give the bundle's user write access to the directory", e);
         }
     }
 
@@ -116,7 +117,7 @@ public final class DataDirLock implements AutoCloseable {
         channel.read(text, 0);
         String line = new String(text.array(), 0, text.position(), StandardCharsets.UTF_8).strip();
         // the holder may have opened the file and not written its line yet
-        return line.isEmpty() ? "another process" : line;
+        return line.isEmpty() ? "(a process that is just starting)" : line;
     }
 
     private static String refusal(String setting, String holder) {

@@ -29,8 +29,9 @@ import java.util.stream.Stream;
 
 /**
  * The dead-letter directory ({@code {data-dir}/dead-letter}): one reading per {@code {message_id}.json} (its envelope
- * as the outbox stored it) and {@code {message_id}.reason} ({@link DeadLetter}, written last), capped in readings and bytes, the
- * oldest removed first. Thread-safe: the publish route's threads write, {@code /status} and the metrics read.
+ * as the outbox stored it) and {@code {message_id}.reason} ({@link DeadLetter}, written last), capped in readings
+ * and bytes, the oldest removed first. Thread-safe: the publish route's threads write, {@code /status} and the
+ * metrics read.
  */
 public final class DeadLetters {
 

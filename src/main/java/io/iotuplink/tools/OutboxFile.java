@@ -20,7 +20,7 @@ import java.util.Map;
  */
 final class OutboxFile {
 
-    /** The books' rows, in the order of the identity accepted = published + dead_lettered + expired + dropped + waiting. */
+    /** The books' rows, in the order of accepted = published + dead_lettered + expired + dropped + waiting. */
     static final String[] BOOKS = {"accepted", "published", "dead_lettered", "expired", "dropped"};
 
     private OutboxFile() {

@@ -13,7 +13,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code outbox list}: the waiting readings as NDJSON, in the order they go out (priority lane first, oldest first). */
+/** {@code outbox list}: the waiting readings as NDJSON, in the order they go out. */
 final class OutboxListing {
 
     private OutboxListing() {

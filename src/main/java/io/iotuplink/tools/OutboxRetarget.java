@@ -43,7 +43,8 @@ final class OutboxRetarget {
                          "INSERT INTO target (endpoint, client_id, bound_at) VALUES (?, ?, ?)")) {
                 s.execute("DELETE FROM target");
                 // the readings keep their ids; those accepted from now on draw from a new family (MessageIds)
-                s.execute("CREATE TABLE IF NOT EXISTS message_ids (prefix TEXT NOT NULL, reserved_to INTEGER NOT NULL)");
+                s.execute("CREATE TABLE IF NOT EXISTS message_ids (prefix TEXT NOT NULL,"
+                        + " reserved_to INTEGER NOT NULL)");
                 s.execute("DELETE FROM message_ids");
                 insert.setString(1, target.endpoint());
                 insert.setString(2, target.clientId());
