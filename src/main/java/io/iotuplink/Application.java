@@ -13,6 +13,8 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -32,6 +34,10 @@ public final class Application {
 
     public static void main(String[] args) {
         LogSetup.apply(System.getenv());
+        if (Arrays.stream(args).anyMatch(OperatorCommands::names)) {
+            // an operator's command prints JSON on stdout, where the logs would go
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.OFF);
+        }
         int exitCode = run(args);
         if (exitCode == EXIT_CONFIGURATION) {
             // Camel never started, so there is nothing for shutdown hooks to do but to log a misleading "SIGTERM"
@@ -44,10 +50,15 @@ public final class Application {
 
     /** Runs until stopped (or runs an operator's command) and returns the process exit code. */
     public static int run(String[] args) {
-        if (args.length > 0 && OperatorCommands.names(args[0])) {
-            return operatorCommand(List.of(args));
+        List<String> words = new ArrayList<>(List.of(args));
+        // --local outbox status, like outbox status --local
+        boolean local = words.remove("--local");
+        if (!words.isEmpty() && OperatorCommands.names(words.get(0))) {
+            if (local) {
+                words.add("--local");
+            }
+            return operatorCommand(words);
         }
-        boolean local = false;
         for (String arg : args) {
             switch (arg) {
                 case "--local" -> local = true;
@@ -132,9 +143,8 @@ public final class Application {
         }
     }
 
-    /** {@code outbox ...} and {@code dead-letter ...}: JSON on stdout, so the bundle's logs stay out of it. */
+    /** {@code outbox ...} and {@code dead-letter ...}, with the properties the bundle would read. */
     private static int operatorCommand(List<String> args) {
-        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.OFF);
         Function<String, Optional<String>> properties;
         try {
             properties = BundleProperties.resolve();

@@ -41,6 +41,8 @@ class ApplicationArgumentsTest {
         assertEquals("", out);
         assertEquals(2, run("outbx", "status"));
         assertTrue(err.startsWith("iot-uplink: unknown command outbx"), err);
+        assertEquals(2, run("--local", "outbox", "lst"));
+        assertTrue(err.startsWith("iot-uplink: unknown command 'outbox lst'"), "a command after --local: " + err);
     }
 
     @Test
@@ -52,7 +54,7 @@ class ApplicationArgumentsTest {
         }
         assertEquals(0, run("--version"));
         String[] lines = out.split("\n");
-        assertTrue(lines[0].startsWith("iot-uplink "), out);
+        assertTrue(lines[0].matches("iot-uplink \\d+\\.\\d+\\.\\d+.*"), out);
         assertEquals("Apache Camel 4.17.0", lines[1]);
         assertTrue(lines[2].startsWith("Java " + Runtime.version().feature()), out);
     }

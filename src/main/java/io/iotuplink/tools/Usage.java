@@ -1,7 +1,8 @@
 package io.iotuplink.tools;
 
-import io.iotuplink.Application;
-import org.apache.camel.impl.DefaultCamelContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
 
 /** What {@code --help} and {@code --version} print. */
 public final class Usage {
@@ -47,9 +48,16 @@ public final class Usage {
 
     /** The bundle's, Camel's and Java's versions, one a line. */
     public static String versions() {
-        String bundle = Application.class.getPackage().getImplementationVersion();
-        return "iot-uplink " + (bundle == null ? "(development build)" : bundle) + "\n"
-                + "Apache Camel " + new DefaultCamelContext(false).getVersion() + "\n"
+        Properties built = new Properties();
+        try (InputStream in = Usage.class.getResourceAsStream("/iot-uplink-version.properties")) {
+            if (in != null) {
+                built.load(in);
+            }
+        } catch (IOException e) {
+            // said as unknown below
+        }
+        return "iot-uplink " + built.getProperty("version", "(unknown)") + "\n"
+                + "Apache Camel " + built.getProperty("camel", "(unknown)") + "\n"
                 + "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")";
     }
 }
