@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
@@ -56,7 +57,9 @@ public final class DeadLetters {
     private boolean inBurst;
 
     /**
-     * Reads what the directory holds (its letters in the order of their files' times), without changing it.
+     * Reads what the directory holds (its letters in the order of their files' times), keeping in memory and on disk
+     * the newest {@code maxReadings} only: a directory an earlier version filled without a cap costs no more memory.
+     * The bytes cap applies at the next {@link #cap()} or write.
      *
      * @param maxReadings letters kept at most; the oldest go first past it
      * @param maxBytes    bytes kept at most (envelopes and reasons)
@@ -171,12 +174,17 @@ public final class DeadLetters {
         Iterator<Map.Entry<String, Long>> oldest = letters.entrySet().iterator();
         while ((letters.size() > maxReadings || bytes > maxBytes) && oldest.hasNext()) {
             Map.Entry<String, Long> letter = oldest.next();
-            Files.deleteIfExists(dir.resolve(letter.getKey() + REASON));
-            Files.deleteIfExists(dir.resolve(letter.getKey() + ENVELOPE));
+            delete(letter.getKey());
             bytes -= letter.getValue();
             oldest.remove();
             n++;
         }
+        removedOldest(n);
+        return n;
+    }
+
+    /** Counts letters the caps removed; one WARN when a burst of removals starts. */
+    private void removedOldest(int n) {
         if (n > 0) {
             removed += n;
             long now = nanos.getAsLong();
@@ -193,7 +201,6 @@ public final class DeadLetters {
             burstRemoved += n;
             lastRemovalNanos = now;
         }
-        return n;
     }
 
     private void place(String name, byte[] content) throws IOException {
@@ -220,7 +227,10 @@ public final class DeadLetters {
         }
         record Found(String id, FileTime time, long size) {
         }
-        List<Found> found = new ArrayList<>();
+        Comparator<Found> oldestFirst = Comparator.comparing(Found::time).thenComparing(Found::id);
+        // the newest maxReadings only, however many files an earlier version left (millions, without a cap)
+        PriorityQueue<Found> found = new PriorityQueue<>(oldestFirst);
+        int over = 0;
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 String name = file.getFileName().toString();
@@ -230,6 +240,10 @@ public final class DeadLetters {
                     try {
                         long size = Files.size(file) + (Files.exists(envelope) ? Files.size(envelope) : 0);
                         found.add(new Found(id, Files.getLastModifiedTime(file), size));
+                        if (found.size() > maxReadings) {
+                            delete(found.poll().id());
+                            over++;
+                        }
                     } catch (IOException e) {
                         // removed meanwhile
                     }
@@ -238,10 +252,17 @@ public final class DeadLetters {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the dead-letter directory " + dir, e);
         }
-        found.sort(Comparator.comparing(Found::time).thenComparing(Found::id));
-        for (Found letter : found) {
+        List<Found> kept = new ArrayList<>(found);
+        kept.sort(oldestFirst);
+        for (Found letter : kept) {
             letters.put(letter.id(), letter.size());
             bytes += letter.size();
         }
+        removedOldest(over);
+    }
+
+    private void delete(String messageId) throws IOException {
+        Files.deleteIfExists(dir.resolve(messageId + REASON));
+        Files.deleteIfExists(dir.resolve(messageId + ENVELOPE));
     }
 }

@@ -115,6 +115,23 @@ class DeadLettersTest {
     }
 
     @Test
+    void aDirectoryLeftFullerThanTheCapIsCutToItsNewestWhenRead() throws Exception {
+        letters(1_000, 1 << 20).write(readings(0, 5), "0x87", "refused", 1, null, FAILED);
+        for (int n = 0; n < 5; n++) {
+            Files.setLastModifiedTime(dir.resolve("dead-letter").resolve("id-" + n + ".reason"),
+                    java.nio.file.attribute.FileTime.fromMillis(1_000_000L * (5 - n)));
+        }
+
+        DeadLetters capped = letters(2, 1 << 20);
+
+        assertEquals(List.of("id-1", "id-0"), capped.list().stream().map(DeadLetter::messageId).toList(),
+                "the two newest, oldest first");
+        assertEquals(3, capped.removed());
+        assertFalse(Files.exists(dir.resolve("dead-letter").resolve("id-4.json")));
+        assertEquals(1, log.list.stream().filter(e -> e.getLevel() == Level.WARN).count());
+    }
+
+    @Test
     void pastTheBytesCapTheOldestGoFirstAndADirectoryReadAgainKeepsItsOrder() throws Exception {
         DeadLetters letters = letters(1_000, 1 << 20);
         letters.write(readings(0, 4), "0x87", "refused", 1, null, FAILED);
