@@ -29,14 +29,14 @@ public final class DirectoryLocks implements AutoCloseable {
      * @throws DataDirInUseException naming the directory and its holder (nothing stays locked)
      */
     public static DirectoryLocks take(UplinkConfig config, String what) {
-        DataDirLock dataDir = take(config.dataDir(), "uplink.data-dir", what);
+        DataDirLock dataDir = take(config, config.dataDir(), "uplink.data-dir", what);
         Path data = config.dataDir().toAbsolutePath().normalize();
         Path inbox = config.inbox().toAbsolutePath().normalize();
         if (inbox.startsWith(data) || (Files.isDirectory(inbox) && !Files.isWritable(inbox))) {
             return new DirectoryLocks(dataDir, null);
         }
         try {
-            return new DirectoryLocks(dataDir, take(config.inbox(), "uplink.inbox", what));
+            return new DirectoryLocks(dataDir, take(config, config.inbox(), "uplink.inbox", what));
         } catch (UncheckedIOException e) {
             LOG.debug("The inbox {} is not locked: {}", inbox, e.getMessage());
             return new DirectoryLocks(dataDir, null);
@@ -46,8 +46,15 @@ public final class DirectoryLocks implements AutoCloseable {
         }
     }
 
-    private static DataDirLock take(Path dir, String key, String what) {
-        return DataDirLock.take(dir, ConfigReader.envName(key) + "=" + dir, what);
+    private static DataDirLock take(UplinkConfig config, Path dir, String key, String what) {
+        DataDirLock lock = DataDirLock.take(dir, ConfigReader.envName(key) + "=" + dir, what);
+        try {
+            // like every file the bundle writes (uplink.file-mode)
+            config.fileMode().file(dir.resolve(DataDirLock.FILE));
+        } catch (UncheckedIOException e) {
+            LOG.debug("The mode of {} stays as it is: {}", dir.resolve(DataDirLock.FILE), e.getMessage());
+        }
+        return lock;
     }
 
     @Override

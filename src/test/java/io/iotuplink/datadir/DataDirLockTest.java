@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -51,6 +52,8 @@ class DataDirLockTest {
         p.put("uplink.data-dir", dir.resolve("other-data").toString());
         UplinkConfig sameInbox = ConfigReader.read(key -> Optional.ofNullable(p.get(key)), false).orThrow();
         try (DirectoryLocks locks = DirectoryLocks.take(first, "bundle")) {
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                    dir.resolve("inbox").resolve(DataDirLock.FILE))), "uplink.file-mode");
             DataDirInUseException refused = assertThrows(DataDirInUseException.class,
                     () -> DirectoryLocks.take(sameInbox, "bundle"));
             assertTrue(refused.getMessage().startsWith("UPLINK_INBOX=" + dir.resolve("inbox") + ": in use by"),
