@@ -44,7 +44,7 @@ class DataDirLockTest {
     }
 
     @Test
-    void anInboxOutsideTheDataDirIsLockedTooAndOneInsideItIsCoveredByTheDataDirs() {
+    void anInboxOutsideTheDataDirIsLockedTooAndOneInsideItIsCoveredByTheDataDirs() throws Exception {
         Map<String, String> p = new HashMap<>(Map.of("aws.iot.endpoint", "x-ats.iot.eu-west-1.amazonaws.com",
                 "aws.iot.cert-path", "c", "aws.iot.key-path", "k", "aws.iot.ca-path", "a",
                 "uplink.data-dir", dir.resolve("data").toString(), "uplink.inbox", dir.resolve("inbox").toString()));
