@@ -10,6 +10,7 @@ import io.iotuplink.inputs.ReadingRoutesHeaders;
 import io.iotuplink.mqtt.PublishRefusedException;
 import io.iotuplink.mqtt.UnsupportedQosException;
 import io.iotuplink.outbox.OutboxConstants;
+import io.iotuplink.outbox.ReadingSetAsideException;
 import io.iotuplink.outbox.StoredReading;
 import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.UplinkMetrics;
@@ -35,7 +36,7 @@ public final class PublishRoutes extends RouteBuilder {
     /** Header naming the event on {@code direct:event} when the body holds only the metadata. */
     public static final String EVENT_NAME = "UplinkEventName";
     /** Exchange property the dead-letter route sets on a reading it wrote to the dead-letter directory. */
-    public static final String DEAD_LETTERED = "uplinkDeadLettered";
+    public static final String DEAD_LETTERED = OutboxConstants.DEAD_LETTERED;
     /** The outbox every reading goes through. */
     public static final String OUTBOX = "outbox:uplink";
 
@@ -136,6 +137,9 @@ public final class PublishRoutes extends RouteBuilder {
         PublishRefusedException refused = ObjectHelper.getException(PublishRefusedException.class, cause);
         if (refused != null) {
             return String.format("0x%02X", refused.reasonCode());
+        }
+        if (ObjectHelper.getException(ReadingSetAsideException.class, cause) != null) {
+            return "set-aside";
         }
         return ObjectHelper.getException(UnsupportedQosException.class, cause) != null ? "qos" : "unknown";
     }
