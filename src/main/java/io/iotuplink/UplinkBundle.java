@@ -280,7 +280,9 @@ public final class UplinkBundle extends RouteBuilder {
 
         // outbox:uplink, which routes/publish.camel.yaml consumes: it hands out while the client is connected
         OutboxComponent outboxComponent = new OutboxComponent(outbox,
-                new BatchEnvelope(mapper, config.deviceId(), clock,
+                // the wall clock itself: a batch is written under the outbox's hand-out lock, where nothing may
+                // look for a clock step (that re-bases the store under its writer lock)
+                new BatchEnvelope(mapper, config.deviceId(), wall,
                         // a batch takes at most a quarter of a window at the quotas kept now: events never wait long
                         () -> (int) Math.min(client.maximumPacketSize(), shaper.publishBytesNow())),
                 supervisor::isConnected, supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
@@ -292,6 +294,7 @@ public final class UplinkBundle extends RouteBuilder {
         metrics.inFlight(outboxComponent);
         status.countAwaitingRemoval(outboxComponent::awaitingRemoval);
         status.countReadings(outboxComponent::books, outboxComponent::parked);
+        steps.onRebase(step -> outboxComponent.reread()); // what was read ahead has its old times
         bindToRegistry("uplinkPublishRetry", new PublishRetryPolicy(config.publishRetry()));
         // a retry waits for its PUBACK on the thread that runs it: a pool of its own, as large as the window
         bindToRegistry("uplinkPublishRetries", context.getExecutorServiceManager()

@@ -297,6 +297,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
      * out; null when this thread should look after the removals first, or stop.
      */
     private Unit next() throws InterruptedException {
+        ledger.lookAtClock(); // not under the lock: the clock may re-base the store
         handing.lockInterruptibly();
         try {
             while (handingOut()) {

@@ -117,6 +117,9 @@ final class OutboxLedger implements OutboxStore.DropGuard {
     private LongRuns deadLettered = new LongRuns();
     /** Readings found expired, awaiting their removal. */
     private LongRuns expiring = new LongRuns();
+    /** The wall clock's time at the last look outside the lock, and the monotonic time of that look. */
+    private volatile long wallAtMillis;
+    private volatile long wallAtNanos;
     private int peak;
     private int removalFailures;
     private long removalRetryAtNanos;
@@ -132,7 +135,25 @@ final class OutboxLedger implements OutboxStore.DropGuard {
         long now = nanos.getAsLong();
         this.removalRetryAtNanos = now;
         this.sweepRetryAtNanos = now;
+        lookAtClock();
         store.dropGuard(this);
+    }
+
+    /**
+     * Reads the wall clock, outside the lock: the clock given may look for a step of its own and re-base the store
+     * (under the store's writer lock, which the store holds while it holds this ledger's lock to drop), so under the
+     * lock the ledger only extrapolates from the last look with monotonic time ({@link #wallNow()}).
+     */
+    void lookAtClock() {
+        long millis = clock.millis();
+        long at = nanos.getAsLong();
+        wallAtMillis = millis;
+        wallAtNanos = at;
+    }
+
+    /** The wall clock's time as of the last look, moved on by monotonic time since. */
+    private long wallNow() {
+        return wallAtMillis + TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - wallAtNanos);
     }
 
     /** The lock the consumer's threads wait under; the ledger's state is only touched while it is held. */
@@ -247,8 +268,18 @@ final class OutboxLedger implements OutboxStore.DropGuard {
         return run;
     }
 
-    /** Reads on from the newest reading read so far: a reading is read once; a failed one comes back parked. */
+    /**
+     * Reads on from the newest reading read so far: a reading is read once; a failed one comes back parked. After
+     * {@link #reread()}, reads on past what it skips until it finds something or the lane's end.
+     */
     private void readAhead(LaneState lane, int batchMax) {
+        int before = lane.ahead.size();
+        do {
+            readMore(lane, batchMax);
+        } while (lane.ahead.size() == before && !lane.skip.isEmpty() && lane.exhaustedAt == -1);
+    }
+
+    private void readMore(LaneState lane, int batchMax) {
         long appended = store.appended(lane.lane);
         if (appended == lane.exhaustedAt) {
             return; // nothing stored in this lane since it was found read to its end
@@ -256,6 +287,7 @@ final class OutboxLedger implements OutboxStore.DropGuard {
         List<StoredReading> more = store.after(lane.lane, lane.newestRead, Math.max(READ_AHEAD, batchMax));
         if (more.isEmpty()) {
             lane.exhaustedAt = appended;
+            lane.skip = Set.of();
             return;
         }
         lane.newestRead = more.get(more.size() - 1).seq();
@@ -288,13 +320,10 @@ final class OutboxLedger implements OutboxStore.DropGuard {
                 lane.parked.forEach(p -> p.unit().readings().forEach(r -> known.add(r.seq())));
             }
             for (LaneState lane : lanes) {
-                StoredReading first = lane.ahead.peekFirst();
-                if (first == null) {
-                    continue;
-                }
+                // from the lane's start: what this run holds otherwise is skipped, the rest is read again
                 lane.skip = known;
-                lane.skipUntil = lane.newestRead;
-                lane.newestRead = first.seq() - 1;
+                lane.skipUntil = Math.max(lane.skipUntil, lane.newestRead);
+                lane.newestRead = 0;
                 lane.exhaustedAt = -1;
                 lane.ahead.clear();
             }
@@ -305,7 +334,7 @@ final class OutboxLedger implements OutboxStore.DropGuard {
 
     /** Readings at the head of the lane whose time is up are not handed out: they go with the next sweep. */
     private void dropExpired(LaneState lane) {
-        long now = clock.millis();
+        long now = wallNow();
         for (StoredReading head; (head = lane.ahead.peekFirst()) != null && head.expiredAt(now); ) {
             expiring.add(lane.ahead.pollFirst().seq());
         }
@@ -477,12 +506,12 @@ final class OutboxLedger implements OutboxStore.DropGuard {
      * kept, and tried again.
      */
     void sweep() {
-        long now;
+        lookAtClock(); // a step is re-based before anything is judged expired
+        long now = wallAtMillis;
         long[] readUpTo;
         long[] seqs;
         lock.lock();
         try {
-            now = clock.millis();
             for (LaneState lane : lanes) {
                 for (Iterator<StoredReading> it = lane.ahead.iterator(); it.hasNext(); ) {
                     StoredReading reading = it.next();
@@ -500,7 +529,9 @@ final class OutboxLedger implements OutboxStore.DropGuard {
                     }
                 }
             }
-            readUpTo = Arrays.stream(lanes).mapToLong(lane -> lane.newestRead).toArray();
+            // after a re-read, up to where it was read before: readings held there are not the sweep's to remove
+            readUpTo = Arrays.stream(lanes).mapToLong(lane -> Math.max(lane.newestRead,
+                    lane.skip.isEmpty() ? 0 : lane.skipUntil)).toArray();
             seqs = expiring.toArray();
         } finally {
             lock.unlock();
@@ -508,13 +539,26 @@ final class OutboxLedger implements OutboxStore.DropGuard {
         long retryAt = nanos.getAsLong() + EXPIRY_PERIOD_NANOS;
         try {
             store.expire(now, readUpTo, seqs, this::removed);
+            boolean stillThere;
             lock.lock();
             try {
-                // found expired, but not removed as such: a drop or a removal took them meanwhile
-                expiring = without(expiring, toSet(seqs));
+                // found expired but not removed as such: a drop or a removal took them, or a clock step re-based
+                // them since (their stored expiry moved on): those wait again
+                LongRuns left = new LongRuns();
+                Set<Long> given = toSet(seqs);
+                for (long seq : expiring.toArray()) {
+                    if (given.contains(seq)) {
+                        left.add(seq);
+                    }
+                }
+                expiring = without(expiring, given);
+                stillThere = left.size() > 0;
                 sweepFailures = 0;
             } finally {
                 lock.unlock();
+            }
+            if (stillThere) {
+                reread();
             }
         } catch (RuntimeException e) {
             sweepFailures++;
