@@ -91,7 +91,8 @@ public final class DataDirLock implements AutoCloseable {
                 }
             }
             throw new UncheckedIOException(setting + ": cannot take the lock " + file + " (" + e
-                    + "): give the bundle's user write access to the directory", e);
+                    + "): the directory must be writable by the bundle's user, on a file system with locks (a local"
+                    + " disk, not a share without a lock manager)", e);
         }
     }
 
