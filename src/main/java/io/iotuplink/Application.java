@@ -1,16 +1,28 @@
 package io.iotuplink;
 
+import ch.qos.logback.classic.Level;
+import io.iotuplink.datadir.DataDirInUseException;
 import io.iotuplink.extension.BuiltInRoutes;
 import io.iotuplink.logging.LogSetup;
+import io.iotuplink.tools.BundleProperties;
+import io.iotuplink.tools.OperatorCommands;
+import io.iotuplink.tools.Usage;
 import org.apache.camel.main.Main;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
- * The {@code java -jar iot-uplink.jar} entry point: camel-main with the bundle's routes. {@code --local} runs
- * against an embedded broker with throwaway certificates. Exit code 2 means the configuration is wrong.
+ * The {@code java -jar iot-uplink.jar} entry point: camel-main with the bundle's routes, or one of the operator's
+ * commands ({@code outbox ...}, {@code dead-letter ...}). {@code --local} runs against an embedded broker with
+ * throwaway certificates. Exit code 2 means the command line or the configuration is wrong.
  */
 public final class Application {
 
@@ -22,6 +34,10 @@ public final class Application {
 
     public static void main(String[] args) {
         LogSetup.apply(System.getenv());
+        if (Arrays.stream(args).anyMatch(OperatorCommands::names)) {
+            // an operator's command prints JSON on stdout, where the logs would go
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.OFF);
+        }
         int exitCode = run(args);
         if (exitCode == EXIT_CONFIGURATION) {
             // Camel never started, so there is nothing for shutdown hooks to do but to log a misleading "SIGTERM"
@@ -32,18 +48,34 @@ public final class Application {
         System.exit(exitCode);
     }
 
-    /** Runs until stopped and returns the process exit code. */
+    /** Runs until stopped (or runs an operator's command) and returns the process exit code. */
     public static int run(String[] args) {
-        boolean local = false;
-        List<String> camelArgs = new ArrayList<>();
+        List<String> words = new ArrayList<>(List.of(args));
+        // --local outbox status, like outbox status --local
+        boolean local = words.remove("--local");
+        if (!words.isEmpty() && OperatorCommands.names(words.get(0))) {
+            if (local) {
+                words.add("--local");
+            }
+            return operatorCommand(words);
+        }
         for (String arg : args) {
             switch (arg) {
                 case "--local" -> local = true;
                 case "--help", "-h" -> {
-                    System.out.println(usage());
+                    System.out.println(Usage.text());
                     return 0;
                 }
-                default -> camelArgs.add(arg);
+                case "--version" -> {
+                    System.out.println(Usage.versions());
+                    return 0;
+                }
+                default -> {
+                    System.err.println("iot-uplink: unknown " + (arg.startsWith("-") ? "option " : "command ") + arg
+                            + " (iot-uplink --help shows the commands)");
+                    System.err.println(Usage.text());
+                    return EXIT_CONFIGURATION;
+                }
             }
         }
         UplinkBundle bundle = new UplinkBundle(local);
@@ -56,7 +88,7 @@ public final class Application {
         int exitCode;
         ConfigurationException failure = null;
         try {
-            exitCode = main.run(camelArgs.toArray(new String[0]));
+            exitCode = main.run(new String[0]);
         } catch (Exception e) {
             exitCode = 1;
             failure = bundle.configurationFailure();
@@ -72,6 +104,10 @@ public final class Application {
         }
         if (failure == null) {
             failure = bundle.configurationFailure();
+        }
+        if (failure instanceof DataDirInUseException inUse) {
+            System.err.println("iot-uplink cannot start: " + inUse.getMessage());
+            return EXIT_CONFIGURATION;
         }
         if (failure != null) {
             System.err.println("iot-uplink cannot start: the configuration has "
@@ -107,16 +143,16 @@ public final class Application {
         }
     }
 
-    private static String usage() {
-        return """
-                Usage: java -jar iot-uplink.jar [--local]
-
-                Publishes device telemetry and events to AWS IoT Core over MQTT 5 with mutual TLS.
-                Configure it with environment variables (AWS_IOT_ENDPOINT, AWS_IOT_CERT_PATH, AWS_IOT_KEY_PATH,
-                AWS_IOT_CA_PATH, AWS_IOT_CLIENT_ID, ...) or application.properties; see the README.
-
-                  --local   start an embedded MQTT 5 broker with throwaway certificates and publish to it
-                            (no AWS account needed)
-                """;
+    /** {@code outbox ...} and {@code dead-letter ...}, with the properties the bundle would read. */
+    private static int operatorCommand(List<String> args) {
+        Function<String, Optional<String>> properties;
+        try {
+            properties = BundleProperties.resolve();
+        } catch (Exception e) {
+            System.err.println("iot-uplink " + String.join(" ", args) + ": cannot read the configuration: "
+                    + e.getMessage());
+            return EXIT_CONFIGURATION;
+        }
+        return OperatorCommands.run(args, properties, Clock.systemUTC(), System.out, System.err);
     }
 }

@@ -12,6 +12,9 @@ import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.connection.ConnectionSupervisor;
 import io.iotuplink.connection.MqttConnectionHealthCheck;
+import io.iotuplink.datadir.DataDirInUseException;
+import io.iotuplink.datadir.DirectoryLocks;
+import io.iotuplink.deadletter.DeadLetters;
 import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
@@ -97,6 +100,7 @@ public final class UplinkBundle extends RouteBuilder {
     private final boolean local;
     private volatile ConfigurationException configurationFailure;
     private volatile UplinkConfig config;
+    private volatile DirectoryLocks locks;
 
     public UplinkBundle(boolean local) {
         this.local = local;
@@ -122,6 +126,18 @@ public final class UplinkBundle extends RouteBuilder {
 
     @Override
     public void configure() throws Exception {
+        try {
+            assemble();
+        } catch (Exception | Error e) {
+            // a start that fails leaves the directories to the next one (an in-JVM retry, a test)
+            if (locks != null) {
+                locks.close();
+            }
+            throw e;
+        }
+    }
+
+    private void assemble() throws Exception {
         CamelContext context = getContext();
         ConfigReader.Result read = ConfigReader.read(
                 key -> context.getPropertiesComponent().resolveProperty(key), local);
@@ -145,6 +161,7 @@ public final class UplinkBundle extends RouteBuilder {
             }
         }
         if (problems.isEmpty()) {
+            lockDirectories(context, config);
             problems.addAll(takenPorts(context, config));
         }
         PemFiles.Loaded pem = null;
@@ -283,7 +300,13 @@ public final class UplinkBundle extends RouteBuilder {
         bindToRegistry("uplinkPublishRetries", context.getExecutorServiceManager()
                 .newScheduledThreadPool(this, "uplink-publish-retry", config.maxInflight()));
         UplinkMetrics.leaveOutOfRouteMetrics(context, PUBLISH_ROUTE);
-        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, metrics, clock));
+        DeadLetters deadLetters = new DeadLetters(config.deadLetterDir(), config.fileMode(),
+                config.deadLetters().maxReadings(), config.deadLetters().maxBytes(), System::nanoTime);
+        // caps lowered since the last run apply at once
+        deadLetters.cap();
+        status.reportDeadLetters(deadLetters);
+        metrics.deadLetters(deadLetters);
+        context.addRoutes(new PublishRoutes(config, intake, stats, inputs, metrics, clock, deadLetters));
         context.addRoutes(new KeepaliveRoute(config.keepaliveInterval(), status));
         HttpServerLimits.apply(context, config.http(), mapper);
         HttpPort.requireListening(context);
@@ -355,6 +378,28 @@ public final class UplinkBundle extends RouteBuilder {
             }
         }, true, true);
         return tokens;
+    }
+
+    /**
+     * One bundle per data dir, and per inbox outside it: taken before the outbox opens and before {@code --local}
+     * writes its PKI there, released when the context stops (or by the OS when the process dies).
+     */
+    private void lockDirectories(CamelContext context, UplinkConfig config) throws Exception {
+        try {
+            locks = DirectoryLocks.take(config, local ? "bundle --local" : "bundle");
+        } catch (DataDirInUseException e) {
+            configurationFailure = e;
+            throw e;
+        } catch (UncheckedIOException e) {
+            failOnProblems(List.of(e.getMessage()));
+        }
+        DirectoryLocks held = locks;
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                held.close();
+            }
+        }, true, true);
     }
 
     /**

@@ -139,7 +139,9 @@ public final class ConfigReader {
                 httpLimits(),
                 new CommandLimits(integer("uplink.commands.concurrency", 1, 1, 64),
                         integer("uplink.commands.queue-size", 100, 1, 100_000)),
-                timeToLive(keepaliveInterval));
+                timeToLive(keepaliveInterval),
+                new DeadLetterLimits(integer("uplink.dead-letter.max-readings", 10_000, 1, Integer.MAX_VALUE),
+                        positiveByteSize("uplink.dead-letter.max-bytes", 64L << 20)));
     }
 
     /** {@code uplink.outbox.ttl.*}: off for telemetry and events, two keepalive intervals for keepalive events. */

@@ -39,7 +39,8 @@ public record UplinkConfig(
         FileMode fileMode,
         HttpLimits http,
         CommandLimits commands,
-        TimeToLive timeToLive) {
+        TimeToLive timeToLive,
+        DeadLetterLimits deadLetters) {
 
     public String telemetryTopic() {
         return topicPrefix + "/telemetry";

@@ -21,6 +21,12 @@ public final class OutboxConstants {
             + " sets the lane it handed the exchange out from", javaType = "String")
     public static final String LANE = "UplinkLane";
 
+    /**
+     * Exchange property: the {@link StoredReading}s an exchange carries (one, or a batch's), as the outbox stored
+     * them, so that a dead letter keeps each reading's own envelope.
+     */
+    public static final String STORED_READINGS = "UplinkStoredReadings";
+
     private OutboxConstants() {
     }
 

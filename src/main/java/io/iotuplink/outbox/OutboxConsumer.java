@@ -387,6 +387,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         message.setHeader(OutboxConstants.READING_KIND, unit.kind());
         message.setHeader(OutboxConstants.READINGS, unit.readings().size());
         message.setHeader(OutboxConstants.LANE, unit.lane().label());
+        message.getExchange().setProperty(OutboxConstants.STORED_READINGS, unit.readings());
     }
 
     /** Once the route is done with an exchange (on whichever thread finished it). */

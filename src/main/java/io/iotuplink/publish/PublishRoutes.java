@@ -1,21 +1,27 @@
 package io.iotuplink.publish;
 
 import io.iotuplink.config.UplinkConfig;
+import io.iotuplink.deadletter.DeadLetters;
 import io.iotuplink.envelope.InvalidReadingException;
 import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.ReadingRoutesHeaders;
+import io.iotuplink.mqtt.PublishRefusedException;
+import io.iotuplink.mqtt.UnsupportedQosException;
 import io.iotuplink.outbox.OutboxConstants;
+import io.iotuplink.outbox.ReadingSetAsideException;
+import io.iotuplink.outbox.StoredReading;
 import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.UplinkMetrics;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
+import org.apache.camel.util.ObjectHelper;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -40,9 +46,11 @@ public final class PublishRoutes extends RouteBuilder {
     private final InputCounters inputs;
     private final UplinkMetrics metrics;
     private final Clock clock;
+    private final DeadLetters deadLetters;
 
     public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, InputCounters inputs,
-            UplinkMetrics metrics, Clock clock) {
+            UplinkMetrics metrics, Clock clock, DeadLetters deadLetters) {
+        this.deadLetters = deadLetters;
         this.config = config;
         this.intake = intake;
         this.stats = stats;
@@ -83,12 +91,7 @@ public final class PublishRoutes extends RouteBuilder {
                         + OutboxConstants.READING_KIND + "}) was not published and is kept in "
                         + config.deadLetterDir() + "/${header." + OutboxConstants.MESSAGE_ID + "}.json:"
                         + " ${exception.message}")
-                .process(e -> e.setProperty("reason", reason(e)))
-                .setHeader(Exchange.FILE_NAME, simple("${header." + OutboxConstants.MESSAGE_ID + "}.json"))
-                .to(deadLetterUri())
-                .setBody(exchangeProperty("reason"))
-                .setHeader(Exchange.FILE_NAME, simple("${header." + OutboxConstants.MESSAGE_ID + "}.reason"))
-                .to(deadLetterUri())
+                .process(this::writeDeadLetters)
                 // counted once it is on disk: a write that fails fails the exchange, and the reading stays
                 .setProperty(DEAD_LETTERED, constant(true))
                 .process(e -> {
@@ -110,20 +113,35 @@ public final class PublishRoutes extends RouteBuilder {
         }
     }
 
-    private String reason(Exchange exchange) {
+    /**
+     * One dead letter per reading, named by its own message_id and holding its own envelope as stored (not the
+     * batch's or gzip's payload); a write that fails throws, so the reading stays in the outbox.
+     */
+    @SuppressWarnings("unchecked")
+    private void writeDeadLetters(Exchange exchange) throws java.io.IOException {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        return "message_id: " + exchange.getMessage().getHeader(OutboxConstants.MESSAGE_ID) + "\n"
-                + "kind: " + exchange.getMessage().getHeader(OutboxConstants.READING_KIND) + "\n"
-                + "topic: " + exchange.getMessage().getHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC) + "\n"
-                + "failed_at: " + Instant.ofEpochMilli(clock.millis()) + "\n"
-                + "attempts: " + (1 + exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class))
-                + "\n"
-                + "error: " + (cause == null ? "unknown" : cause.getMessage()) + "\n";
+        List<StoredReading> readings = exchange.getProperty(OutboxConstants.STORED_READINGS, List.class);
+        if (readings == null) {
+            throw new IllegalStateException("the exchange of " + exchange.getMessage().getHeader(
+                    OutboxConstants.MESSAGE_ID) + " does not carry its readings (not from outbox:uplink)", cause);
+        }
+        int inExchange = exchange.getMessage().getHeader(OutboxConstants.READINGS, 1, Integer.class);
+        deadLetters.write(readings, reasonCode(cause), cause == null ? "unknown" : cause.getMessage(),
+                1 + exchange.getMessage().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class),
+                inExchange > 1 ? exchange.getMessage().getHeader(OutboxConstants.MESSAGE_ID, String.class) : null,
+                Instant.ofEpochMilli(clock.millis()));
     }
 
-    private String deadLetterUri() {
-        // readable by the bundle's user only (uplink.file-mode): a dead letter holds a reading as it was sent
-        return "file:" + config.deadLetterDir().toAbsolutePath() + "?tempPrefix=.writing-&fileExist=Override"
-                + "&chmod=" + config.fileMode().fileOctal() + "&chmodDirectory=" + config.fileMode().directoryOctal();
+    /** The broker's reason code ({@code 0x87}), or what refused the publish when no broker did. */
+    private static String reasonCode(Exception cause) {
+        PublishRefusedException refused = ObjectHelper.getException(PublishRefusedException.class, cause);
+        if (refused != null) {
+            return String.format("0x%02X", refused.reasonCode());
+        }
+        if (ObjectHelper.getException(ReadingSetAsideException.class, cause) != null) {
+            return "set-aside";
+        }
+        return ObjectHelper.getException(UnsupportedQosException.class, cause) != null ? "qos" : "unknown";
     }
+
 }

@@ -4,6 +4,7 @@ import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionEvent;
 import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.deadletter.DeadLetters;
 import io.iotuplink.envelope.EnvelopeWriter;
 import io.iotuplink.mqtt.PublishShaper;
 import io.iotuplink.inputs.InputCounters;
@@ -35,6 +36,7 @@ public final class StatusReport {
     private volatile java.util.function.IntSupplier parked = () -> 0;
     private volatile PublishShaper shaper;
     private volatile String outboxTarget;
+    private volatile DeadLetters deadLetters;
     private volatile ClockSteps clockSteps;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
@@ -101,6 +103,11 @@ public final class StatusReport {
     /** Adds {@code outbox.target}: the broker endpoint and client id the outbox's readings are bound to. */
     public void outboxTarget(String target) {
         this.outboxTarget = target;
+    }
+
+    /** Adds {@code "dead_letters": {"readings", "bytes", "removed"}}: what the dead-letter directory keeps. */
+    public void reportDeadLetters(DeadLetters deadLetters) {
+        this.deadLetters = deadLetters;
     }
 
     /** Seconds since the bundle started, with a millisecond fraction: monotonic, a clock step leaves it alone. */
@@ -177,6 +184,14 @@ public final class StatusReport {
             status.put("quota", quota);
         }
         status.put("inputs", inputs.snapshot());
+        DeadLetters letters = deadLetters;
+        if (letters != null) {
+            Map<String, Object> kept = new LinkedHashMap<>();
+            kept.put("readings", letters.count());
+            kept.put("bytes", letters.bytes());
+            kept.put("removed", letters.removed());
+            status.put("dead_letters", kept);
+        }
         if (inboxLeftovers != null) {
             Map<String, Object> inbox = new LinkedHashMap<>();
             inbox.put("not_removed", inboxLeftovers.getAsInt());

@@ -3,6 +3,7 @@ package io.iotuplink.status;
 import io.iotuplink.auth.TokenManager;
 import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.deadletter.DeadLetters;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.mqtt.PublishShaper;
 import io.iotuplink.outbox.Lane;
@@ -61,6 +62,17 @@ public final class UplinkMetrics {
         Gauge.builder("uplink.outbox.storage.full", outbox, o -> o.storage().ok() ? 0 : 1)
                 .description("1 while the outbox cannot write (its file system is full, or refuses writes): new"
                         + " readings are refused").register(registry);
+    }
+
+    /** The dead-letter directory: letters and bytes kept, letters its caps removed. */
+    public void deadLetters(DeadLetters letters) {
+        Gauge.builder("uplink.dead.letter.readings", letters, DeadLetters::count)
+                .description("Readings kept in the dead-letter directory").register(registry);
+        Gauge.builder("uplink.dead.letter.bytes", letters, DeadLetters::bytes)
+                .description("Bytes kept in the dead-letter directory").register(registry);
+        FunctionCounter.builder("uplink.dead.letter.removed", letters, DeadLetters::removed)
+                .description("Dead letters removed, oldest first, to keep the directory within its caps")
+                .register(registry);
     }
 
     /** The outbox's in-flight window: publishes awaiting their PUBACK now, and the most there were at once. */

@@ -69,6 +69,19 @@ class ConfigReaderTest {
     }
 
     @Test
+    void deadLettersAreCappedAtTenThousandAnd64MbAndBadCapsAreRefusedNamingTheVariable() {
+        assertEquals(new DeadLetterLimits(10_000, 64L << 20), read(false).orThrow().deadLetters());
+        properties.put("uplink.dead-letter.max-bytes", "1GB");
+        assertEquals(1L << 30, read(false).orThrow().deadLetters().maxBytes());
+
+        properties.put("uplink.dead-letter.max-readings", "lots");
+        properties.put("uplink.dead-letter.max-bytes", "0");
+        List<String> problems = read(false).problems();
+        assertTrue(problems.contains("UPLINK_DEAD_LETTER_MAX_READINGS=lots: not a whole number"), problems.toString());
+        assertTrue(problems.contains("UPLINK_DEAD_LETTER_MAX_BYTES=0: must be at least 1 byte"), problems.toString());
+    }
+
+    @Test
     void commandsRunOneAtATimeWithAHundredWaitingAndBadBoundsAreRefusedNamingTheVariable() {
         assertEquals(new CommandLimits(1, 100), read(false).orThrow().commands());
 

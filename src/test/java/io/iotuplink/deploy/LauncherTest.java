@@ -122,7 +122,7 @@ class LauncherTest {
     }
 
     @Test
-    void aDirectoryThatCannotBeMadeOrAHelpRunStartsWithoutAnArchive() throws Exception {
+    void aDirectoryThatCannotBeMadeOrAHelpRunOrACommandStartsWithoutAnArchive() throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "");
         List<String> args = launch(Map.of("UPLINK_CDS_DIR", file.resolve("cds").toString()));
         assertEquals(SMALL_MACHINE, args.subList(1, 4));
@@ -131,6 +131,9 @@ class LauncherTest {
         args = launch(Map.of("UPLINK_DATA_DIR", data.toString()), "--help");
         assertEquals(List.of("-jar", jar.toString(), "--help"), args.subList(4, args.size()),
                 "an archive of a run that prints its usage would serve nothing");
+        args = launch(Map.of("UPLINK_DATA_DIR", data.toString()), "outbox", "list", "--lane", "bulk");
+        assertEquals(List.of("-jar", jar.toString(), "outbox", "list", "--lane", "bulk"),
+                args.subList(4, args.size()), "an operator's command is passed as it is, without an archive");
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.iotuplink.examples;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.connection.ConnectionMonitor;
+import io.iotuplink.deadletter.DeadLetters;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.mqtt.PublishShaper;
 import io.iotuplink.outbox.BatchEnvelope;
@@ -58,15 +59,12 @@ class MonitoringExamplesMetricsTest {
 
     /**
      * Added this session, checked once merged: metrics other branches add (readings by result and the oldest
-     * reading's age with the outbox's books, the dead-letter caps, the wall-clock steps). Once they are merged and
+     * reading's age with the outbox's books, the wall-clock steps). Once they are merged and
      * {@link #scrapeTheBundlesMetrics} registers them, this set goes.
      */
     private static final Map<String, Exported> ADDED_THIS_SESSION = Map.of(
             "uplink_readings_total", new Exported(Kind.COUNTER, Set.of("result")),
             "uplink_outbox_oldest_age_seconds", new Exported(Kind.GAUGE, Set.of("lane")),
-            "uplink_dead_letter_readings", new Exported(Kind.GAUGE, Set.of()),
-            "uplink_dead_letter_bytes", new Exported(Kind.GAUGE, Set.of()),
-            "uplink_dead_letter_removed_total", new Exported(Kind.COUNTER, Set.of()),
             "uplink_clock_steps_total", new Exported(Kind.COUNTER, Set.of()));
 
     @TempDir
@@ -83,6 +81,7 @@ class MonitoringExamplesMetricsTest {
         outbox = OutboxStore.open(dir.resolve("outbox.db"), 10, 100_000, WhenFull.REJECT);
         UplinkMetrics metrics = new UplinkMetrics(prometheus, new ConnectionMonitor(Clock.systemUTC(), 10), outbox);
         metrics.quota(new PublishShaper(100, 512_000, System::nanoTime));
+        metrics.deadLetters(DeadLetters.read(dir.resolve("dead-letter")));
         metrics.inFlight(new OutboxComponent(outbox, new BatchEnvelope(new ObjectMapper(), "gw-01", Clock.systemUTC()),
                 () -> false, () -> 10, new PublishOutcomes(new PublishStats(), metrics, Clock.systemUTC())));
         atStart = prometheus.scrape().lines().filter(line -> line.startsWith("uplink_")).toList();

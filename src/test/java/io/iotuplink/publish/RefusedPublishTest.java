@@ -69,6 +69,14 @@ class RefusedPublishTest {
         assertEquals(failedBefore + 1, bundle.status().get("failed").asLong());
         assertEquals(publishedBefore, bundle.status().get("published").asLong());
         assertTrue(broker.received().stream().noneMatch(p -> p.payloadText().contains("refused")));
+        assertTrue(why.contains("reason_code: 0x87\n"), why);
+        long kept;
+        try (var files = Files.list(deadLetters)) {
+            kept = files.filter(f -> f.toString().endsWith(".reason")).count();
+        }
+        assertEquals(kept, bundle.status().at("/dead_letters/readings").asLong(), bundle.status().toString());
+        assertTrue(bundle.http("GET", "/observe/metrics", null, null).body()
+                .contains("uplink_dead_letter_readings " + kept + ".0"), "the metric");
     }
 
     @Test

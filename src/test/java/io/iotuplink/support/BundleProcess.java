@@ -40,13 +40,19 @@ public final class BundleProcess implements AutoCloseable {
     /** Likewise, with options for the JVM ({@code -Xmx576m}...). */
     public static BundleProcess start(Path workDir, Map<String, String> env, List<String> jvmOptions,
             String... args) {
+        return startMain(workDir, env, jvmOptions, "io.iotuplink.Application", args);
+    }
+
+    /** Starts another main class of the class path (a test's helper process) likewise. */
+    public static BundleProcess startMain(Path workDir, Map<String, String> env, List<String> jvmOptions,
+            String mainClass, String... args) {
         // the production logging configuration, not the test one the class path also holds
         String logback = BundleProcess.class.getClassLoader().getResource("logback.xml").toExternalForm();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.addAll(List.of("-Dlogback.configurationFile=" + logback, "-cp", System.getProperty("java.class.path"),
-                "io.iotuplink.Application"));
+                mainClass));
         command.addAll(List.of(args));
         return start(workDir, env, command);
     }
