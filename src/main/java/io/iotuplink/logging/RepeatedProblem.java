@@ -43,9 +43,9 @@ public final class RepeatedProblem {
 
     /**
      * {@code summary} opens each summary line (like {@code "Invalid records from routes"}); {@code nanos} is
-     * monotonic time. With {@code System::nanoTime} the summary of a burst that ended is written by a shared
-     * daemon thread ({@code uplink-log-summaries}) within seconds of its minute; with any other source, by
-     * {@link #flush()}.
+     * monotonic time. The summary of a burst that ended is written by {@link #flush()}: the factories
+     * ({@link #warn}, {@link #error}, {@link #info}) have a shared daemon thread ({@code uplink-log-summaries})
+     * call it every 10 s.
      */
     public RepeatedProblem(Logger log, Level level, String summary, LongSupplier nanos) {
         this.log = log;
@@ -56,17 +56,22 @@ public final class RepeatedProblem {
 
     /** A WARN on the system's monotonic time, summarised in the background. */
     public static RepeatedProblem warn(Logger log, String summary) {
-        return flushed(new RepeatedProblem(log, Level.WARN, summary, System::nanoTime));
+        return warn(log, summary, System::nanoTime);
     }
 
-    /** An ERROR on the system's monotonic time, summarised in the background. */
-    public static RepeatedProblem error(Logger log, String summary) {
-        return flushed(new RepeatedProblem(log, Level.ERROR, summary, System::nanoTime));
+    /** A WARN on the monotonic time {@code nanos}, summarised in the background too. */
+    public static RepeatedProblem warn(Logger log, String summary, LongSupplier nanos) {
+        return flushed(new RepeatedProblem(log, Level.WARN, summary, nanos));
     }
 
-    /** An INFO on the system's monotonic time, summarised in the background. */
-    public static RepeatedProblem info(Logger log, String summary) {
-        return flushed(new RepeatedProblem(log, Level.INFO, summary, System::nanoTime));
+    /** An ERROR on the monotonic time {@code nanos}, summarised in the background too. */
+    public static RepeatedProblem error(Logger log, String summary, LongSupplier nanos) {
+        return flushed(new RepeatedProblem(log, Level.ERROR, summary, nanos));
+    }
+
+    /** An INFO on the monotonic time {@code nanos}, summarised in the background too. */
+    public static RepeatedProblem info(Logger log, String summary, LongSupplier nanos) {
+        return flushed(new RepeatedProblem(log, Level.INFO, summary, nanos));
     }
 
     /**
