@@ -119,12 +119,16 @@ public final class PublishRoutes extends RouteBuilder {
     /**
      * A record refused here is said once (then counted in a summary a minute) and ends the caller's exchange as a
      * {@code stop} would: no retry could make it valid, and Camel's error handler and the caller's consumer (a
-     * timer's WARN with a stack trace per record) would otherwise log it again for every record.
+     * timer's WARN with a stack trace per record) would otherwise log it again for every record. Anything else
+     * (the outbox full, its disk full) fails the caller's exchange as before (its onException sees it), without
+     * Camel's ERROR and stack trace here for each one.
      */
     private static RouteDefinition refusalsEndHere(RouteDefinition route) {
         route.onException(InvalidReadingException.class).handled(true)
                 .process(e -> e.setRouteStop(true))
                 .end();
+        route.onException(Exception.class).handled(false).logExhausted(false).logStackTrace(false)
+                .logRetryAttempted(false).end();
         return route;
     }
 
