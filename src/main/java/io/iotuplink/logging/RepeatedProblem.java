@@ -64,6 +64,16 @@ public final class RepeatedProblem {
         return flushed(new RepeatedProblem(log, Level.WARN, summary, nanos));
     }
 
+    /** An ERROR on the system's monotonic time, summarised in the background. */
+    public static RepeatedProblem error(Logger log, String summary) {
+        return error(log, summary, System::nanoTime);
+    }
+
+    /** An INFO on the system's monotonic time, summarised in the background. */
+    public static RepeatedProblem info(Logger log, String summary) {
+        return info(log, summary, System::nanoTime);
+    }
+
     /** An ERROR on the monotonic time {@code nanos}, summarised in the background too. */
     public static RepeatedProblem error(Logger log, String summary, LongSupplier nanos) {
         return flushed(new RepeatedProblem(log, Level.ERROR, summary, nanos));
