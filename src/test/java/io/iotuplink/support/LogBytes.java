@@ -62,6 +62,15 @@ public final class LogBytes extends AppenderBase<ILoggingEvent> implements AutoC
         return Math.round(bytes() * 3600 / seconds);
     }
 
+    /**
+     * The most a problem logged through {@code RepeatedProblem} on the system's time can cost in an hour, from a
+     * burst shorter than its minute: its first line and a summary a minute, each as long as the longest seen.
+     */
+    public long hourOfRepeatedProblems() {
+        return 61L * lines.stream().mapToLong(l -> l.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                .max().orElse(0);
+    }
+
     @Override
     public void close() {
         ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(this);
