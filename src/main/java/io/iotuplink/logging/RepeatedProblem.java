@@ -8,6 +8,7 @@ import org.slf4j.spi.LoggingEventBuilder;
 
 import java.lang.ref.WeakReference;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -99,31 +100,26 @@ public final class RepeatedProblem {
         }
         long now = nanos.getAsLong();
         Occurrences occurrences = occurrences(key);
-        long more;
-        long seconds;
+        String summary;
         synchronized (occurrences) {
             if (occurrences.lastLineNanos == Long.MIN_VALUE
                     || occurrences.more == 0 && now - occurrences.lastLineNanos >= WINDOW_NANOS) {
                 occurrences.lastLineNanos = now;
-                more = 0;
-                seconds = 0;
+                summary = null;
             } else {
                 occurrences.more++;
                 occurrences.lastFormat = format;
                 occurrences.lastArgs = args;
-                if (now - occurrences.lastLineNanos < WINDOW_NANOS) {
+                summary = occurrences.summaryDue(now);
+                if (summary == null) {
                     return;
                 }
-                more = occurrences.more;
-                seconds = TimeUnit.NANOSECONDS.toSeconds(now - occurrences.lastLineNanos);
-                occurrences.more = 0;
-                occurrences.lastLineNanos = now;
             }
         }
-        if (more == 0) {
+        if (summary == null) {
             first(keyValues, format, args);
         } else {
-            summarise(more, seconds, format, args);
+            log.atLevel(level).log(summary);
         }
     }
 
@@ -131,22 +127,13 @@ public final class RepeatedProblem {
     public void flush() {
         long now = nanos.getAsLong();
         for (Occurrences occurrences : byKey.values()) {
-            long more;
-            long seconds;
-            String format;
-            Object[] args;
+            String summary;
             synchronized (occurrences) {
-                if (occurrences.more == 0 || now - occurrences.lastLineNanos < WINDOW_NANOS) {
-                    continue;
-                }
-                more = occurrences.more;
-                seconds = TimeUnit.NANOSECONDS.toSeconds(now - occurrences.lastLineNanos);
-                format = occurrences.lastFormat;
-                args = occurrences.lastArgs;
-                occurrences.more = 0;
-                occurrences.lastLineNanos = now;
+                summary = occurrences.summaryDue(now);
             }
-            summarise(more, seconds, format, args);
+            if (summary != null) {
+                log.atLevel(level).log(summary);
+            }
         }
     }
 
@@ -166,12 +153,6 @@ public final class RepeatedProblem {
             event = event.setCause(message.getThrowable());
         }
         event.log(message.getMessage());
-    }
-
-    private void summarise(long more, long seconds, String format, Object[] args) {
-        String last = MessageFormatter.arrayFormat(format, args).getMessage();
-        log.atLevel(level).log("{}: {} more in the last {} s (the last: {})", summary, String.format("%,d", more),
-                seconds, last);
     }
 
     private static RepeatedProblem flushed(RepeatedProblem problem) {
@@ -208,11 +189,24 @@ public final class RepeatedProblem {
         }
     }
 
-    /** What was not said yet about one key. */
-    private static final class Occurrences {
+    /** What was not said yet about one key; read and written under its own monitor. */
+    private final class Occurrences {
         long lastLineNanos = Long.MIN_VALUE;
         long more;
         String lastFormat;
         Object[] lastArgs;
+
+        /** The summary line, once a minute passed with occurrences not yet said (which it then counts as said). */
+        String summaryDue(long now) {
+            if (more == 0 || now - lastLineNanos < WINDOW_NANOS) {
+                return null;
+            }
+            String line = summary + ": " + String.format(Locale.ROOT, "%,d", more) + " more in the last "
+                    + TimeUnit.NANOSECONDS.toSeconds(now - lastLineNanos) + " s (the last: "
+                    + MessageFormatter.arrayFormat(lastFormat, lastArgs).getMessage() + ")";
+            more = 0;
+            lastLineNanos = now;
+            return line;
+        }
     }
 }
