@@ -40,14 +40,15 @@ public final class KeepaliveRoute extends RouteBuilder {
             return;
         }
         // a keepalive that cannot be stored (the outbox full, its disk full) is said once, then counted: Camel's
-        // ERROR and the timer's WARN, each with a stack trace, would come at every interval
+        // ERROR and the scheduler's WARN, each with a stack trace, would come at every interval
         onException(Exception.class).handled(true)
                 .process(e -> {
                     Exception cause = e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
                     failures.report(cause.getClass().getName(), "Keepalive event not stored: {}; the next one is"
                             + " due in {} s", cause.getMessage(), interval.toSeconds(), cause);
                 });
-        from("timer:uplink-keepalive?delay=1000&period=" + interval.toMillis()).routeId("uplink-keepalive")
+        // scheduler: runs on monotonic time (timer: follows the wall clock, and a step back would stall it)
+        from("scheduler:uplink-keepalive?initialDelay=1000&delay=" + interval.toMillis()).routeId("uplink-keepalive")
                 .process(e -> {
                     Map<String, Object> metadata = new LinkedHashMap<>();
                     metadata.put("uptime", uptimeSeconds.getAsDouble());
