@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Counts the bytes the bundle's console log would write (its pattern, stack traces included) for what is logged
- * while it is attached to the root logger; {@link #close()} detaches it.
+ * while it is attached (to the root logger, or one named); {@link #close()} detaches it.
  */
 public final class LogBytes extends AppenderBase<ILoggingEvent> implements AutoCloseable {
 
@@ -27,8 +27,15 @@ public final class LogBytes extends AppenderBase<ILoggingEvent> implements AutoC
     private LogBytes() {
     }
 
+    private String loggerName = Logger.ROOT_LOGGER_NAME;
+
     /** Attached to the root logger from now on. */
     public static LogBytes attached() {
+        return attached(Logger.ROOT_LOGGER_NAME);
+    }
+
+    /** Attached to the logger {@code name} (and those below it) from now on. */
+    public static LogBytes attached(String name) {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         LogBytes counter = new LogBytes();
         counter.setContext(context);
@@ -36,7 +43,8 @@ public final class LogBytes extends AppenderBase<ILoggingEvent> implements AutoC
         counter.encoder.setPattern(PATTERN);
         counter.encoder.start();
         counter.start();
-        context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(counter);
+        counter.loggerName = name;
+        context.getLogger(name).addAppender(counter);
         return counter;
     }
 
@@ -73,7 +81,7 @@ public final class LogBytes extends AppenderBase<ILoggingEvent> implements AutoC
 
     @Override
     public void close() {
-        ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(this);
+        ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(loggerName).detachAppender(this);
         stop();
     }
 }
