@@ -22,6 +22,13 @@ import java.util.function.LongSupplier;
  * detail, later ones (per key) are only counted, and at most one summary line a minute says
  * "… N more in the last 60 s" with the last one's detail. A cause is logged with its stack trace only when the
  * logger is at DEBUG. Thread-safe; a suppressed occurrence costs a map lookup and an uncontended lock.
+ * <pre>{@code
+ * private final RepeatedProblem retries = RepeatedProblem.warn(LOG, "Publish retries");
+ * // the key says which occurrences are one problem: here, one per reason code
+ * retries.report("PUBACK 0x97", "Reading {} not accepted ({}); retried in {}", messageId, reason, delay);
+ * }</pre>
+ * In a Camel redelivery policy, turn Camel's own retry line off ({@code setRetryAttemptedLogLevel(OFF)}) and report
+ * from an {@code onRedelivery} processor instead.
  */
 public final class RepeatedProblem {
 
