@@ -244,7 +244,7 @@ public final class UplinkBundle extends RouteBuilder {
         bindToRegistry("uplinkIntake", intake);
         bindToRegistry("uplinkInputs", inputs);
         InboxLeftovers leftovers = new InboxLeftovers(context, config.inbox(),
-                config.dataDir().resolve("inbox-not-removed.txt"));
+                config.dataDir().resolve("inbox-not-removed.txt"), config.fileMode());
         context.addService(leftovers, true, true);
         status.countInboxLeftovers(leftovers::stillInInbox);
         bindToRegistry("uplinkInboxNotRemoved", leftovers);

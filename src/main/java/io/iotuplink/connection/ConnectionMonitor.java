@@ -1,14 +1,18 @@
 package io.iotuplink.connection;
 
+import io.iotuplink.logging.RepeatedProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * The connection state for readers (status, health, metrics): every transition is recorded in a bounded history and
@@ -20,6 +24,12 @@ public final class ConnectionMonitor {
 
     private final Clock clock;
     private final int historySize;
+    /**
+     * A broker down or a link going silent again and again: each state with the same error (or, without one, each
+     * state) is logged once, then in one summary a minute; the history and the listeners still get every event.
+     */
+    private final RepeatedProblem problems;
+    private final RepeatedProblem changes;
     private final Deque<ConnectionEvent> history = new ArrayDeque<>();
     private final List<Consumer<ConnectionEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile ConnectionState state = ConnectionState.DISCONNECTED;
@@ -29,8 +39,15 @@ public final class ConnectionMonitor {
     private final java.util.concurrent.atomic.AtomicLong connectSuccesses = new java.util.concurrent.atomic.AtomicLong();
 
     public ConnectionMonitor(Clock clock, int historySize) {
+        this(clock, historySize, System::nanoTime);
+    }
+
+    /** {@code nanos}: monotonic time, for the summaries of repeated transitions in the log. */
+    public ConnectionMonitor(Clock clock, int historySize, LongSupplier nanos) {
         this.clock = clock;
         this.historySize = historySize;
+        this.problems = RepeatedProblem.warn(LOG, "MQTT connection problems", nanos);
+        this.changes = RepeatedProblem.info(LOG, "MQTT connection changes", nanos);
     }
 
     /** Moves to {@code next}, records it and tells the listeners; {@code error} is null unless it failed. */
@@ -45,11 +62,10 @@ public final class ConnectionMonitor {
         }
         // key-value pairs: UPLINK_LOG_FORMAT=json writes them as fields of the line
         if (error == null) {
-            LOG.atInfo().addKeyValue("connection_state", next.jsonName())
-                    .log("MQTT {}: {}", next.jsonName(), message);
+            changes.report(next.jsonName(), Map.of("connection_state", next.jsonName()), "MQTT {}: {}",
+                    next.jsonName(), message);
         } else {
-            LOG.atWarn().addKeyValue("connection_state", next.jsonName()).addKeyValue("error", error)
-                    .log("MQTT {}: {}: {}", next.jsonName(), message, error);
+            problems.report(next.jsonName() + " " + error, keyValues(next, error), "MQTT {}: {}: {}", next.jsonName(), message, error);
         }
         for (Consumer<ConnectionEvent> listener : listeners) {
             try {
@@ -59,6 +75,14 @@ public final class ConnectionMonitor {
                         : e.getCause().toString());
             }
         }
+    }
+
+    /** In this order in a JSON log line. */
+    private static Map<String, String> keyValues(ConnectionState state, String error) {
+        Map<String, String> keyValues = new LinkedHashMap<>();
+        keyValues.put("connection_state", state.jsonName());
+        keyValues.put("error", error);
+        return keyValues;
     }
 
     public void onEvent(Consumer<ConnectionEvent> listener) {

@@ -7,6 +7,7 @@ import io.iotuplink.auth.TokenEvents;
 import io.iotuplink.config.Backoff;
 import io.iotuplink.config.Durations;
 import io.iotuplink.config.MqttSession;
+import io.iotuplink.logging.RepeatedProblem;
 import io.iotuplink.mqtt.MqttOptions;
 import io.iotuplink.mqtt.ReasonCodes;
 import io.iotuplink.mqtt.UplinkMqttClient;
@@ -48,6 +49,8 @@ import javax.net.ssl.SSLSocketFactory;
 public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionSupervisor.class);
+    /** Refused subscriptions and Paho's errors may come at every reconnect: once each, then a summary a minute. */
+    private static final RepeatedProblem PROBLEMS = RepeatedProblem.warn(LOG, "MQTT client problems");
     /** AWS IoT Core refuses more than one CONNECT per second per client id. */
     static final Duration MIN_CONNECT_SPACING = Duration.ofSeconds(1);
     private static final long FORCED_DISCONNECT_MILLIS = 1_000;
@@ -459,13 +462,14 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
                     listeners.toArray(new IMqttMessageListener[0]));
             for (int i = 0; codes != null && i < codes.length && i < subscriptions.size(); i++) {
                 if (codes[i] >= 0x80) {
-                    LOG.warn("The broker refused the subscription to {}: SUBACK {} (does the policy allow"
-                            + " iot:Subscribe on it?)", subscriptions.get(i).getTopic(), ReasonCodes.describe(codes[i]));
+                    PROBLEMS.report("SUBACK " + subscriptions.get(i).getTopic(), "The broker refused the subscription"
+                            + " to {}: SUBACK {} (does the policy allow iot:Subscribe on it?)",
+                            subscriptions.get(i).getTopic(), ReasonCodes.describe(codes[i]));
                 }
             }
         } catch (MqttException e) {
-            LOG.warn("Cannot subscribe to {}: {}", subscriptions.stream().map(MqttSubscription::getTopic).toList(),
-                    ReasonCodes.describe(e));
+            PROBLEMS.report("subscribe", "Cannot subscribe to {}: {}",
+                    subscriptions.stream().map(MqttSubscription::getTopic).toList(), ReasonCodes.describe(e));
         }
     }
 
@@ -521,7 +525,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
 
     @Override
     public void mqttErrorOccurred(MqttException exception) {
-        LOG.warn("MQTT error from {}: {}", endpoint, ReasonCodes.describe(exception));
+        PROBLEMS.report("error " + exception.getReasonCode(), "MQTT error from {}: {}", endpoint,
+                ReasonCodes.describe(exception));
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.iotuplink.outbox.OutboxStorageException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
+import io.iotuplink.logging.RepeatedProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +21,8 @@ import java.util.Map;
 final class HttpJson {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpJson.class);
+    /** A fault that every request meets: once per kind, then a summary a minute; the stack trace at DEBUG. */
+    private static final RepeatedProblem FAULTS = RepeatedProblem.warn(LOG, "HTTP requests failed");
 
     private HttpJson() {
     }
@@ -60,14 +63,14 @@ final class HttpJson {
 
     /**
      * In {@code routes}: a fault no other handler answers is a 500 with a JSON body saying what failed (never an
-     * empty body), logged with its stack trace.
+     * empty body), logged once per kind of fault (its stack trace at DEBUG), then in a summary a minute.
      */
     static void answerFaults(RouteBuilder routes, ObjectMapper mapper) {
         routes.onException(Exception.class).handled(true)
                 .process(e -> {
                     Exception fault = e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-                    LOG.warn("HTTP {} failed: {}", e.getMessage().getHeader(Exchange.HTTP_PATH), fault.toString(),
-                            fault);
+                    FAULTS.report(fault.getClass().getName(), "HTTP {} failed: {}",
+                            e.getMessage().getHeader(Exchange.HTTP_PATH), fault.toString(), fault);
                     respond(e, mapper, 500, error("internal error", fault.getClass().getSimpleName()
                             + (fault.getMessage() == null ? "" : ": " + fault.getMessage())));
                 });

@@ -20,6 +20,7 @@ import org.apache.camel.StartupListener;
 import org.apache.camel.component.platform.http.main.MainHttpServer;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.apache.camel.support.LifecycleStrategySupport;
+import io.iotuplink.logging.RepeatedProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,8 @@ import java.util.concurrent.TimeUnit;
 public final class HttpServerLimits {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpServerLimits.class);
+    /** A fault that every request meets: once per kind, then a summary a minute; the stack trace at DEBUG. */
+    private static final RepeatedProblem FAULTS = RepeatedProblem.warn(LOG, "HTTP requests failed");
 
     private HttpServerLimits() {
     }
@@ -104,8 +107,8 @@ public final class HttpServerLimits {
             } else {
                 Throwable failure = ctx.failure();
                 if (code == 500) {
-                    LOG.warn("HTTP {} {} failed: {}", ctx.request().method(), ctx.request().path(), failure,
-                            failure);
+                    FAULTS.report(String.valueOf(failure == null ? null : failure.getClass()), "HTTP {} {} failed: {}",
+                            ctx.request().method(), ctx.request().path(), failure, failure);
                 }
                 answer(ctx, mapper, code, HttpResponseStatus.valueOf(code).reasonPhrase().toLowerCase(Locale.ROOT),
                         failure == null ? "" : failure.toString());

@@ -1,5 +1,6 @@
 package io.iotuplink.mqtt;
 
+import io.iotuplink.logging.RepeatedProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +71,9 @@ public final class PublishShaper {
     private final int maxPerSecond;
     private final long maxBytesPerSecond;
     private final LongSupplier nanoTime;
+    /** Each level of slow-down said once, then a summary a minute: a broker that keeps refusing costs a few lines. */
+    private final RepeatedProblem slowDownLog;
+    private final RepeatedProblem recoveryLog;
     private final Sleeper sleeper;
     private final boolean paced;
     private final Deque<long[]> window = new ArrayDeque<>();
@@ -110,6 +114,8 @@ public final class PublishShaper {
         this.nanoTime = nanoTime;
         this.sleeper = sleeper;
         this.paced = paced;
+        this.slowDownLog = RepeatedProblem.warn(LOG, "Quota slow-downs", nanoTime);
+        this.recoveryLog = RepeatedProblem.info(LOG, "Quota recoveries", nanoTime);
     }
 
     /** A shaper that never waits. */
@@ -231,8 +237,9 @@ public final class PublishShaper {
         lastHalvingNanos = now;
         slowDowns++;
         Limits slowed = limits(now);
-        LOG.warn("The broker says this connection exceeded its quotas ({}): publishing slowed down to {} until the"
-                + " broker is quiet for {} s", reason, describe(slowed), RECOVERY_NANOS / 1_000_000_000L);
+        slowDownLog.report("1/" + divisor, "The broker says this connection exceeded its quotas ({}): publishing"
+                + " slowed down to {} until the broker is quiet for {} s", reason, describe(slowed),
+                RECOVERY_NANOS / 1_000_000_000L);
     }
 
     /** The limits kept now (those configured, or lower after the broker's signals); read-only, for the status. */
@@ -297,7 +304,7 @@ public final class PublishShaper {
     private Limits limits(long now) {
         if (divisor > 1 && now - lastSignalNanos >= RECOVERY_NANOS) {
             divisor = 1;
-            LOG.info("No quota signal from the broker for {} s: publishing back to {}",
+            recoveryLog.report("recovered", "No quota signal from the broker for {} s: publishing back to {}",
                     RECOVERY_NANOS / 1_000_000_000L, describe(current()));
         }
         return current();

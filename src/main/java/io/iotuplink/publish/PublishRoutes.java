@@ -7,6 +7,7 @@ import io.iotuplink.envelope.PreparedReading;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.inputs.ReadingRoutesHeaders;
+import io.iotuplink.logging.RepeatedProblem;
 import io.iotuplink.mqtt.PublishRefusedException;
 import io.iotuplink.mqtt.UnsupportedQosException;
 import io.iotuplink.outbox.OutboxConstants;
@@ -15,13 +16,16 @@ import io.iotuplink.outbox.StoredReading;
 import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.UplinkMetrics;
 import org.apache.camel.Exchange;
-import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.util.ObjectHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -40,6 +44,11 @@ public final class PublishRoutes extends RouteBuilder {
     /** The outbox every reading goes through. */
     public static final String OUTBOX = "outbox:uplink";
 
+    private static final Logger LOG = LoggerFactory.getLogger(PublishRoutes.class);
+    /** How much of a refused record its log line shows. */
+    private static final int LOGGED_CHARS = 200;
+
+
     private final UplinkConfig config;
     private final ReadingIntake intake;
     private final PublishStats stats;
@@ -47,10 +56,20 @@ public final class PublishRoutes extends RouteBuilder {
     private final UplinkMetrics metrics;
     private final Clock clock;
     private final DeadLetters deadLetters;
+    private final RepeatedProblem refusedRecords;
+    private final RepeatedProblem deadLettersLog;
 
     public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, InputCounters inputs,
             UplinkMetrics metrics, Clock clock, DeadLetters deadLetters) {
+        this(config, intake, stats, inputs, metrics, clock, deadLetters, System::nanoTime);
+    }
+
+    /** {@code nanos}: monotonic time, for the summaries of refused records and dead letters. */
+    public PublishRoutes(UplinkConfig config, ReadingIntake intake, PublishStats stats, InputCounters inputs,
+            UplinkMetrics metrics, Clock clock, DeadLetters deadLetters, LongSupplier nanos) {
         this.deadLetters = deadLetters;
+        this.refusedRecords = RepeatedProblem.warn(LOG, "Records refused", nanos);
+        this.deadLettersLog = RepeatedProblem.error(LOG, "Readings dead-lettered", nanos);
         this.config = config;
         this.intake = intake;
         this.stats = stats;
@@ -61,12 +80,12 @@ public final class PublishRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("direct:telemetry").routeId("uplink-telemetry")
-                .process(e -> counted(e, () -> intake.telemetry(e.getMessage().getBody())))
+        refusalsEndHere(from("direct:telemetry").routeId("uplink-telemetry"))
+                .process(e -> counted(e, "direct:telemetry", () -> intake.telemetry(e.getMessage().getBody())))
                 .to("direct:publish");
 
-        from("direct:event").routeId("uplink-event")
-                .process(e -> counted(e, () -> {
+        refusalsEndHere(from("direct:event").routeId("uplink-event"))
+                .process(e -> counted(e, "direct:event", () -> {
                     String name = e.getMessage().getHeader(EVENT_NAME, String.class);
                     Object body = e.getMessage().getBody();
                     return name == null ? intake.eventRecord(body) : intake.event(name, body);
@@ -87,10 +106,7 @@ public final class PublishRoutes extends RouteBuilder {
                             throw e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
                         })
                 .end()
-                .log(LoggingLevel.ERROR, "Reading ${header." + OutboxConstants.MESSAGE_ID + "} (${header."
-                        + OutboxConstants.READING_KIND + "}) was not published and is kept in "
-                        + config.deadLetterDir() + "/${header." + OutboxConstants.MESSAGE_ID + "}.json:"
-                        + " ${exception.message}")
+                .process(this::logDeadLetter)
                 .process(this::writeDeadLetters)
                 // counted once it is on disk: a write that fails fails the exchange, and the reading stays
                 .setProperty(DEAD_LETTERED, constant(true))
@@ -101,16 +117,55 @@ public final class PublishRoutes extends RouteBuilder {
                 });
     }
 
+    /**
+     * A record refused here is said once (then counted in a summary a minute) and ends the caller's exchange as a
+     * {@code stop} would: no retry could make it valid, and Camel's error handler and the caller's consumer (a
+     * timer's WARN with a stack trace per record) would otherwise log it again for every record. Anything else
+     * (the outbox full, its disk full) fails the caller's exchange as before (its onException sees it), without
+     * Camel's ERROR and stack trace here for each one.
+     */
+    private static RouteDefinition refusalsEndHere(RouteDefinition route) {
+        route.onException(InvalidReadingException.class).handled(true)
+                .process(e -> e.setRouteStop(true))
+                .end();
+        route.onException(Exception.class).handled(false).logExhausted(false).logStackTrace(false)
+                .logRetryAttempted(false).end();
+        return route;
+    }
+
     /** Prepares the reading, counting it under the input that sent it ({@code routes} when none says). */
-    private void counted(Exchange exchange, Supplier<PreparedReading> prepare) {
+    private void counted(Exchange exchange, String endpoint, Supplier<PreparedReading> prepare) {
         String input = exchange.getMessage().getHeader(ReadingRoutesHeaders.INPUT, "routes", String.class);
+        Object record = exchange.getMessage().getBody();
         try {
             exchange.getMessage().setBody(prepare.get());
             inputs.accepted(input, 1);
         } catch (InvalidReadingException e) {
             inputs.refused(input, 1);
+            refusedRecords.report(input + " " + e.problem(), "{} (route {}): record refused on {}: {}; it is"
+                    + " dropped and counted in inputs.{}.refused. The record: {}", input, exchange.getFromRouteId(),
+                    endpoint, e.getMessage(), input, shortened(record));
             throw e;
         }
+    }
+
+    private static String shortened(Object record) {
+        String text = record instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
+                : String.valueOf(record);
+        return text.length() > LOGGED_CHARS ? text.substring(0, LOGGED_CHARS) + "..." : text;
+    }
+
+    /** One lasting refusal per reason in detail, then a summary a minute. */
+    private void logDeadLetter(Exchange exchange) {
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        String error = cause == null ? "unknown" : cause.getMessage();
+        String id = exchange.getMessage().getHeader(OutboxConstants.MESSAGE_ID, String.class);
+        PublishRefusedException refused = ObjectHelper.getException(PublishRefusedException.class, cause);
+        String key = refused != null ? "PUBACK " + refused.reasonCode()
+                : cause == null ? "unknown" : cause.getClass().getName();
+        deadLettersLog.report(key,
+                "Reading {} ({}) was not published and is kept in {}/{}.json: {}", id,
+                exchange.getMessage().getHeader(OutboxConstants.READING_KIND), config.deadLetterDir(), id, error);
     }
 
     /**

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.iotuplink.support.LogBytes;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -452,6 +453,26 @@ class PublishShaperTest {
 
         shaper.slowDown("DISCONNECT 0x97 quota exceeded");
         assertEquals(2, shaper.limits().divisor(), "a signal after the recovery halves the configured limits");
+    }
+
+    @Test
+    void anHourOfQuotaRefusalsLogsAFewLines() {
+        PublishShaper shaper = new PublishShaper(100, 512 * 1024, () -> now);
+        try (LogBytes log = LogBytes.attached()) {
+            // an hour of: 10 s of every publish refused (0x97), 31 s of quiet, the full limits back
+            for (long start = now; now - start < 3_600 * SECOND; ) {
+                for (int i = 0; i < 1_000; i++) {
+                    shaper.slowDown("PUBACK 0x97 quota exceeded");
+                    now += 10_000_000;
+                }
+                now += 31 * SECOND;
+                shaper.limits();
+            }
+
+            assertTrue(shaper.slowDowns() > 200, "halved again in every round: " + shaper.slowDowns());
+            assertTrue(log.lines().stream().anyMatch(l -> l.contains("Quota slow-downs: ")), log.lines().toString());
+            assertTrue(log.bytes() <= 100_000, log.bytes() + " bytes in an hour: " + log.lines());
+        }
     }
 
     @Test

@@ -18,6 +18,7 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.Route;
 import org.apache.camel.builder.RouteBuilder;
 import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
+import io.iotuplink.logging.RepeatedProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +53,9 @@ public final class CommandRoutes extends RouteBuilder {
     private static final String USER_COMMAND = "uplinkUserCommand";
 
     private static final Logger LOG = LoggerFactory.getLogger(CommandRoutes.class);
+    /** A command sent again and again that fails, or that nothing runs: once each, then a summary a minute. */
+    private static final RepeatedProblem FAILED = RepeatedProblem.warn(LOG, "Commands failed");
+    private static final RepeatedProblem UNKNOWN = RepeatedProblem.info(LOG, "Unknown commands");
 
     private final String commandsPrefix;
     private final CommandLimits limits;
@@ -141,12 +145,6 @@ public final class CommandRoutes extends RouteBuilder {
     /** No answer could be stored (the outbox is full, say): counted, logged once per burst. */
     private void unanswered(Exchange exchange) {
         Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        if (error instanceof InvalidReadingException) {
-            // direct:event counted it refused already
-            LOG.warn("The answer to command {} was refused: {}", exchange.getMessage().getHeader(TOPIC),
-                    error.getMessage());
-            return;
-        }
         overflow.dropped("no answer could be stored (" + error.getMessage() + ")");
     }
 
@@ -172,7 +170,7 @@ public final class CommandRoutes extends RouteBuilder {
             case "status" -> answer(exchange, "ok", status.snapshot());
             default -> {
                 if (!ReadingFactory.EVENT_NAME.matcher(name).matches() || !hasRoute("direct:command-" + name)) {
-                    LOG.info("Unknown command '{}' on {}", name, topic);
+                    UNKNOWN.report(name, "Unknown command '{}' on {}", name, topic);
                     answer(exchange, "unknown", Map.of());
                     return;
                 }
@@ -184,7 +182,8 @@ public final class CommandRoutes extends RouteBuilder {
 
     private void failed(Exchange exchange) {
         Exception error = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        LOG.warn("Command '{}' failed: {}", exchange.getProperty(USER_COMMAND), error.getMessage());
+        FAILED.report(String.valueOf(exchange.getProperty(USER_COMMAND)), "Command '{}' failed: {}",
+                exchange.getProperty(USER_COMMAND), error.getMessage());
         answer(exchange, "error", Map.of("error", String.valueOf(error.getMessage())));
     }
 

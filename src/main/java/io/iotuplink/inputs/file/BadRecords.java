@@ -1,5 +1,6 @@
 package io.iotuplink.inputs.file;
 
+import io.iotuplink.logging.RepeatedProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,8 @@ import java.time.Instant;
 final class BadRecords {
 
     private static final Logger LOG = LoggerFactory.getLogger(BadRecords.class);
+    /** A stream of bad files: the first of each kind in detail, then a summary a minute (each has its .reason). */
+    private static final RepeatedProblem SET_ASIDE = RepeatedProblem.warn(LOG, "Inbox files set aside");
 
     private final Path file;
     private final boolean lines;
@@ -121,7 +124,7 @@ final class BadRecords {
         Files.delete(errors.resolve(hidden + ".reason"));
         Files.move(errors.resolve(hidden), target, StandardCopyOption.ATOMIC_MOVE);
         records = null;
-        LOG.warn("{}: {} bad record(s) set aside in {} ({})", file, count, target, first);
+        SET_ASIDE.report("bad records", "{}: {} bad record(s) set aside in {} ({})", file, count, target, first);
     }
 
     /** The file will be read again (or is set aside whole): what was written so far goes. */
@@ -158,9 +161,9 @@ final class BadRecords {
                     + Instant.now() + "): the whole file is kept here, none of its records was accepted\n" + where
                     + ": " + problem + "\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
-            LOG.warn("{}: cannot write the reason beside {}: {}", file, target, e.toString());
+            SET_ASIDE.report("no reason", "{}: cannot write the reason beside {}: {}", file, target, e.toString());
         }
-        LOG.warn("{}: set aside whole in {} ({}: {})", file, target, where, problem);
+        SET_ASIDE.report("whole", "{}: set aside whole in {} ({}: {})", file, target, where, problem);
         return true;
     }
 

@@ -72,6 +72,16 @@ public final class InboxEntries implements GenericFileFilter<File> {
     @Override
     public boolean accept(GenericFile<File> file) {
         Path path = file.getFile().toPath();
+        String name = path.getFileName().toString();
+        if (!handled(name)) {
+            String key = path.toAbsolutePath().toString();
+            if (warned.put(key, "name") == null) {
+                LOG.warn("Inbox: the entry '{}' in {} is skipped and left where it is: its name holds a control"
+                        + " character or bytes that are not {} (rename it to a plain name to have it read)",
+                        escaped(name), path.getParent(), System.getProperty("sun.jnu.encoding", "UTF-8"));
+            }
+            return false;
+        }
         BasicFileAttributes attributes;
         try {
             attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -110,5 +120,36 @@ public final class InboxEntries implements GenericFileFilter<File> {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Whether the bundle can read, log and remember a file by this name: no control character (a newline would
+     * split a log line; Camel's include pattern never matches it) and no byte the file system's encoding could not
+     * decode (Java makes it U+FFFD, and the file cannot be opened by that name).
+     */
+    static boolean handled(String name) {
+        return name.codePoints().noneMatch(c -> Character.isISOControl(c) || c == 0xFFFD);
+    }
+
+    /** The name with control characters and undecodable bytes written as escapes, on one line. */
+    static String escaped(String name) {
+        StringBuilder out = new StringBuilder(name.length() + 16);
+        name.codePoints().forEach(c -> {
+            switch (c) {
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                case '\\' -> out.append("\\\\");
+                case 0xFFFD -> out.append("\\ufffd");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        out.append(String.format("\\u%04x", c));
+                    } else {
+                        out.appendCodePoint(c);
+                    }
+                }
+            }
+        });
+        return out.toString();
     }
 }

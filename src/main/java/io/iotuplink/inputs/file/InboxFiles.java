@@ -18,6 +18,7 @@ import io.iotuplink.outbox.OutboxFullException;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.SynchronizationAdapter;
 import org.apache.camel.util.ObjectHelper;
+import io.iotuplink.logging.RepeatedProblem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,7 @@ import java.util.List;
 public final class InboxFiles {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboxFiles.class);
+    private static final RepeatedProblem NOT_SET_ASIDE = RepeatedProblem.warn(LOG, "Bad records not set aside");
     public static final String INPUT = "file";
     /** A line longer than this cannot be a record: an envelope holds at most 128 KB. */
     static final int MAX_LINE_BYTES = 1 << 20;
@@ -165,8 +167,9 @@ public final class InboxFiles {
                 bad.keep();
             } catch (IOException e) {
                 // failing now would read the file again and store its good readings twice
-                LOG.warn("{}: its good readings are in the outbox, but its bad records could not be set aside: {}",
-                        exchange.getIn().getHeader(Exchange.FILE_PATH), e.toString());
+                NOT_SET_ASIDE.report(e.getClass().getName(), "{}: its good readings are in the outbox, but its bad"
+                        + " records could not be set aside: {}", exchange.getIn().getHeader(Exchange.FILE_PATH),
+                        e.toString());
             }
         }
     }

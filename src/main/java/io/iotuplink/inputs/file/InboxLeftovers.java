@@ -1,5 +1,6 @@
 package io.iotuplink.inputs.file;
 
+import io.iotuplink.config.FileMode;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.file.FileConstants;
@@ -36,10 +37,17 @@ public final class InboxLeftovers extends ServiceSupport implements ExceptionHan
     private final Path storeFile;
     private final FileIdempotentRepository store;
     private final ExceptionHandler otherErrors;
+    private final FileMode mode;
 
     public InboxLeftovers(CamelContext context, Path inbox, Path storeFile) {
+        this(context, inbox, storeFile, FileMode.PRIVATE);
+    }
+
+    /** {@code mode}: {@code uplink.file-mode}, which the file of remembered names is made with and kept at. */
+    public InboxLeftovers(CamelContext context, Path inbox, Path storeFile, FileMode mode) {
         this.inbox = inbox.toAbsolutePath().normalize();
         this.storeFile = storeFile;
+        this.mode = mode;
         this.store = (FileIdempotentRepository) FileIdempotentRepository.fileIdempotentRepository(storeFile.toFile(),
                 REMEMBERED);
         this.otherErrors = new LoggingExceptionHandler(context, InboxLeftovers.class);
@@ -70,6 +78,8 @@ public final class InboxLeftovers extends ServiceSupport implements ExceptionHan
         if (!store.add(key(file, attributes))) {
             return false;
         }
+        // Camel rewrites the whole file when it trims it: made again, it would take the umask's mode
+        mode.file(storeFile);
         LOG.warn("{}: {}; it stays in the inbox and is not read again (remembered by name, size and time in {});"
                 + " remove it by hand", file, why, storeFile);
         return true;
@@ -123,6 +133,9 @@ public final class InboxLeftovers extends ServiceSupport implements ExceptionHan
 
     @Override
     protected void doStart() throws Exception {
+        // made before Camel's repository opens it, so that it never exists with the umask's mode
+        mode.directory(storeFile.toAbsolutePath().getParent());
+        mode.file(storeFile);
         store.start();
     }
 

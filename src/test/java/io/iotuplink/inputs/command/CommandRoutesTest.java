@@ -8,6 +8,7 @@ import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
+import io.iotuplink.support.LogBytes;
 import org.apache.camel.support.service.ServiceSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -176,5 +177,20 @@ class CommandRoutesTest {
     void aUserCommandAnswersItsRoutesBodyAndAFailingOneItsError() throws InterruptedException {
         assertEquals("{\"rebooting\":true}", command("reboot", "{\"delay\": 5}").get("result").toString());
         assertEquals("{error=the device is on fire}", command("explode", "{}").get("result").toString());
+    }
+
+    @Test
+    void aCommandThatFailsEveryTimeAndUnknownOnesLogTheFirstOfEachOnly() throws InterruptedException {
+        try (LogBytes log = LogBytes.attached("io.iotuplink")) {
+            for (int i = 0; i < 40; i++) {
+                assertEquals("error", command("explode", "{}").get("status"));
+                assertEquals("unknown", command("self-destruct", "{}").get("status"));
+            }
+
+            // (the ERROR with a stack trace that Camel's error handler of the failing command's own route logs each
+            // time is that route's: a user's route chooses its error handler)
+            assertTrue(log.lines().size() <= 2, "the first of each at most: " + log.lines());
+            assertTrue(log.hourOfRepeatedProblems() <= 100_000, log.hourOfRepeatedProblems() + " bytes an hour");
+        }
     }
 }

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,6 +64,37 @@ class InboxEntriesTest {
 
     private long warningsNaming(Path entry) {
         return logged.list.stream().filter(e -> e.getFormattedMessage().contains(entry.toString())).count();
+    }
+
+    @Test
+    void aNameWithANewlineIsNamedEscapedInOneWarningAndLeftAlone() throws IOException {
+        Path file = Files.writeString(inbox.resolve("reading\n2.json"), "{\"t\": 1}");
+
+        assertFalse(polled(file));
+        assertFalse(polled(file));
+
+        assertEquals(1, logged.list.size(), "one WARN however often it is polled");
+        String warning = logged.list.get(0).getFormattedMessage();
+        assertTrue(warning.contains("'reading\\n2.json'"), warning);
+        assertFalse(warning.contains("\n"), "on one line: " + warning);
+        assertTrue(Files.exists(file), "left alone");
+    }
+
+    @Test
+    void aNameThatIsNotValidUtf8IsNamedEscapedInOneWarningAndLeftAlone() throws Exception {
+        // a name Java cannot make: the shell writes its bytes
+        Process touch = new ProcessBuilder("sh", "-c", "printf '{}' > \"$(printf 'bad\\377.json')\"")
+                .directory(inbox.toFile()).start();
+        assertEquals(0, touch.waitFor());
+        File[] listed = inbox.toFile().listFiles();
+        assertEquals(1, listed.length);
+
+        assertFalse(entries.accept(FileConsumer.asGenericFile(inbox.toString(), listed[0], null, false)));
+        assertFalse(entries.accept(FileConsumer.asGenericFile(inbox.toString(), listed[0], null, false)));
+
+        assertEquals(1, logged.list.size(), "one WARN however often it is polled");
+        assertTrue(logged.list.get(0).getFormattedMessage().contains("'bad\\ufffd.json'"),
+                logged.list.get(0).getFormattedMessage());
     }
 
     @Test

@@ -11,6 +11,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.spi.Synchronization;
 import org.apache.camel.support.DefaultExchange;
+import io.iotuplink.support.LogBytes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,26 @@ class InboxFilesTest {
     private List<Path> errors() throws IOException {
         try (Stream<Path> listed = Files.list(inbox.resolve(".error"))) {
             return listed.sorted().toList();
+        }
+    }
+
+    @Test
+    void aStreamOfBadFilesLogsTheFirstOfEachKindAndCountsTheRest() throws IOException {
+        try (LogBytes log = LogBytes.attached()) {
+            for (int i = 0; i < 150; i++) {
+                Path some = Files.writeString(inbox.resolve("some-" + i + ".ndjson"), "{\"ok\": 1}\nnot json\n");
+                Exchange exchange = exchangeFor(some);
+                files.readRecords(exchange);
+                files.committed(exchange);
+                Path none = Files.writeString(inbox.resolve("none-" + i + ".json"), "{\"broken\": ");
+                exchange = exchangeFor(none);
+                files.readRecords(exchange);
+                files.committed(exchange);
+            }
+
+            assertEquals(300, counters.refused(InboxFiles.INPUT));
+            assertTrue(log.lines().size() <= 2, "the first of each kind at most: " + log.lines());
+            assertTrue(log.hourOfRepeatedProblems() <= 100_000, log.hourOfRepeatedProblems() + " bytes an hour");
         }
     }
 

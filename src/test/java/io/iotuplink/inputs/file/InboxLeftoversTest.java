@@ -4,6 +4,7 @@ import org.apache.camel.component.file.FileConstants;
 import org.apache.camel.component.file.GenericFileOperationFailedException;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
+import io.iotuplink.config.FileMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.BasicFileAttributes;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,6 +45,23 @@ class InboxLeftoversTest {
         exchange.getIn().setHeader(FileConstants.FILE_ABSOLUTE_PATH, file.toString());
         leftovers.handleException("Error during commit", exchange,
                 new GenericFileOperationFailedException("Cannot delete file: " + file));
+    }
+
+    @Test
+    void theFileOfRememberedNamesFollowsTheFileMode() throws IOException {
+        Path inbox = Files.createDirectories(dir.resolve("inbox"));
+        Path store = dir.resolve("data/inbox-not-removed.txt");
+        InboxLeftovers leftovers = new InboxLeftovers(new DefaultCamelContext(), inbox, store, FileMode.parse("640"));
+        leftovers.start();
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(store)),
+                "made with the mode before anything is in it");
+
+        Files.setPosixFilePermissions(store, PosixFilePermissions.fromString("rw-rw-rw-"));
+        deleteFailed(leftovers, Files.writeString(inbox.resolve("stuck.json"), "{\"t\": 1}"));
+        leftovers.stop();
+
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(store)),
+                "kept at the mode as it is written");
     }
 
     @Test
