@@ -7,6 +7,7 @@ import io.iotuplink.auth.TokenProvider;
 import io.iotuplink.config.AuthSettings;
 import io.iotuplink.config.ConfigReader;
 import io.iotuplink.config.PortBinding;
+import io.iotuplink.config.UnknownVariables;
 import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.connection.ConnectionSupervisor;
@@ -16,6 +17,7 @@ import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.extension.RouteProblems;
 import io.iotuplink.extension.RoutesDirectory;
+import io.iotuplink.extension.UnconsumedEndpoints;
 import io.iotuplink.http.ApiAuthentication;
 import io.iotuplink.http.ControlRoutes;
 import io.iotuplink.http.HttpApiRoutes;
@@ -74,6 +76,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Assembles the bundle inside a Camel context: reads and checks the configuration, builds the TLS context, the
@@ -120,15 +124,20 @@ public final class UplinkBundle extends RouteBuilder {
     @Override
     public void configure() throws Exception {
         CamelContext context = getContext();
-        ConfigReader.Result read = ConfigReader.read(
-                key -> context.getPropertiesComponent().resolveProperty(key), local);
+        // every key asked for is one the bundle knows: an UPLINK_* variable that is none of them is a typo
+        Set<String> keysRead = ConcurrentHashMap.newKeySet();
+        Function<String, Optional<String>> properties = key -> {
+            keysRead.add(key);
+            return context.getPropertiesComponent().resolveProperty(key);
+        };
+        ConfigReader.Result read = ConfigReader.read(properties, local);
         UplinkConfig config = read.config();
         this.config = config;
         List<String> problems = new ArrayList<>(read.problems());
         List<ApiAuthentication.Binding> httpBindings = ApiAuthentication.bindings(context);
-        ApiAuthentication.Settings api = ApiAuthentication.read(
-                key -> context.getPropertiesComponent().resolveProperty(key), httpBindings);
+        ApiAuthentication.Settings api = ApiAuthentication.read(properties, httpBindings);
         problems.addAll(api.problems());
+        UnknownVariables.warnings(System.getenv(), keysRead).forEach(LOG::warn);
         if (problems.isEmpty()) {
             try {
                 config.fileMode().directory(config.dataDir());
@@ -289,6 +298,9 @@ public final class UplinkBundle extends RouteBuilder {
         } catch (ConfigurationException e) {
             failOnProblems(e.problems());
         }
+        UnconsumedEndpoints.refuseAtStart(context,
+                location -> RoutesDirectory.label(location, config.routesDir(), config.publishRoute()),
+                failure -> configurationFailure = failure);
 
         LOG.info("iot-uplink publishes to {} ({}, {}) as client id '{}', device '{}'{}",
                 config.endpoint(), config.telemetryTopic(), config.eventsTopic(), config.clientId(),
