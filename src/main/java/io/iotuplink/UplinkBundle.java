@@ -256,6 +256,7 @@ public final class UplinkBundle extends RouteBuilder {
 
             @Override
             public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) {
+                LOG.info("{}", runningRoutes(started));
                 supervisor.start();
             }
         });
@@ -370,6 +371,18 @@ public final class UplinkBundle extends RouteBuilder {
             body.put("error", event.error());
             producer.asyncSendBody("direct:connection-event?block=false&failIfNoConsumers=false", body);
         });
+    }
+
+    /** One line for camel-main's route by route summary, which a start at INFO leaves out (logging/). */
+    private static String runningRoutes(CamelContext context) {
+        List<String> running = new ArrayList<>();
+        List<String> off = new ArrayList<>();
+        for (org.apache.camel.Route route : context.getRoutes()) {
+            (context.getRouteController().getRouteStatus(route.getRouteId()).isStarted() ? running : off)
+                    .add(route.getRouteId());
+        }
+        return running.size() + " routes running: " + String.join(", ", running)
+                + (off.isEmpty() ? "" : "; not started: " + String.join(", ", off));
     }
 
     /** The built-in input routes the configuration leaves off: serial without a port, sampling at interval 0. */

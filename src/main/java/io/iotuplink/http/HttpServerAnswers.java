@@ -115,6 +115,24 @@ final class HttpServerAnswers {
         });
     }
 
+    /**
+     * The API's address and endpoints as the server listens ("http://127.0.0.1:8080: POST /telemetry, ..."): Camel's
+     * own summary names 0.0.0.0 whatever the address.
+     */
+    static String endpoints(CamelContext context, String host, int port) {
+        StringBuilder line = new StringBuilder("http://" + host + ":" + port + ":");
+        PlatformHttpComponent component = context.hasComponent("platform-http") instanceof PlatformHttpComponent p
+                ? p : null;
+        if (component != null) {
+            String api = String.join(", ", component.getHttpEndpoints().stream()
+                    .map(e -> (e.getVerbs() == null ? "" : e.getVerbs() + " ") + e.getUri()).sorted().toList());
+            String management = String.join(", ", component.getHttpManagementEndpoints().stream()
+                    .map(HttpEndpointModel::getUri).sorted().toList());
+            line.append(' ').append(api).append(management.isEmpty() ? "" : "; " + management);
+        }
+        return line.toString();
+    }
+
     /** The methods the platform-http routes take on {@code path} ({@code /events/{name}} matches any name). */
     private static Set<String> allowedMethods(CamelContext context, String path) {
         Set<String> methods = new TreeSet<>();

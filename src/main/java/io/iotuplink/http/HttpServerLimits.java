@@ -86,6 +86,10 @@ public final class HttpServerLimits {
             @Override
             public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) {
                 routesRunning.set(true);
+                if (server.getRouter() != null) {
+                    LOG.info("HTTP API on {}", HttpServerAnswers.endpoints(started, server.getHost(),
+                            server.getPort()));
+                }
             }
         });
     }

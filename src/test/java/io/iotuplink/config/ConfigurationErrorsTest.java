@@ -178,6 +178,8 @@ class ConfigurationErrorsTest {
         assertTrue(output.contains("UPLINK_MQTT_KEEP_ALIVE=10s: must be between 30s and 20m"), output);
         assertTrue(output.contains("UPLINK_TOPIC_PREFIX=bomber#cat"), output);
         assertTrue(output.contains("4 problems"), output);
+        assertTrue(output.startsWith("iot-uplink cannot start: the configuration has 4 problems:"),
+                "the problem comes first: " + output);
     }
 
     @Test
