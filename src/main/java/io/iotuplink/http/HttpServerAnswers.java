@@ -121,8 +121,7 @@ final class HttpServerAnswers {
      */
     static String endpoints(CamelContext context, String host, int port) {
         StringBuilder line = new StringBuilder("http://" + host + ":" + port + ":");
-        PlatformHttpComponent component = context.hasComponent("platform-http") instanceof PlatformHttpComponent p
-                ? p : null;
+        PlatformHttpComponent component = platformHttp(context);
         if (component != null) {
             String api = String.join(", ", component.getHttpEndpoints().stream()
                     .map(e -> (e.getVerbs() == null ? "" : e.getVerbs() + " ") + e.getUri()).sorted().toList());
@@ -136,8 +135,7 @@ final class HttpServerAnswers {
     /** The methods the platform-http routes take on {@code path} ({@code /events/{name}} matches any name). */
     private static Set<String> allowedMethods(CamelContext context, String path) {
         Set<String> methods = new TreeSet<>();
-        PlatformHttpComponent component = context.hasComponent("platform-http") instanceof PlatformHttpComponent p
-                ? p : null;
+        PlatformHttpComponent component = platformHttp(context);
         if (component == null) {
             return methods;
         }
@@ -151,6 +149,11 @@ final class HttpServerAnswers {
             }
         }
         return methods;
+    }
+
+    /** The platform-http component, which knows every endpoint and its methods, or null before it exists. */
+    private static PlatformHttpComponent platformHttp(CamelContext context) {
+        return context.hasComponent("platform-http") instanceof PlatformHttpComponent component ? component : null;
     }
 
     /** Vert.x's request decoder, but a request with both lengths fails to decode (and is answered 400). */
