@@ -168,8 +168,10 @@ public final class UplinkBundle extends RouteBuilder {
         }
         failOnProblems(problems);
         api.token().ifPresent(token -> ApiAuthentication.require(context, token));
+        // said once the routes run, so that a start that fails shows its problem first
+        List<String> startLines = new ArrayList<>();
         if (!httpBindings.isEmpty()) {
-            LOG.info("{}", ApiAuthentication.describe(httpBindings, api.token().isPresent()));
+            startLines.add(ApiAuthentication.describe(httpBindings, api.token().isPresent()));
         }
         PemTlsContext tls = PemTlsContext.create(pem);
 
@@ -256,6 +258,7 @@ public final class UplinkBundle extends RouteBuilder {
 
             @Override
             public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) {
+                startLines.forEach(LOG::info);
                 LOG.info("{}", runningRoutes(started));
                 supervisor.start();
             }
@@ -303,10 +306,10 @@ public final class UplinkBundle extends RouteBuilder {
                 location -> RoutesDirectory.label(location, config.routesDir(), config.publishRoute()),
                 failure -> configurationFailure = failure);
 
-        LOG.info("iot-uplink publishes to {} ({}, {}) as client id '{}', device '{}'{}",
-                config.endpoint(), config.telemetryTopic(), config.eventsTopic(), config.clientId(),
-                config.deviceId(), local ? " [--local: embedded broker, throwaway certificates in "
-                        + config.localPkiDir() + "]" : "");
+        startLines.add("iot-uplink publishes to " + config.endpoint() + " (" + config.telemetryTopic() + ", "
+                + config.eventsTopic() + ") as client id '" + config.clientId() + "', device '" + config.deviceId()
+                + "'" + (local ? " [--local: embedded broker, throwaway certificates in " + config.localPkiDir() + "]"
+                        : ""));
     }
 
     /** The token side of a custom authorizer: a provider, a manager refreshing it, the supervisor using it. */

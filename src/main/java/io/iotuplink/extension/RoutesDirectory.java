@@ -41,7 +41,8 @@ public final class RoutesDirectory {
             load(context, "file:" + file.toAbsolutePath().normalize(), label(dir, file));
         }
         if (!files.isEmpty()) {
-            LOG.info("Loaded {} route file(s) from {}: {}", files.size(), dir,
+            // the routes they hold are named in the bundle's line of running routes
+            LOG.debug("Loaded {} route file(s) from {}: {}", files.size(), dir,
                     files.stream().map(f -> f.getFileName().toString()).toList());
         }
     }
