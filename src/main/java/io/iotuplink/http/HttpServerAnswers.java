@@ -19,6 +19,8 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.HttpEndpointModel;
 import org.apache.camel.component.platform.http.PlatformHttpComponent;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -97,12 +99,11 @@ final class HttpServerAnswers {
         });
         // last on the router: a request no route took (a route refusing the method lets it through too)
         router.route().order(Integer.MAX_VALUE).handler(ctx -> {
-            if (ctx.normalizedPath().startsWith("/observe/")) {
-                ctx.next();
-                return;
-            }
             Set<String> allowed = allowedMethods(context, ctx.normalizedPath());
-            if (allowed.isEmpty()) {
+            if (allowed.isEmpty() && ctx.normalizedPath().startsWith("/observe/")) {
+                // camel-main's management paths (/observe/health/live...) may be served past this router
+                ctx.next();
+            } else if (allowed.isEmpty()) {
                 answer(ctx.response(), mapper, 404, HttpJson.error("not found", "no " + ctx.normalizedPath()
                         + " here; the API has POST /telemetry, POST /events/{name}, GET /status and /observe/health,"
                         + " /observe/metrics"));
@@ -139,7 +140,9 @@ final class HttpServerAnswers {
         if (component == null) {
             return methods;
         }
-        for (HttpEndpointModel endpoint : component.getHttpEndpoints()) {
+        List<HttpEndpointModel> endpoints = new ArrayList<>(component.getHttpEndpoints());
+        endpoints.addAll(component.getHttpManagementEndpoints());
+        for (HttpEndpointModel endpoint : endpoints) {
             String template = PATH_PARAMETER.matcher(Pattern.quote(endpoint.getUri()))
                     .replaceAll("\\\\E[^/]+\\\\Q");
             if (endpoint.getVerbs() != null && path.matches(template)) {

@@ -201,6 +201,9 @@ class HttpInputLimitsTest {
                 telemetry);
         assertJsonAnswer(405, "method not allowed", event);
         assertTrue(event.toLowerCase(java.util.Locale.ROOT).contains("\r\nallow: post\r\n"), event);
+        String health = raw("POST /observe/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
+        assertJsonAnswer(405, "method not allowed", health);
+        assertTrue(health.toLowerCase(java.util.Locale.ROOT).contains("\r\nallow: get\r\n"), health);
     }
 
     @Test
