@@ -10,6 +10,8 @@
 #     java -jar, and --local) against a bare Paho client; resident memory after 60 s at 1,000 readings/s; a gzip
 #     backlog drained through bin/iot-uplink and java -jar. BENCH_GATEWAY_PARTS=start,rss,drain,local: some of them;
 #     BENCH_GATEWAY_JAVA_OPTS: JAVA_OPTS for bin/iot-uplink there (default -XX:MaxRAM=1g: a 1 GiB gateway)
+#   BENCH_ONLY=store: the outbox's operations on a million rows (BENCH_STORE_ROWS): append, open, hand-out and
+#     removal, sweeps, drop-oldest, the books
 #   BENCH_THREADS=1: CPU time per thread group during the whole-path phase (where the time goes)
 #   BENCH_JAVA_OPTS="-Dbench.bundle-java-options=-XX:StartFlightRecording=filename=$PWD/target/bench.jfr": profile the
 #     bundle's JVM (jfr print --events jdk.ExecutionSample target/bench.jfr)
@@ -21,6 +23,6 @@ java ${BENCH_JAVA_OPTS:-} -Dbench.messages="${BENCH_MESSAGES:-50000}" -Dbench.st
   -Dbench.quota-readings="${BENCH_QUOTA_READINGS:-200000}" -Dbench.batch="${BENCH_BATCH:-500}" \
   ${BENCH_ONLY:+-Dbench.only=$BENCH_ONLY} ${BENCH_GATEWAY_JAVA_OPTS:+"-Dbench.gateway-java-options=$BENCH_GATEWAY_JAVA_OPTS"} \
   ${BENCH_GATEWAY_PARTS:+-Dbench.gateway-parts=$BENCH_GATEWAY_PARTS} \
-  ${BENCH_THREADS:+-Dbench.threads=1} \
+  ${BENCH_THREADS:+-Dbench.threads=1} ${BENCH_STORE_ROWS:+-Dbench.store-rows=$BENCH_STORE_ROWS} \
   -cp "$PWD/target/test-classes:$PWD/target/classes:$(cat target/bench.classpath)" io.iotuplink.bench.Benchmark 2>&1 \
   | grep -v -E '^[0-9:.]+ (INFO|WARN|DEBUG)'

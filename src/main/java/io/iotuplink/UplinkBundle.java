@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.auth.CustomAuthorizerLogin;
 import io.iotuplink.auth.TokenManager;
 import io.iotuplink.auth.TokenProvider;
+import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.config.AuthSettings;
 import io.iotuplink.config.ConfigReader;
 import io.iotuplink.config.PortBinding;
@@ -49,6 +50,7 @@ import io.iotuplink.status.PublishStats;
 import io.iotuplink.status.StatusReport;
 import io.iotuplink.status.UplinkMetrics;
 import io.iotuplink.tls.CertificateFiles;
+import io.iotuplink.tls.CertificateValidity;
 import io.iotuplink.tls.PemFiles;
 import io.iotuplink.tls.PemTlsContext;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -77,6 +79,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -175,9 +178,9 @@ public final class UplinkBundle extends RouteBuilder {
         }
         PemTlsContext tls = PemTlsContext.create(pem);
 
-        Clock clock = Clock.systemUTC();
+        Clock wall = Clock.systemUTC();
         ObjectMapper mapper = ReadingFactory.strictMapper();
-        ConnectionMonitor monitor = new ConnectionMonitor(clock, 50);
+        ConnectionMonitor monitor = new ConnectionMonitor(wall, 50);
         PublishStats stats = new PublishStats();
         InputCounters inputs = new InputCounters();
         WhenFull whenFull = WhenFull.parse(config.outbox().whenFull());
@@ -194,13 +197,18 @@ public final class UplinkBundle extends RouteBuilder {
                     + (e instanceof UncheckedIOException io ? " (" + io.getCause().getMessage() + ")" : "")));
         }
         context.addService(new OutboxService(outbox), true, true);
-        StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, clock);
+        ClockSteps steps = watchClock(context, wall, outbox);
+        // readings are stamped and their expiry judged by this clock: each read looks for a step first
+        Clock clock = steps.clock();
+        StatusReport status = new StatusReport(config, monitor, stats, inputs, outbox, System::nanoTime);
         status.outboxTarget(target.toString());
+        status.reportClock(steps);
         // camel-main's Prometheus registry, so Camel's metrics and ours share /observe/metrics
         MeterRegistry meters = context.getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class);
         UplinkMetrics metrics = new UplinkMetrics(meters == null ? new SimpleMeterRegistry() : meters, monitor,
                 outbox);
         inputs.reportTo(metrics);
+        metrics.clockSteps(steps);
         PublishShaper shaper = new PublishShaper(config.maxPublishRate(), config.maxBytesRate(), System::nanoTime);
         UplinkMqttClient client = new UplinkMqttClient(config.serverUri(), config.clientId(),
                 config.mqtt().publishTimeout(), shaper);
@@ -211,6 +219,10 @@ public final class UplinkBundle extends RouteBuilder {
         ConnectionSupervisor supervisor = new ConnectionSupervisor(client, config.mqtt(), tls.socketFactory(alpn),
                 config.reconnect(), monitor, config.endpoint(),
                 ConfigReader.envName("aws.iot.ca-path") + "=" + config.caPath());
+        // a device certificate the clock says is not valid (yet) is a clock to set, not a reason to stop
+        CertificateValidity validity = new CertificateValidity(tls.deviceCertificate(),
+                ConfigReader.envName("aws.iot.cert-path") + "=" + config.certPath(), clock, System::nanoTime);
+        supervisor.checkClockBeforeConnect(validity::check);
         if (config.auth().customAuthorizer()) {
             TokenManager tokens = tokens(config, supervisor, clock, context);
             status.countTokenRefreshes(tokens::refreshes);
@@ -232,15 +244,13 @@ public final class UplinkBundle extends RouteBuilder {
         bindToRegistry("uplinkInboxNotRemoved", leftovers);
         OutboxStore store = outbox;
         FilesAwaitingRoom awaiting = new FilesAwaitingRoom(store::depth, store::bytes, config.outbox().maxReadings(),
-                config.outbox().maxBytes(), whenFull == WhenFull.REJECT, clock);
+                config.outbox().maxBytes(), whenFull == WhenFull.REJECT,
+                () -> TimeUnit.NANOSECONDS.toMillis(System.nanoTime()));
         status.countInboxWaiting(awaiting::count);
         bindToRegistry("uplinkInboxEntries", new InboxEntries(leftovers, awaiting,
-                config.inboxSettings().settleTime(), clock));
+                config.inboxSettings().settleTime(), clock, System::nanoTime));
         bindToRegistry("uplinkInboxFiles", new InboxFiles(intake, inputs, mapper, config.outbox(),
                 config.inboxSettings().maxFileSize(), leftovers, awaiting));
-        // routes/file-inbox.camel.yaml's read lock takes milliseconds (Camel reads a bare number as such)
-        context.getPropertiesComponent().addOverrideProperty("uplink.inbox.settle-time-ms",
-                String.valueOf(config.inboxSettings().settleTime().toMillis()));
         bindToRegistry("uplinkLineRecords", new LineRecords(intake, inputs));
         bindToRegistry("uplinkHostHealth", new HostHealth(config.dataDir()));
         context.getPropertiesComponent().addOverrideProperty("uplink.sample.period-ms",
@@ -266,14 +276,21 @@ public final class UplinkBundle extends RouteBuilder {
 
         // outbox:uplink, which routes/publish.camel.yaml consumes: it hands out while the client is connected
         OutboxComponent outboxComponent = new OutboxComponent(outbox,
-                new BatchEnvelope(mapper, config.deviceId(), clock, client::maximumPacketSize),
+                // the wall clock itself: a batch is written under the outbox's hand-out lock, where nothing may
+                // look for a clock step (that re-bases the store under its writer lock)
+                new BatchEnvelope(mapper, config.deviceId(), wall,
+                        // a batch takes at most a quarter of a window at the quotas kept now: events never wait long
+                        () -> (int) Math.min(client.maximumPacketSize(), shaper.publishBytesNow())),
                 supervisor::isConnected, supervisor::receiveMaximum, new PublishOutcomes(stats, metrics, clock));
         outboxComponent.setTimeToLive(config.timeToLive());
         outboxComponent.setClock(clock);
         outboxComponent.setQuotaLineFull(client::quotaLineFull);
+        outboxComponent.setDeadLetterUri("direct:dead-letter");
         context.addComponent("outbox", outboxComponent);
         metrics.inFlight(outboxComponent);
         status.countAwaitingRemoval(outboxComponent::awaitingRemoval);
+        status.countReadings(outboxComponent::books, outboxComponent::parked);
+        steps.onRebase(step -> outboxComponent.reread()); // what was read ahead has its old times
         bindToRegistry("uplinkPublishRetry", new PublishRetryPolicy(config.publishRetry()));
         // a retry waits for its PUBACK on the thread that runs it: a pool of its own, as large as the window
         bindToRegistry("uplinkPublishRetries", context.getExecutorServiceManager()
@@ -288,8 +305,11 @@ public final class UplinkBundle extends RouteBuilder {
         context.addRoutes(commands);
         if (!config.certificateCheckInterval().isZero() && !config.auth().customAuthorizer()) {
             CertificateFiles certificates = new CertificateFiles(config.certPath(), config.keyPath(),
-                    config.caPath(), renewed -> supervisor.useSocketFactory(renewed.socketFactory(alpn)));
-            from("timer:uplink-certificates?period=" + config.certificateCheckInterval().toMillis())
+                    config.caPath(), renewed -> {
+                        validity.use(renewed.deviceCertificate());
+                        supervisor.useSocketFactory(renewed.socketFactory(alpn));
+                    });
+            from("scheduler:uplink-certificates?delay=" + config.certificateCheckInterval().toMillis())
                     .routeId("uplink-certificates")
                     .process(e -> certificates.check());
         }
@@ -312,6 +332,25 @@ public final class UplinkBundle extends RouteBuilder {
                         : ""));
     }
 
+    /**
+     * Looks for steps of the wall clock every second on {@code uplink-clock}: a step re-bases the readings this run
+     * stored before it (from the first seq after those of earlier runs, which cannot be re-based).
+     */
+    private ClockSteps watchClock(CamelContext context, Clock wall, OutboxStore outbox) {
+        long runStart = outbox.rebase(Long.MAX_VALUE, 0) + 1;
+        ClockSteps steps = new ClockSteps(wall, System::nanoTime, step -> outbox.rebase(runStart, step));
+        context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-clock")
+                .scheduleWithFixedDelay(() -> {
+                    try {
+                        steps.check();
+                    } catch (RuntimeException e) {
+                        LOG.warn("Looking for a step of the wall clock failed (looked again in a second): {}",
+                                e.toString());
+                    }
+                }, 1, 1, TimeUnit.SECONDS);
+        return steps;
+    }
+
     /** The token side of a custom authorizer: a provider, a manager refreshing it, the supervisor using it. */
     private TokenManager tokens(UplinkConfig config, ConnectionSupervisor supervisor, Clock clock,
             CamelContext context) throws Exception {
@@ -321,7 +360,7 @@ public final class UplinkBundle extends RouteBuilder {
                 : TokenProvider.url(URI.create(auth.tokenUrl()), clock);
         TokenManager tokens = new TokenManager(provider, new CustomAuthorizerLogin(auth.username(),
                 auth.authorizerName(), auth.tokenKeyName(), auth.tokenSignature()), auth.refreshThreshold(),
-                config.reconnect(), clock,
+                config.reconnect(), clock, System::nanoTime,
                 context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "uplink-token"),
                 supervisor::login, supervisor);
         supervisor.useCredentials(ConnectionSupervisor.Credentials.of(tokens::ensureFresh, tokens::invalidate));

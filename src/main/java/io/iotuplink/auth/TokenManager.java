@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.function.LongSupplier;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,29 +32,37 @@ public final class TokenManager {
     private final CustomAuthorizerLogin login;
     private final Duration threshold;
     private final Backoff retry;
+    /** The wall clock: a token's stated expiry is a date. */
     private final Clock clock;
+    /** Monotonic time: how long a token has left is counted on it, whatever the wall clock does meanwhile. */
+    private final LongSupplier nanos;
     private final ScheduledExecutorService scheduler;
     private final BiConsumer<String, byte[]> credentials;
     private final TokenEvents events;
     private final AtomicLong refreshes = new AtomicLong();
     private volatile Token token;
+    /** When {@link #token} expires, in {@link #nanos} time. */
+    private long expiresAtNanos;
     private int failures;
     private ScheduledFuture<?> next;
     private boolean stopped;
 
     /**
-     * @param scheduler   runs the background refreshes; its owner shuts it down
+     * @param clock       the wall clock a token's expiry is stated in
+     * @param nanos       monotonic time, on which a token's remaining life is counted
+     * @param scheduler   runs the background refreshes (on monotonic time); its owner shuts it down
      * @param credentials receives the MQTT user name and password to use from the next CONNECT on
      * @param events      told about background refreshes that fail and the first one that works again
      */
     public TokenManager(TokenProvider provider, CustomAuthorizerLogin login, Duration threshold, Backoff retry,
-            Clock clock, ScheduledExecutorService scheduler, BiConsumer<String, byte[]> credentials,
-            TokenEvents events) {
+            Clock clock, LongSupplier nanos, ScheduledExecutorService scheduler,
+            BiConsumer<String, byte[]> credentials, TokenEvents events) {
         this.provider = provider;
         this.login = login;
         this.threshold = threshold;
         this.retry = retry;
         this.clock = clock;
+        this.nanos = nanos;
         this.scheduler = scheduler;
         this.credentials = credentials;
         this.events = events;
@@ -66,7 +75,7 @@ public final class TokenManager {
      */
     public synchronized void ensureFresh() {
         Token current = token;
-        if (current == null || !clock.instant().isBefore(current.expiresAt())) {
+        if (current == null || nanos.getAsLong() - expiresAtNanos >= 0) {
             use(provider.fresh());
         }
     }
@@ -112,13 +121,17 @@ public final class TokenManager {
         boolean recovered = failures > 0;
         failures = 0;
         token = fresh;
+        // the life the provider gave is measured once, against the wall clock of the moment; from then on it runs
+        // on monotonic time, so a step of the wall clock neither expires the token nor lengthens its life
+        Duration life = Duration.between(clock.instant(), fresh.expiresAt());
+        expiresAtNanos = nanos.getAsLong() + life.toNanos();
         refreshes.incrementAndGet();
         credentials.accept(login.mqttUsername(fresh), fresh.accessToken().getBytes(StandardCharsets.UTF_8));
         LOG.info("Token refreshed from {}; it expires at {}", provider.describe(), fresh.expiresAt());
-        Duration until = Duration.between(clock.instant(), fresh.expiresAt().minus(threshold));
+        Duration until = life.minus(threshold);
         if (until.isNegative() || until.isZero()) {
             // a token shorter-lived than the threshold: refresh at half its life
-            until = Duration.between(clock.instant(), fresh.expiresAt()).dividedBy(2);
+            until = life.dividedBy(2);
         }
         schedule(until);
         if (recovered) {

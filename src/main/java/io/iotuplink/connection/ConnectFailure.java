@@ -12,6 +12,9 @@ import java.net.UnknownHostException;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.time.Instant;
 import javax.net.ssl.SSLHandshakeException;
 
 /** Turns what Paho and the TLS stack throw on CONNECT into an error that says what to check. */
@@ -24,8 +27,10 @@ final class ConnectFailure {
      * @param endpoint  {@code host:port}
      * @param clientId  the MQTT client id
      * @param caSetting {@code AWS_IOT_CA_PATH=...}, named when the server is not trusted
+     * @param now       the gateway's wall-clock time, named when the server's certificate is judged by it
      */
-    static UplinkException classify(Throwable failure, String endpoint, String clientId, String caSetting) {
+    static UplinkException classify(Throwable failure, String endpoint, String clientId, String caSetting,
+            Instant now) {
         if (failure instanceof MqttException mqtt && mqtt.getReasonCode() >= 0x80 && mqtt.getReasonCode() < 0x100) {
             int code = mqtt.getReasonCode();
             String refused = "the broker at " + endpoint + " refused the connection: CONNACK " + ReasonCodes.describe(code);
@@ -37,6 +42,13 @@ final class ConnectFailure {
             };
         }
         // the most specific cause wins: a certificate problem sits below the SSLHandshakeException that carries it
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (outsideValidity(t)) {
+                return new ConnectionException("TLS handshake with " + endpoint + " failed: the server's certificate"
+                        + " is not valid at the gateway's time " + now + " (is the gateway's clock right? is NTP"
+                        + " running?)", failure);
+            }
+        }
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof CertPathBuilderException || t instanceof CertPathValidatorException) {
                 return new ConnectionException("TLS handshake with " + endpoint + " failed: the server's certificate"
@@ -69,5 +81,15 @@ final class ConnectFailure {
             }
         }
         return new ConnectionException("cannot connect to " + endpoint + ": " + ReasonCodes.describe(failure), failure);
+    }
+
+    /** Java's PKIX checks judge the server's certificate by the wall clock: a wrong clock fails them. */
+    private static boolean outsideValidity(Throwable t) {
+        if (t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException) {
+            return true;
+        }
+        return t instanceof CertPathValidatorException invalid
+                && (invalid.getReason() == CertPathValidatorException.BasicReason.EXPIRED
+                        || invalid.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID);
     }
 }

@@ -79,6 +79,21 @@ public final class ConnectionMonitor {
         }
     }
 
+    /** Why the connection is not up (the last thing that happened to it and its error), or null while it is. */
+    public String reason() {
+        if (isConnected()) {
+            return null;
+        }
+        ConnectionEvent last;
+        synchronized (history) {
+            last = history.peekLast();
+        }
+        if (last == null) {
+            return null;
+        }
+        return last.error() == null ? last.message() : last.message() + ": " + last.error();
+    }
+
     public int reconnectAttempts() {
         return reconnectAttempts;
     }

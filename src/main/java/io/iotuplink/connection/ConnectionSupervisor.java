@@ -25,11 +25,14 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
@@ -59,12 +62,16 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     private final String endpoint;
     private final String caSetting;
     private final ScheduledExecutorService scheduler;
+    /** The wall clock, for dates in messages only. */
     private final Clock clock;
+    /** Monotonic time: spacing the CONNECTs never follows a step of the wall clock. */
+    private final LongSupplier nanos;
     private final List<MqttSubscription> subscriptions = new CopyOnWriteArrayList<>();
     private final List<IMqttMessageListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
     private volatile boolean reconnectEnabled;
     private volatile Credentials credentials;
+    private volatile Supplier<Optional<String>> clockCheck = Optional::empty;
     /** MQTT 5's default when a CONNACK names no receive maximum. */
     private volatile int receiveMaximum = 65_535;
     /** Whether {@link #receiveMaximum} is this connection's: publishing waits for it. */
@@ -73,7 +80,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
     private SSLSocketFactory socketFactory;
     private String username;
     private byte[] password;
-    private long lastAttemptMillis = -1;
+    private long lastAttemptNanos;
+    private boolean attempted;
     private int retries;
     private int credentialRetries;
     private int failedAttempts;
@@ -89,13 +97,17 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
                     Thread t = new Thread(r, "uplink-connection");
                     t.setDaemon(true);
                     return t;
-                }), Clock.systemUTC());
+                }), Clock.systemUTC(), System::nanoTime);
     }
 
-    /** @param scheduler runs every CONNECT, one at a time; the supervisor shuts it down on {@link #stop}. */
+    /**
+     * @param scheduler runs every CONNECT, one at a time; the supervisor shuts it down on {@link #stop}
+     * @param clock     the wall clock, named in a message when the server's certificate is judged by it
+     * @param nanos     monotonic time, which spaces the CONNECTs
+     */
     ConnectionSupervisor(MqttConnection client, MqttSession session, SSLSocketFactory tls, Backoff policy,
             ConnectionMonitor monitor, String endpoint, String caSetting, ScheduledExecutorService scheduler,
-            Clock clock) {
+            Clock clock, LongSupplier nanos) {
         this.client = client;
         this.session = session;
         this.socketFactory = tls;
@@ -105,6 +117,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         this.caSetting = caSetting;
         this.scheduler = scheduler;
         this.clock = clock;
+        this.nanos = nanos;
         this.reconnectEnabled = policy.enabled();
         monitor.reconnectEnabled(reconnectEnabled);
         client.setCallback(this);
@@ -162,6 +175,14 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
 
     public void useCredentials(Credentials credentials) {
         this.credentials = credentials;
+    }
+
+    /**
+     * What is wrong with the gateway's clock, asked before each CONNECT (the device certificate outside its validity):
+     * the CONNECT is still made (the broker judges by its own clock), and a failed one says the clock may be why.
+     */
+    public void checkClockBeforeConnect(Supplier<Optional<String>> check) {
+        this.clockCheck = check;
     }
 
     /** The user name and password of the next CONNECT; a CONNECT under way keeps what it started with. */
@@ -339,8 +360,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         if (stopping) {
             return;
         }
-        long sinceLast = clock.millis() - lastAttemptMillis;
-        long floor = lastAttemptMillis < 0 ? 0 : Math.max(0, MIN_CONNECT_SPACING.toMillis() - sinceLast);
+        long sinceLast = TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - lastAttemptNanos);
+        long floor = attempted ? Math.max(0, MIN_CONNECT_SPACING.toMillis() - sinceLast) : 0;
         pending = scheduler.schedule(this::attempt, Math.max(delay.toMillis(), floor), TimeUnit.MILLISECONDS);
     }
 
@@ -357,7 +378,8 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
                 return;
             }
             awaitingCredentials = false;
-            lastAttemptMillis = clock.millis();
+            lastAttemptNanos = nanos.getAsLong();
+            attempted = true;
             login = credentials;
         }
         if (login != null) {
@@ -368,6 +390,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
                 return;
             }
         }
+        Optional<String> clockProblem = clockCheck.get();
         try {
             connackRead = false;
             MqttProperties connack = client.connect(connectOptions());
@@ -378,11 +401,12 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
             connected();
         } catch (MqttException | RuntimeException e) {
             monitor.countAttempt(false);
-            UplinkException failure = ConnectFailure.classify(e, endpoint, client.clientId(), caSetting);
+            UplinkException failure = ConnectFailure.classify(e, endpoint, client.clientId(), caSetting,
+                    clock.instant());
             if (login != null && failure instanceof AuthenticationException) {
                 login.rejected();
             }
-            failed(failure);
+            failed(failure.getMessage() + clockProblem.map(problem -> "; " + problem).orElse(""));
         }
     }
 
@@ -445,20 +469,20 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         }
     }
 
-    private synchronized void failed(UplinkException failure) {
+    private synchronized void failed(String failure) {
         if (stopping) {
             return;
         }
         failedAttempts++;
         monitor.reconnectAttempts(failedAttempts);
         if (!reconnectEnabled) {
-            monitor.transition(ConnectionState.CONNECTION_FAILED, RECONNECT_DISABLED, failure.getMessage());
+            monitor.transition(ConnectionState.CONNECTION_FAILED, RECONNECT_DISABLED, failure);
             return;
         }
         if (retries >= policy.maxAttempts()) {
             Duration coolDown = policy.maxDelay();
             monitor.transition(ConnectionState.CONNECTION_FAILED, "gave up after " + policy.maxAttempts()
-                    + " retries; starting over in " + Durations.format(coolDown), failure.getMessage());
+                    + " retries; starting over in " + Durations.format(coolDown), failure);
             retries = 0;
             failedAttempts = 0;
             schedule(coolDown);
@@ -466,7 +490,7 @@ public final class ConnectionSupervisor implements MqttCallback, TokenEvents {
         }
         Duration delay = nextRetry();
         monitor.transition(ConnectionState.RECONNECTING, "attempt " + retries + " of " + policy.maxAttempts()
-                + " in " + Durations.format(delay), failure.getMessage());
+                + " in " + Durations.format(delay), failure);
         schedule(delay);
     }
 

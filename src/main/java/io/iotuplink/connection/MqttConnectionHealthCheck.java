@@ -5,7 +5,7 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
 
 import java.util.Map;
 
-/** Readiness: UP only while the MQTT connection is up (liveness does not depend on the broker). */
+/** Readiness: UP only while the MQTT connection is up, else DOWN saying why (liveness ignores the broker). */
 public final class MqttConnectionHealthCheck extends AbstractHealthCheck {
 
     private final ConnectionMonitor connection;
@@ -27,8 +27,9 @@ public final class MqttConnectionHealthCheck extends AbstractHealthCheck {
         if (connection.isConnected()) {
             builder.up();
         } else {
+            String reason = connection.reason();
             builder.message("MQTT connection is " + connection.state().jsonName()
-                    + (connection.reconnectEnabled() ? "" : "; " + ConnectionSupervisor.RECONNECT_DISABLED)).down();
+                    + (reason == null ? "" : ": " + reason)).down();
         }
     }
 }

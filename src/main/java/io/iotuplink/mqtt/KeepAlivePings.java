@@ -5,17 +5,23 @@ import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttPingSender;
 import org.eclipse.paho.mqttv5.client.internal.ClientComms;
 
-import java.util.Timer;
-import java.util.TimerTask;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
- * Paho's keep-alive timer, as its own {@code TimerPingSender} runs it (one timer thread per connection, named
- * {@code MQTT Ping: <client id>}, asking Paho whether a PINGREQ is due), which also tells the client when a PINGRESP
- * arrives: a PINGRESP is a packet from the broker like any other. Paho calls it from its own threads.
+ * Paho's keep-alive timer (one thread per connection, named {@code MQTT Ping: <client id>}, asking Paho whether a
+ * PINGREQ is due), which also tells the client when a PINGRESP arrives: a PINGRESP is a packet from the broker like
+ * any other. Unlike Paho's own {@code TimerPingSender} (a {@link java.util.Timer}, which follows the wall clock and
+ * stalls for as long as the clock is stepped back), it waits on a {@link ScheduledExecutorService}: monotonic time.
+ * Paho calls it from its own threads.
  */
 final class KeepAlivePings implements MqttPingSender {
 
     private final Runnable pingResponse;
+    private final Function<String, ScheduledExecutorService> executors;
     private final MqttActionListener answered = new MqttActionListener() {
         @Override
         public void onSuccess(IMqttToken token) {
@@ -28,11 +34,29 @@ final class KeepAlivePings implements MqttPingSender {
         }
     };
     private ClientComms comms;
-    private Timer timer;
+    private ScheduledExecutorService timer;
 
     /** @param pingResponse runs on Paho's callback thread for each PINGRESP */
     KeepAlivePings(Runnable pingResponse) {
+        this(pingResponse, KeepAlivePings::oneThread);
+    }
+
+    /** @param executors makes the scheduler of one connection, given its thread's name */
+    KeepAlivePings(Runnable pingResponse, Function<String, ScheduledExecutorService> executors) {
         this.pingResponse = pingResponse;
+        this.executors = executors;
+    }
+
+    private static ScheduledExecutorService oneThread(String name) {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            return thread;
+        });
+        // stop() may run on this very thread (Paho drops a dead link from checkForActivity): shutdown() then
+        // cancels what waits without interrupting it
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        return executor;
     }
 
     @Override
@@ -42,14 +66,14 @@ final class KeepAlivePings implements MqttPingSender {
 
     @Override
     public synchronized void start() {
-        timer = new Timer("MQTT Ping: " + comms.getClient().getClientId(), true);
+        timer = executors.apply("MQTT Ping: " + comms.getClient().getClientId());
         schedule(comms.getKeepAlive());
     }
 
     @Override
     public synchronized void stop() {
         if (timer != null) {
-            timer.cancel();
+            timer.shutdown();
             timer = null;
         }
     }
@@ -60,11 +84,10 @@ final class KeepAlivePings implements MqttPingSender {
             return; // stopped meanwhile: the connection is gone
         }
         ClientComms checked = comms;
-        timer.schedule(new TimerTask() {
-            @Override
-            public void run() {
-                checked.checkForActivity(answered);
-            }
-        }, delayInMilliseconds);
+        try {
+            timer.schedule(() -> checked.checkForActivity(answered), delayInMilliseconds, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopped) {
+            // stop() ran on another thread between the check and the schedule: nothing is due any more
+        }
     }
 }

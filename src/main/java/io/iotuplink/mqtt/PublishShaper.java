@@ -85,6 +85,11 @@ public final class PublishShaper {
      * only its holder, the head of the line, sleeps until the next slot and takes it; the others are parked.
      */
     private final ReentrantLock line = new ReentrantLock(true);
+    /** Publishes in line (the head's included) and their bytes: how long the line takes decides whether it is full. */
+    private final java.util.concurrent.atomic.AtomicInteger inLine = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong bytesInLine = new java.util.concurrent.atomic.AtomicLong();
+    /** How much of the line is full: a tenth of a second of publishes at the limits kept now. */
+    static final long LINE_NANOS = 100_000_000L;
 
     public PublishShaper(int maxPerSecond, long maxBytesPerSecond, LongSupplier nanoTime) {
         this(maxPerSecond, maxBytesPerSecond, nanoTime, nanos -> Thread.sleep(nanos / 1_000_000,
@@ -167,14 +172,21 @@ public final class PublishShaper {
         if (isOff()) {
             return; // shaping off: nothing to wait for, nothing to record
         }
-        line.lockInterruptibly();
+        inLine.incrementAndGet();
+        bytesInLine.addAndGet(bytes);
         try {
-            long wait;
-            while ((wait = reserve(bytes)) > 0) {
-                sleeper.sleep(wait);
+            line.lockInterruptibly();
+            try {
+                long wait;
+                while ((wait = reserve(bytes)) > 0) {
+                    sleeper.sleep(wait);
+                }
+            } finally {
+                line.unlock();
             }
         } finally {
-            line.unlock();
+            inLine.decrementAndGet();
+            bytesInLine.addAndGet(-bytes);
         }
     }
 
@@ -228,17 +240,36 @@ public final class PublishShaper {
         return windowBytes;
     }
 
+    /** How long the publishes in line (the head's included) take to go out at the limits kept now. */
+    long lineNanos() {
+        Limits limits = limits();
+        long publishes = inLine.get();
+        long bytes = bytesInLine.get();
+        return Math.max(limits.publishes() > 0 ? publishes * WINDOW_NANOS / limits.publishes() : 0,
+                limits.bytes() > 0 ? bytes * WINDOW_NANOS / limits.bytes() : 0);
+    }
+
     /**
-     * Whether enough publishes wait in line already to fill the slots of the next tenth of a second (at least 8):
-     * the outbox then keeps its next readings until the line is shorter, so that whatever it hands out next (the
-     * priority lane's first) joins a short line instead of waiting behind a second's worth of the backlog.
+     * Whether the publishes in line already fill the next tenth of a second at the limits kept now (slowed down
+     * ones included), counting their bytes as well as their number: the outbox then keeps its next readings until
+     * the line is shorter, so that whatever it hands out next (the priority lane's first) joins a short line instead
+     * of waiting behind a second's worth of the backlog or a few large batches.
      */
     public boolean lineIsFull() {
         if (isOff()) {
             return false;
         }
-        int waiting = line.getQueueLength() + (line.isLocked() ? 1 : 0);
-        return waiting >= Math.max(8, maxPerSecond / 10);
+        return inLine.get() > 0 && lineNanos() >= LINE_NANOS;
+    }
+
+    /**
+     * The most bytes one publish should carry now so that it takes at most a quarter of a window at the limits kept
+     * now (a batch is cut there): 128 KB batches at the full quota, smaller ones once the broker slowed it down, so
+     * that an event never waits long behind one. {@link Long#MAX_VALUE} when shaping is off.
+     */
+    public long publishBytesNow() {
+        long bytes = limits().bytes();
+        return isOff() || bytes <= 0 ? Long.MAX_VALUE : Math.max(4_096, bytes / 4);
     }
 
     /** The limits now, back to the configured ones (and said so) once the broker was quiet for 30 s. */

@@ -7,7 +7,6 @@ import org.apache.camel.support.DefaultComponent;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
@@ -25,8 +24,9 @@ public class OutboxComponent extends DefaultComponent {
     private final IntSupplier receiveMaximum;
     private final OutboxListener listener;
     private final Set<OutboxConsumer> consumers = new CopyOnWriteArraySet<>();
-    /** Seqs of published readings a stopped consumer could not remove, by outbox name, for its successor. */
-    private final Map<String, long[]> unremoved = new ConcurrentHashMap<>();
+    /** What becomes of each stored reading: one owner for the outbox, whichever consumer runs. */
+    private OutboxLedger ledger;
+    private String deadLetterUri;
     private TimeToLive timeToLive = TimeToLive.NEVER;
     private Clock clock = Clock.systemUTC();
     private BooleanSupplier quotaLineFull = () -> false;
@@ -57,19 +57,45 @@ public class OutboxComponent extends DefaultComponent {
         consumers.forEach(OutboxConsumer::wakeUp);
     }
 
-    /** Exchanges the running consumers have handed out and not settled yet. */
+    /** Exchanges handed out and not settled yet. */
     public int inFlight() {
-        return consumers.stream().mapToInt(OutboxConsumer::inFlight).sum();
+        return ledger().inFlight();
     }
 
     /** Completed readings waiting for a removal that failed (a full disk) to be tried again. */
     public int awaitingRemoval() {
-        return consumers.stream().mapToInt(OutboxConsumer::awaitingRemoval).sum();
+        return ledger().awaitingRemoval();
     }
 
-    /** The most exchanges a consumer had out at once since it started. */
+    /** The most exchanges that were out at once since the start. */
     public int peakInFlight() {
-        return consumers.stream().mapToInt(OutboxConsumer::peakInFlight).max().orElse(0);
+        return ledger().peakInFlight();
+    }
+
+    /** Readings parked after a failed exchange, each waiting out its own back-off. */
+    public int parked() {
+        return ledger().parked();
+    }
+
+    /**
+     * The books in readings: accepted, published, dead-lettered, expired, dropped since the outbox file was made, and
+     * what waits ({@code rows}); they always balance.
+     */
+    public OutboxStore.Books books() {
+        return ledger().books();
+    }
+
+    /** The stored readings changed under the ledger (a clock step re-based them): what was read ahead is read again. */
+    public void reread() {
+        ledger().reread();
+    }
+
+    /** The ledger of this outbox, made at the first use (once the clock is set). */
+    synchronized OutboxLedger ledger() {
+        if (ledger == null) {
+            ledger = new OutboxLedger(store, batches, clock, System::nanoTime);
+        }
+        return ledger;
     }
 
     /** One consumer per outbox: two would each hand out every reading. */
@@ -89,15 +115,16 @@ public class OutboxComponent extends DefaultComponent {
         consumers.remove(consumer);
     }
 
-    /** Hands published readings a stopping consumer could not remove to the next consumer of {@code name}. */
-    void keepUnremoved(String name, long[] seqs) {
-        unremoved.put(name, seqs.clone());
+    /**
+     * Where a reading goes that the consumer sets aside (a failure that would repeat): the dead-letter route, which
+     * finds a {@link ReadingSetAsideException} as the caught exception. None: such readings wait, tried again rarely.
+     */
+    public void setDeadLetterUri(String deadLetterUri) {
+        this.deadLetterUri = deadLetterUri;
     }
 
-    /** What the consumer of {@code name} before could not remove (empty when nothing). */
-    long[] takeUnremoved(String name) {
-        long[] seqs = unremoved.remove(name);
-        return seqs == null ? new long[0] : seqs;
+    String deadLetterUri() {
+        return deadLetterUri;
     }
 
     /** How long each kind of reading may wait before it expires (the producer stamps it on each reading). */

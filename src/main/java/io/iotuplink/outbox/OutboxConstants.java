@@ -23,4 +23,7 @@ public final class OutboxConstants {
 
     private OutboxConstants() {
     }
+
+    /** Exchange property the dead-letter route sets once it kept the exchange's readings as a dead letter. */
+    public static final String DEAD_LETTERED = "uplinkDeadLettered";
 }

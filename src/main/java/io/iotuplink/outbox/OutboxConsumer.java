@@ -1,93 +1,70 @@
 package io.iotuplink.outbox;
 
-import io.iotuplink.config.Backoff;
 import io.iotuplink.mqtt.MqttPublishProperties;
+import io.iotuplink.mqtt.PublishRefusedException;
 import io.iotuplink.mqtt.ReasonCodes;
+import io.iotuplink.outbox.OutboxLedger.Failure;
+import io.iotuplink.outbox.OutboxLedger.Unit;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.ShutdownRunningTask;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 import org.apache.camel.spi.ShutdownAware;
 import org.apache.camel.support.DefaultConsumer;
+import org.apache.camel.util.ObjectHelper;
+import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Queue;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
-import java.util.stream.Collectors;
 
 /**
- * Hands out what the outbox holds, lane by lane (the priority lane before the bulk lane) and oldest first within a
- * lane, one exchange per reading (or per batch of telemetry readings),
+ * Runs the publish route for what the outbox's {@link OutboxLedger} hands out, lane by lane (the priority lane before
+ * the bulk lane) and oldest first within a lane, one exchange per reading (or per batch of telemetry readings),
  * while the connection is up, at most {@code maxInflight} at once and never more than the broker's receive
- * maximum. Threads of the {@code uplink-outbox} pool each take the next reading and run the route, whose producer
+ * maximum. Threads of the {@code uplink-outbox} pool each take the next unit and run the route, whose producer
  * waits for the broker's answer, then take the next: the thread that settles one exchange starts the next, so a
  * publish costs no hand-over between threads. The pool starts with one thread and grows, up to {@code maxInflight},
  * only when a thread hands out an exchange while no other waits to take the next: it holds about as many threads
- * as publishes were ever awaiting their answer at once, plus one (a thread busy removing what completed may count
- * as one more), so a gateway's memory pays for the window it uses. A reading leaves the outbox when its exchange
- * completes; a failed exchange's readings are handed out again, before anything newer. A completed reading whose
- * removal fails (a full disk) is never handed out again in this run: it waits in memory for its removal, retried
- * with a back-off. A reading whose time to live is up is never handed out: it leaves the outbox, counted.
+ * as publishes were ever awaiting their answer at once, plus one, so a gateway's memory pays for the window it uses.
+ * It reports each exchange's outcome to the ledger: completed (the readings await their removal), failed (they wait
+ * out their own back-off), or set aside as a dead letter when the failure will repeat (a step of the route that keeps
+ * throwing, a reading that cannot be encoded).
  */
 public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboxConsumer.class);
-    private static final int READ_AHEAD = 200;
-    private static final long IDLE_MILLIS = 100;
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long REMOVAL_PERIOD_NANOS = 50_000_000;
-    /** How often readings whose time to live is up are looked for. */
-    private static final long EXPIRY_PERIOD_NANOS = 1_000_000_000;
-    /** How long the readings of a failed exchange wait before they go out again: a failing route never spins. */
-    private static final long RETURN_PAUSE_MILLIS = 1_000;
-    /** How soon a failed removal is tried again: every 100 ms at first, then at most every 2 s (space came back). */
-    private static final Backoff REMOVAL_RETRY = new Backoff(true, Integer.MAX_VALUE, Duration.ofMillis(100),
-            Duration.ofSeconds(2), 2.0, 0.2);
-    private static final long[] NONE = new long[0];
 
-    private final OutboxStore store;
+    private final OutboxLedger ledger;
     private final OutboxListener listener;
-    private final BatchEnvelope batches;
     private final BooleanSupplier ready;
     private final BooleanSupplier quotaLineFull;
     private final IntSupplier limit;
     private final int threads;
     private final int batchMax;
-    private final long batchDelayMillis;
+    private final long batchDelayNanos;
     private final boolean gzip;
     private final Clock clock;
+    private final String deadLetterUri;
 
-    /** Guards what is handed out: the fields below, up to {@link #completed}. */
-    private final ReentrantLock handing = new ReentrantLock();
+    /** The ledger's lock: what is handed out, and the pool's threads below. */
+    private final ReentrantLock handing;
     /** Something changed that may let a waiting thread hand out: new readings, a settled exchange, a stop. */
-    private final Condition changed = handing.newCondition();
-    /** Each lane's readings read from the store and not handed out yet, in hand-out order. */
-    private final LaneQueue[] lanes;
-    /** Seqs of readings found expired when they were to be handed out, to remove with the next sweep. */
-    private final List<Long> expiredSeqs = new ArrayList<>();
-    /** Readings whose exchange failed, to hand out again first, not before {@link #returnedAfterMillis}. */
-    private final List<StoredReading> returned = new ArrayList<>();
-    private long returnedAfterMillis;
-    /** Exchanges handed out and not settled yet, and the most there were at once. */
-    private int out;
-    private int peak;
-    /** Whether a waiting thread already looks again every 100 ms (the connection, a batch's delay). */
+    private final Condition changed;
+    /** Whether a waiting thread already looks again now and then (the connection, a batch's delay, a back-off). */
     private boolean polling;
     /** Threads of the pool working (started, not ended), and those of them waiting in {@link #next()}. */
     private int workers;
@@ -95,58 +72,28 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     /** Whether the last thread to add could not be started (logged once until one starts again). */
     private boolean cannotAddWorker;
 
-    /** Readings whose exchange completed, to remove from the store. */
-    private final Queue<StoredReading> completed = new ConcurrentLinkedQueue<>();
-    private final ReentrantLock removing = new ReentrantLock();
-    /**
-     * The seqs of completed readings whose removal failed, under {@link #removing}: their PUBACK came, so they are
-     * not handed out again (the read-ahead only goes forward) and their removal is retried with the next ones.
-     */
-    private long[] unremoved = NONE;
-    /**
-     * Those of {@link #unremoved} a consumer of this outbox stopped before could not remove (the route restarted):
-     * this one reads the outbox from its start, so the read-ahead leaves them out until they are removed.
-     */
-    private volatile Set<Long> removedElsewhere = Set.of();
-    /** Removals failed in a row, under {@link #removing}. */
-    private int removalFailures;
-    private volatile int awaitingRemoval;
-    /** No removal is tried before this while removals fail. */
-    private volatile long removalRetryAtNanos = System.nanoTime();
     private volatile long lastRemovalNanos;
     private volatile long lastExpiryNanos = System.nanoTime();
     private volatile boolean running;
     private ExecutorService pool;
+    private ProducerTemplate deadLetters;
 
     public OutboxConsumer(OutboxEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
         OutboxComponent component = endpoint.getComponent();
-        this.store = component.store();
+        this.ledger = component.ledger();
         this.listener = component.listener();
-        this.batches = component.batches();
         this.ready = component.ready();
         this.quotaLineFull = component.quotaLineFull();
         this.threads = endpoint.getMaxInflight();
         this.limit = () -> Math.max(1, Math.min(threads, component.receiveMaximum().getAsInt()));
         this.batchMax = endpoint.getBatchMaxReadings();
-        this.batchDelayMillis = endpoint.batchDelay().toMillis();
+        this.batchDelayNanos = endpoint.batchDelay().toNanos();
         this.gzip = "gzip".equalsIgnoreCase(endpoint.getCompress());
         this.clock = component.clock();
-        this.lanes = Arrays.stream(Lane.values()).map(LaneQueue::new).toArray(LaneQueue[]::new);
-    }
-
-    /** One lane's readings read ahead from the store, and where reading it stands. */
-    private static final class LaneQueue {
-        final Lane lane;
-        final ArrayDeque<StoredReading> ahead = new ArrayDeque<>();
-        /** The newest reading of this lane read from the store. */
-        long newestRead;
-        /** {@link OutboxStore#appended} when reading on found nothing: no need to ask again before it changes. */
-        long exhaustedAt = -1;
-
-        LaneQueue(Lane lane) {
-            this.lane = lane;
-        }
+        this.deadLetterUri = component.deadLetterUri();
+        this.handing = ledger.lock();
+        this.changed = ledger.changed();
     }
 
     @Override
@@ -158,18 +105,10 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     protected void doStart() throws Exception {
         super.doStart();
         getEndpoint().getComponent().started(this);
-        long[] before = getEndpoint().getComponent().takeUnremoved(getEndpoint().getName());
-        if (before.length > 0) {
-            removing.lock();
-            try {
-                unremoved = before;
-                awaitingRemoval = before.length;
-                removedElsewhere = Arrays.stream(before).boxed().collect(Collectors.toUnmodifiableSet());
-            } finally {
-                removing.unlock();
-            }
-        }
         running = true;
+        if (deadLetterUri != null) {
+            deadLetters = getEndpoint().getCamelContext().createProducerTemplate();
+        }
         pool = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newFixedThreadPool(this, "uplink-outbox", threads); // a thread made at each execute, up to threads
         handing.lock();
@@ -229,17 +168,15 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                     + " after the restart", left);
         }
         getEndpoint().getCamelContext().getExecutorServiceManager().shutdownGraceful(pool);
-        removeCompleted(true);
-        if (awaitingRemoval > 0) {
-            removing.lock();
-            try {
-                // the next consumer of this outbox (a restarted route) leaves them out; a new process sends them
-                getEndpoint().getComponent().keepUnremoved(getEndpoint().getName(), unremoved);
-            } finally {
-                removing.unlock();
-            }
+        ledger.removeFinished();
+        ledger.forgetOut(); // a route started again sends them; a new process reads them from the store anyway
+        int awaiting = ledger.awaitingRemoval();
+        if (awaiting > 0) {
             LOG.warn("{} published reading(s) could not be removed from the outbox: they go out again after a"
-                    + " restart of the bundle, with their message_id", awaitingRemoval);
+                    + " restart of the bundle, with their message_id", awaiting);
+        }
+        if (deadLetters != null) {
+            deadLetters.stop();
         }
         super.doStop();
     }
@@ -274,22 +211,12 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
 
     /** Exchanges handed out and not settled yet. */
     public int inFlight() {
-        handing.lock();
-        try {
-            return out;
-        } finally {
-            handing.unlock();
-        }
+        return ledger.inFlight();
     }
 
     /** The most exchanges that were out at once since the start. */
     public int peakInFlight() {
-        handing.lock();
-        try {
-            return peak;
-        } finally {
-            handing.unlock();
-        }
+        return ledger.peakInFlight();
     }
 
     /** Threads of the pool waiting for something to hand out (the tests wait for them). */
@@ -348,27 +275,20 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                     handOut(unit);
                 }
                 long now = System.nanoTime();
-                if (now - lastRemovalNanos > REMOVAL_PERIOD_NANOS && now - removalRetryAtNanos >= 0) {
-                    removeCompleted(false);
+                if (now - lastRemovalNanos > REMOVAL_PERIOD_NANOS && ledger.removalDue()) {
+                    lastRemovalNanos = now;
+                    ledger.removeFinished();
                 }
-                if (now - lastExpiryNanos > EXPIRY_PERIOD_NANOS) {
-                    removeExpired();
+                if (now - lastExpiryNanos > OutboxLedger.EXPIRY_PERIOD_NANOS && ledger.sweepDue()) {
+                    lastExpiryNanos = now;
+                    ledger.sweep();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                LOG.warn("The outbox consumer tries again in a second: {}", e.toString());
-                pause();
+                LOG.warn("The outbox consumer goes on after: {}", e.toString());
             }
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(1_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -377,42 +297,25 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
      * out; null when this thread should look after the removals first, or stop.
      */
     private Unit next() throws InterruptedException {
+        ledger.lookAtClock(); // not under the lock: the clock may re-base the store
         handing.lockInterruptibly();
         try {
             while (handingOut()) {
-                long wait = IDLE_MILLIS;
-                long now = System.currentTimeMillis();
-                if (!returned.isEmpty() && now < returnedAfterMillis) {
-                    wait = returnedAfterMillis - now; // what failed goes first, after a pause
-                } else if (out < limit.getAsInt() && ready.getAsBoolean() && !quotaLineFull.getAsBoolean()) {
-                    takeBackReturned();
-                    for (LaneQueue lane : lanes) {
-                        dropExpired(lane);
-                        if (lane.ahead.isEmpty()) {
-                            readAhead(lane);
-                            dropExpired(lane);
+                long wait = IDLE_NANOS;
+                if (ready.getAsBoolean() && !quotaLineFull.getAsBoolean()) {
+                    OutboxLedger.Next next = ledger.next(limit.getAsInt(), batchMax, batchDelayNanos);
+                    if (next.unit() != null) {
+                        if (waiting == 0 && workers < threads && handingOut()) {
+                            addWorker(); // no other thread waits to take the next one
+                        } else if (!polling) {
+                            changed.signal(); // another may take the next one, or look again in this one's place
                         }
-                        if (lane.ahead.isEmpty()) {
-                            continue;
-                        }
-                        Unit unit = nextUnit(lane);
-                        if (unit != null) {
-                            out++;
-                            peak = Math.max(peak, out);
-                            if (waiting == 0 && workers < threads && handingOut()) {
-                                addWorker(); // no other thread waits to take the next one
-                            } else if (!lane.ahead.isEmpty() || !polling) {
-                                changed.signal(); // another may take the next one, or look again in this one's place
-                            }
-                            return unit;
-                        }
-                        // a batch that may still fill: the next lane has nothing to hand out before it either
-                        wait = Math.max(1, lane.ahead.peekFirst().acceptedAtMillis() + batchDelayMillis - now);
-                        break;
+                        return next.unit();
                     }
+                    wait = Math.min(wait, next.waitNanos());
                 }
-                // one waiting thread looks again now and then (the connection, a batch's delay); the others wait
-                // to be told
+                // one waiting thread looks again now and then (the connection, a back-off, a batch's delay); the
+                // others wait to be told
                 waiting++;
                 try {
                     if (polling) {
@@ -420,7 +323,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                     } else {
                         polling = true;
                         try {
-                            if (!changed.await(Math.min(wait, IDLE_MILLIS), TimeUnit.MILLISECONDS)) {
+                            if (changed.awaitNanos(wait) <= 0) {
                                 return null; // nothing happened meanwhile: time to remove what completed
                             }
                         } finally {
@@ -437,151 +340,29 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         }
     }
 
-    /** What one exchange carries: one reading's envelope, or a batch envelope with several. */
-    private record Unit(List<StoredReading> readings, String messageId, String kind, String topic, byte[] envelope,
-            int batchSize, Lane lane) {
-
-        /** When the first of its readings expires (epoch milliseconds), 0 when none does. */
-        long expiresAtMillis() {
-            return readings.stream().mapToLong(StoredReading::expiresAtMillis).filter(at -> at > 0).min().orElse(0);
-        }
-    }
-
-    /**
-     * The lane's oldest reading, or its oldest telemetry run as a batch (in the bulk lane: the priority lane does not
-     * wait for a batch to fill); null while a batch may still fill.
-     */
-    private Unit nextUnit(LaneQueue lane) {
-        ArrayDeque<StoredReading> ahead = lane.ahead;
-        StoredReading first = ahead.peekFirst();
-        if (batchMax <= 1 || lane.lane == Lane.PRIORITY || !"telemetry".equals(first.kind())) {
-            ahead.pollFirst();
-            return new Unit(List.of(first), first.messageId(), first.kind(), first.topic(), first.envelope(), 0,
-                    lane.lane);
-        }
-        List<StoredReading> run = telemetryRun(ahead);
-        if (run.size() < batchMax && run.size() == ahead.size()) {
-            readAhead(lane);
-            dropExpired(lane);
-            if (ahead.isEmpty()) {
-                return null;
-            }
-            first = ahead.peekFirst();
-            run = telemetryRun(ahead);
-        }
-        if (run.size() < batchMax && run.size() == ahead.size()
-                && System.currentTimeMillis() - first.acceptedAtMillis() < batchDelayMillis) {
-            return null;
-        }
-        BatchEnvelope.Batch batch = batches.write(run);
-        for (int i = 0; i < batch.readings().size(); i++) {
-            ahead.pollFirst();
-        }
-        return new Unit(batch.readings(), batch.messageId(), "telemetry", first.topic(), batch.envelope(),
-                batch.readings().size(), lane.lane);
-    }
-
-    private List<StoredReading> telemetryRun(ArrayDeque<StoredReading> ahead) {
-        List<StoredReading> run = new ArrayList<>(Math.min(batchMax, ahead.size()));
-        for (StoredReading reading : ahead) {
-            if (run.size() == batchMax || !"telemetry".equals(reading.kind())) {
-                break;
-            }
-            run.add(reading);
-        }
-        return run;
-    }
-
-    /**
-     * Reads on from the newest reading read so far: a reading handed out once (and so any reading that completed but
-     * is not removed yet) is never read again; only a failed one comes back, through {@link #returned}.
-     */
-    private void readAhead(LaneQueue lane) {
-        long appended = store.appended(lane.lane);
-        if (appended == lane.exhaustedAt) {
-            return; // nothing stored in this lane since it was found read to its end
-        }
-        List<StoredReading> more = store.after(lane.lane, lane.newestRead, Math.max(READ_AHEAD, batchMax));
-        if (more.isEmpty()) {
-            lane.exhaustedAt = appended;
-            return;
-        }
-        lane.newestRead = more.get(more.size() - 1).seq();
-        Set<Long> published = removedElsewhere;
-        lane.ahead.addAll(published.isEmpty() ? more
-                : more.stream().filter(r -> !published.contains(r.seq())).toList());
-    }
-
-    /** Readings at the head of the lane whose time is up are not handed out: they go with the next sweep. */
-    private void dropExpired(LaneQueue lane) {
-        long now = clock.millis();
-        for (StoredReading head; (head = lane.ahead.peekFirst()) != null && head.expiredAt(now); ) {
-            expiredSeqs.add(lane.ahead.pollFirst().seq());
-        }
-    }
-
-    /** Failed readings are older than any not handed out yet: they go back in front, in the outbox's order. */
-    private void takeBackReturned() {
-        if (returned.isEmpty()) {
-            return;
-        }
-        for (LaneQueue lane : lanes) {
-            List<StoredReading> all = new ArrayList<>(lane.ahead);
-            returned.stream().filter(r -> r.lane() == lane.lane).forEach(all::add);
-            all.sort(Comparator.comparingLong(StoredReading::seq));
-            lane.ahead.clear();
-            lane.ahead.addAll(all);
-        }
-        returned.clear();
-    }
-
-    /**
-     * Removes the readings whose time to live is up: those read ahead or given back (left out of the hand-out), and
-     * those not read yet, in one transaction. Under the hand-out lock, so that no reading is handed out meanwhile.
-     */
-    private void removeExpired() {
-        handing.lock();
-        try {
-            lastExpiryNanos = System.nanoTime();
-            long now = clock.millis();
-            for (LaneQueue lane : lanes) {
-                lane.ahead.removeIf(r -> {
-                    boolean expired = r.expiredAt(now);
-                    if (expired) {
-                        expiredSeqs.add(r.seq());
-                    }
-                    return expired;
-                });
-            }
-            returned.removeIf(r -> {
-                boolean expired = r.expiredAt(now);
-                if (expired) {
-                    expiredSeqs.add(r.seq());
-                }
-                return expired;
-            });
-            long[] readUpTo = Arrays.stream(lanes).mapToLong(lane -> lane.newestRead).toArray();
-            long[] seqs = expiredSeqs.stream().mapToLong(Long::longValue).toArray();
-            store.expire(now, readUpTo, seqs);
-            expiredSeqs.clear();
-        } finally {
-            handing.unlock();
-        }
-    }
-
     /** Runs the route for one exchange on this thread (its PUBACK awaited here, a retry on its own scheduler). */
     private void handOut(Unit unit) {
         Exchange exchange;
         try {
             exchange = exchange(unit);
-        } catch (RuntimeException | Error e) { // an Error too (out of memory in gzip): the readings stay, go out again
-            giveBack(unit);
+        } catch (RuntimeException e) { // it cannot be published as it is, ever: a dead letter, named
+            setAside(unit, null, "it cannot be encoded as an MQTT publish: " + e.getMessage());
+            return;
+        } catch (Error e) { // out of memory in gzip: the readings stay, and go out again
+            failed(unit, Failure.PASSING);
             throw e;
         }
         getAsyncProcessor().process(exchange, doneSync -> settle(exchange, unit));
     }
 
     private Exchange exchange(Unit unit) {
+        String problem = MqttStrings.problem("topic", unit.topic());
+        if (problem == null) {
+            problem = MqttStrings.problem("message_id", unit.messageId());
+        }
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
         Exchange exchange = createExchange(false);
         Message message = exchange.getMessage();
         message.setBody(gzip ? MqttPublishProperties.gzip(unit.envelope()) : unit.envelope());
@@ -595,11 +376,15 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
             properties.setMessageExpiryInterval(Math.max(1, (expiresAt - clock.millis() + 999) / 1000));
         }
         message.setHeader(PahoMqtt5Constants.CAMEL_PAHO_MSG_PROPERTIES, properties);
+        headers(message, unit);
+        return exchange;
+    }
+
+    private static void headers(Message message, Unit unit) {
         message.setHeader(OutboxConstants.MESSAGE_ID, unit.messageId());
         message.setHeader(OutboxConstants.READING_KIND, unit.kind());
         message.setHeader(OutboxConstants.READINGS, unit.readings().size());
         message.setHeader(OutboxConstants.LANE, unit.lane().label());
-        return exchange;
     }
 
     /** Once the route is done with an exchange (on whichever thread finished it). */
@@ -608,115 +393,134 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         boolean done = failure == null && !exchange.isRollbackOnly();
         try {
             if (done) {
-                completed.addAll(unit.readings());
+                completed(unit, exchange.getProperty(OutboxConstants.DEAD_LETTERED, false, Boolean.class));
                 listener.completed(exchange, unit.readings().size());
             } else {
-                LOG.warn("{} stays in the outbox and goes out again: {}", unit.readings().size() == 1
-                        ? "Reading " + unit.messageId() : unit.readings().size() + " readings (batch "
-                        + unit.messageId() + ")", failure == null ? "rolled back" : ReasonCodes.describe(failure));
                 listener.kept(exchange, unit.readings().size(), failure);
             }
         } catch (RuntimeException e) {
             LOG.warn("Counting what became of {} failed: {}", unit.messageId(), e.toString());
         } finally {
             releaseExchange(exchange, false);
-            if (done) {
-                release();
-            } else {
-                giveBack(unit);
-            }
+        }
+        if (!done) {
+            failedExchange(exchange, failure, unit);
         }
         if (!running) {
-            removeCompleted(true);
+            ledger.removeFinished();
         }
     }
 
-    /** A place in the window is free again. */
-    private void release() {
+    /**
+     * What a failed exchange's readings do next: after a failure of the link or the broker, and after a lasting refusal
+     * whose dead letter could not be written, they wait out their own back-off; after any other failure (a step of the
+     * route threw, and the route's retries are used up) they are set aside as a dead letter: trying again would fail
+     * again, and hold up nothing else meanwhile.
+     */
+    private void failedExchange(Exchange exchange, Exception failure, Unit unit) {
+        Exception caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        String what = describe(unit);
+        if (caught != null && caught != failure && refusedForGood(caught)) {
+            int failures = failed(unit, Failure.REPEATING);
+            if (failures == 1) {
+                LOG.warn("{} was refused for good ({}) but cannot be kept as a dead letter ({}): it waits in the"
+                        + " outbox and is tried again, less and less often (at most every 5 minutes)", what,
+                        ReasonCodes.describe(caught), describeFailure(failure));
+            }
+        } else if (failure == null || ofTheLink(failure)) {
+            LOG.warn("{} stays in the outbox and goes out again: {}", what,
+                    failure == null ? "rolled back" : ReasonCodes.describe(failure));
+            failed(unit, Failure.PASSING);
+        } else {
+            setAside(unit, failure, "the publish route failed for it after its retries ("
+                    + describeFailure(failure) + ")");
+        }
+    }
+
+    /** Keeps the unit as a dead letter through {@code deadLetterUri}; parks it with a long back-off if that fails. */
+    private void setAside(Unit unit, Exception cause, String why) {
+        String what = describe(unit);
+        if (deadLetters == null) {
+            if (failed(unit, Failure.REPEATING) == 1) {
+                LOG.warn("{} is set aside: {}; it is tried again less and less often", what, why);
+            }
+            return;
+        }
+        try {
+            Exchange exchange = createExchange(false);
+            exchange.getMessage().setBody(unit.envelope());
+            exchange.getMessage().setHeader(PahoMqtt5Constants.CAMEL_PAHO_OVERRIDE_TOPIC, unit.topic());
+            headers(exchange.getMessage(), unit);
+            exchange.setProperty(Exchange.EXCEPTION_CAUGHT, new ReadingSetAsideException(why, cause));
+            Exchange result = deadLetters.send(deadLetterUri, exchange);
+            if (result.getException() != null) {
+                throw result.getException();
+            }
+            LOG.warn("{} is set aside as a dead letter: {}", what, why);
+            completed(unit, true);
+        } catch (Exception e) {
+            if (failed(unit, Failure.REPEATING) == 1) {
+                LOG.warn("{} should be set aside as a dead letter ({}), but that failed too ({}): it waits in the"
+                        + " outbox and is tried again, less and less often", what, why, describeFailure(e));
+            }
+        }
+    }
+
+    private void completed(Unit unit, boolean deadLetter) {
         handing.lock();
         try {
-            out--;
-            changed.signal();
+            ledger.completed(unit, deadLetter);
         } finally {
             handing.unlock();
         }
     }
 
-    /** The readings of a unit that did not go through go out again, first, after a pause; its place is free. */
-    private void giveBack(Unit unit) {
+    private int failed(Unit unit, Failure failure) {
         handing.lock();
         try {
-            returned.addAll(unit.readings());
-            returnedAfterMillis = System.currentTimeMillis() + RETURN_PAUSE_MILLIS;
-            out--;
-            changed.signal();
+            return ledger.failed(unit, failure);
         } finally {
             handing.unlock();
         }
+    }
+
+    private static String describe(Unit unit) {
+        return unit.readings().size() == 1 ? "Reading " + unit.messageId()
+                : unit.readings().size() + " readings (batch " + unit.messageId() + ")";
+    }
+
+    private static String describeFailure(Throwable failure) {
+        return failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+    }
+
+    /** Whether the broker refused the publish for good (a verdict that repeats): it was to become a dead letter. */
+    private static boolean refusedForGood(Exception caught) {
+        PublishRefusedException refused = ObjectHelper.getException(PublishRefusedException.class, caught);
+        return refused != null && !refused.retryable()
+                || ObjectHelper.getException(ReadingSetAsideException.class, caught) != null;
+    }
+
+    /**
+     * Whether the failure is the link's or the broker's passing condition (no connection, no PUBACK in time, a
+     * retryable reason code): anything else comes from a step of the route.
+     */
+    static boolean ofTheLink(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof MqttException || t instanceof PublishRefusedException || t instanceof IOException
+                    || t instanceof TimeoutException || t instanceof InterruptedException
+                    || t instanceof org.apache.camel.ExchangeTimedOutException
+                    || t instanceof java.util.concurrent.RejectedExecutionException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     /** Completed readings whose removal failed so far and waits for a retry (a full disk). */
     public int awaitingRemoval() {
-        return awaitingRemoval;
-    }
-
-    /**
-     * Removes what completed so far, with what could not be removed before, in one transaction; a failure keeps
-     * their seqs (not the envelopes) for a retry after a back-off. Unless {@code wait}, it leaves the work to a
-     * thread already at it.
-     */
-    private void removeCompleted(boolean wait) {
-        if (wait) {
-            removing.lock();
-        } else if (!removing.tryLock()) {
-            return;
-        }
-        try {
-            lastRemovalNanos = System.nanoTime();
-            long[] seqs = drainCompleted();
-            if (seqs.length == 0) {
-                return;
-            }
-            try {
-                store.removeAll(seqs);
-            } catch (RuntimeException e) {
-                unremoved = seqs;
-                awaitingRemoval = seqs.length;
-                removalFailures++;
-                removalRetryAtNanos = System.nanoTime()
-                        + REMOVAL_RETRY.delay(removalFailures, Duration.ZERO).toNanos();
-                if (removalFailures == 1) {
-                    LOG.warn("{} published reading(s) cannot be removed from the outbox: they are not sent again"
-                            + " while the bundle runs (after a restart they would be, with their message_id), and"
-                            + " their removal is tried again every {} s at most: {}", seqs.length,
-                            REMOVAL_RETRY.maxDelay().toSeconds(), e.getMessage());
-                } else {
-                    LOG.debug("{} published reading(s) still cannot be removed: {}", seqs.length, e.getMessage());
-                }
-                return;
-            }
-            if (removalFailures > 0) {
-                LOG.info("The {} published reading(s) that waited for their removal left the outbox", seqs.length);
-            }
-            unremoved = NONE;
-            awaitingRemoval = 0;
-            removalFailures = 0;
-            removedElsewhere = Set.of();
-        } finally {
-            removing.unlock();
-        }
-    }
-
-    /** The seqs to remove now: those left from a failed removal, then what completed since (under the lock). */
-    private long[] drainCompleted() {
-        long[] seqs = Arrays.copyOf(unremoved, unremoved.length + completed.size());
-        int n = unremoved.length;
-        for (StoredReading reading; (reading = completed.poll()) != null; ) {
-            if (n == seqs.length) {
-                seqs = Arrays.copyOf(seqs, n * 2 + 16);
-            }
-            seqs[n++] = reading.seq();
-        }
-        return n == seqs.length ? seqs : Arrays.copyOf(seqs, n);
+        return ledger.awaitingRemoval();
     }
 }

@@ -72,8 +72,14 @@ public final class OutboxStore implements AutoCloseable {
     private PreparedStatement insert;
     private PreparedStatement selectAfter;
     private PreparedStatement measure;
-    private PreparedStatement expire;
     private PreparedStatement delete;
+    private PreparedStatement countBook;
+    /** The books, as committed: changed only under the writer lock, with the rows they count. */
+    private volatile Books books;
+    /** Who says which readings may not be dropped to make room (the ledger: those handed out or finished). */
+    private volatile DropGuard dropGuard = DropGuard.NONE;
+    /** Test hook: a write may be made to fail before it starts. */
+    private volatile Faults faults = Faults.NONE;
 
     private OutboxStore(Path file, Connection db, Connection reader, long maxReadings, long maxBytes,
             WhenFull whenFull) throws SQLException {
@@ -92,6 +98,7 @@ public final class OutboxStore implements AutoCloseable {
                 bytes += r.getLong(3);
             }
         }
+        this.books = readBooks(db, file, depth);
     }
 
     /** Opens (or creates) the outbox in {@code file}, readable by the bundle's user only. */
@@ -130,6 +137,9 @@ public final class OutboxStore implements AutoCloseable {
             }
             dropMessageIdIndex(db, file);
             addLanes(db, file);
+            try (Statement s = db.createStatement()) {
+                s.execute(BOOKS_TABLE);
+            }
             if (salvage != null) {
                 DamagedOutbox.restore(db, salvage.readings());
                 LOG.error("The outbox {} was damaged ({}): it was moved aside to {} (with its -wal and -shm, if"
@@ -168,6 +178,141 @@ public final class OutboxStore implements AutoCloseable {
      */
     static final String MESSAGE_IDS_TABLE = "CREATE TABLE IF NOT EXISTS message_ids (prefix TEXT NOT NULL,"
             + " reserved_to INTEGER NOT NULL)";
+
+
+    /**
+     * The books: running totals in readings since the outbox file was made, changed in the same transaction as the
+     * rows they count, so that {@code accepted = published + dead_lettered + expired + dropped + rows} always holds
+     * on disk. A tool that removes rows counts them in {@code dropped}; a replayed dead letter is a new acceptance.
+     */
+    static final String BOOKS_TABLE = "CREATE TABLE IF NOT EXISTS books (name TEXT PRIMARY KEY,"
+            + " readings INTEGER NOT NULL)";
+    private static final String BOOK_UPSERT = "INSERT INTO books (name, readings) VALUES (?, ?)"
+            + " ON CONFLICT(name) DO UPDATE SET readings = readings + excluded.readings";
+
+    /** The books as committed, and the readings stored now ({@code rows}). */
+    public record Books(long accepted, long published, long deadLettered, long expired, long dropped, long rows) {
+
+        Books plus(long accepted, long published, long deadLettered, long expired, long dropped) {
+            return new Books(this.accepted + accepted, this.published + published, this.deadLettered + deadLettered,
+                    this.expired + expired, this.dropped + dropped,
+                    rows + accepted - published - deadLettered - expired - dropped);
+        }
+
+        /** Whether every reading accepted is accounted for. */
+        public boolean balance() {
+            return accepted == published + deadLettered + expired + dropped + rows;
+        }
+    }
+
+    /**
+     * Reads the books; an outbox without them (an earlier version), or whose totals do not account for its rows (an
+     * earlier version removed some), counts the rows it holds as accepted.
+     */
+    private static Books readBooks(Connection db, Path file, long rows) throws SQLException {
+        java.util.Map<String, Long> totals = new java.util.HashMap<>();
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT name, readings FROM books")) {
+            while (r.next()) {
+                totals.put(r.getString(1), r.getLong(2));
+            }
+        }
+        long published = totals.getOrDefault("published", 0L);
+        long deadLettered = totals.getOrDefault("dead_lettered", 0L);
+        long expired = totals.getOrDefault("expired", 0L);
+        long dropped = totals.getOrDefault("dropped", 0L);
+        long accepted = totals.getOrDefault("accepted", 0L);
+        long owed = published + deadLettered + expired + dropped + rows - accepted;
+        if (owed != 0) {
+            try (PreparedStatement upsert = db.prepareStatement(BOOK_UPSERT)) {
+                upsert.setString(1, "accepted");
+                upsert.setLong(2, owed);
+                upsert.executeUpdate();
+            }
+            if (!totals.isEmpty()) {
+                LOG.info("Outbox {}: its books did not account for {} reading(s) (an earlier version changed it);"
+                        + " counted as accepted", file, owed);
+            }
+            accepted += owed;
+        }
+        return new Books(accepted, published, deadLettered, expired, dropped, rows);
+    }
+
+    /** Adds to one of the books in the transaction under way (the caller holds the writer lock). */
+    private void book(String name, long readings) throws SQLException {
+        if (readings == 0) {
+            return;
+        }
+        if (countBook == null) {
+            countBook = db.prepareStatement(BOOK_UPSERT);
+        }
+        countBook.setString(1, name);
+        countBook.setLong(2, readings);
+        countBook.executeUpdate();
+    }
+
+    /**
+     * The books after a removal was committed (under the writer lock): changed together with what the ledger knows of
+     * those readings, under its lock, so that the two never count a reading twice or not at all.
+     */
+    private void booksChanged(Books after, Committed committed, long[] seqs) {
+        if (committed == null) {
+            books = after;
+            return;
+        }
+        dropGuard.hold();
+        try {
+            books = after;
+            committed.removed(seqs);
+        } finally {
+            dropGuard.release();
+        }
+    }
+
+    /** The books as last committed. */
+    public Books books() {
+        return books;
+    }
+
+    /**
+     * Which readings may be dropped to make room: the store asks while it holds its writer lock, between
+     * {@link #hold()} and {@link #release()}, and says which it dropped once that is committed.
+     */
+    interface DropGuard {
+        DropGuard NONE = new DropGuard() {
+        };
+
+        /** Holds the guard's state still (its lock) while the store decides and commits. */
+        default void hold() {
+        }
+
+        default void release() {
+        }
+
+        /** Whether the reading {@code seq} waits (is not handed out, nor published and awaiting removal). */
+        default boolean droppable(long seq) {
+            return true;
+        }
+
+        /** These readings were dropped (committed; still under the lock). */
+        default void dropped(long[] seqs) {
+        }
+    }
+
+    void dropGuard(DropGuard guard) {
+        this.dropGuard = guard;
+    }
+
+    /** Test hook: called as each write transaction starts ({@code append}, {@code finish}, {@code expire}). */
+    interface Faults {
+        Faults NONE = write -> {
+        };
+
+        void before(String write) throws SQLException;
+    }
+
+    void faults(Faults faults) {
+        this.faults = faults;
+    }
 
     /**
      * The table: seq orders the readings (AUTOINCREMENT: never reused, so the drain's position stays valid); lane is
@@ -309,7 +454,12 @@ public final class OutboxStore implements AutoCloseable {
         long[] laneDropped = new long[Lane.values().length];
         List<PendingAppend> stored = new ArrayList<>(group.size());
         List<Entry> rows = new ArrayList<>();
+        LongRuns droppedSeqs = new LongRuns();
+        // dropping to make room asks the ledger which readings wait, and holds it until the drop is committed (or not)
+        boolean guarded = false;
+        boolean committed = false;
         try {
+            faults.before("append");
             db.setAutoCommit(false);
             for (PendingAppend append : group) {
                 List<Entry> batch = append.batch;
@@ -328,15 +478,29 @@ public final class OutboxStore implements AutoCloseable {
                     continue;
                 }
                 if (full) {
+                    if (!guarded) {
+                        dropGuard.hold();
+                        guarded = true;
+                    }
                     insert(rows);
                     rows.clear();
                     Dropped freed = dropOldest(groupDepth + batch.size() - maxReadings,
-                            groupBytes + batchBytes - maxBytes);
+                            groupBytes + batchBytes - maxBytes, droppedSeqs);
+                    if (freed.readings() == 0) {
+                        // what it holds is handed out or awaits its removal: this batch waits for their PUBACKs
+                        append.refused(new OutboxFullException("the outbox is full (" + groupDepth + " readings, "
+                                + groupBytes + " bytes; limits " + maxReadings + " and " + maxBytes + ") and too few"
+                                + " of its readings wait to make room (the others are being published): try again in"
+                                + " a moment"));
+                    }
                     groupDepth -= freed.readings();
                     groupBytes -= freed.bytes();
                     droppedNow += freed.readings();
                     for (int lane = 0; lane < lanes.length; lane++) {
                         laneDropped[lane] += freed.byLane()[lane];
+                    }
+                    if (append.settled) {
+                        continue;
                     }
                 }
                 rows.addAll(batch);
@@ -346,7 +510,15 @@ public final class OutboxStore implements AutoCloseable {
                 groupBytes += batchBytes;
             }
             insert(rows);
+            long acceptedNow = Arrays.stream(lanes).sum();
+            book("accepted", acceptedNow);
+            book("dropped", droppedNow);
             db.commit();
+            committed = true;
+            books = books.plus(acceptedNow, 0, 0, 0, droppedNow);
+            if (guarded) {
+                dropGuard.dropped(droppedSeqs.toArray());
+            }
         } catch (SQLException e) {
             rollback();
             if (!fromSqlite(e)) {
@@ -365,6 +537,9 @@ public final class OutboxStore implements AutoCloseable {
                     new IllegalStateException("cannot store readings in the outbox: " + e.getMessage(), e)));
             return;
         } finally {
+            if (guarded) {
+                dropGuard.release();
+            }
             autoCommit();
         }
         storageWorks(false);
@@ -410,33 +585,51 @@ public final class OutboxStore implements AutoCloseable {
     }
 
     /**
-     * Deletes the oldest readings until {@code readings} and {@code excessBytes} are made up: the bulk lane's first,
-     * the priority lane's only when that is not enough.
+     * Deletes the oldest waiting readings until {@code readings} and {@code excessBytes} are made up: the bulk lane's
+     * first, the priority lane's only when that is not enough; never one the guard says is handed out or published.
+     * Deletes nothing when the waiting ones are not enough (the append is refused). Reads in bounded steps and deletes
+     * a run of consecutive seqs per statement, adding each seq dropped to {@code seqs}.
      */
-    private Dropped dropOldest(long readings, long excessBytes) throws SQLException {
+    private Dropped dropOldest(long readings, long excessBytes, LongRuns seqs) throws SQLException {
         long count = 0;
         long freed = 0;
         long[] byLane = new long[Lane.values().length];
-        for (int lane = Lane.values().length - 1; lane >= 0 && (count < readings || freed < excessBytes); lane--) {
-            long through = -1;
-            try (PreparedStatement select = db.prepareStatement(
-                    "SELECT seq, LENGTH(envelope) FROM readings WHERE lane = ? ORDER BY seq")) {
-                select.setInt(1, lane);
-                try (ResultSet r = select.executeQuery()) {
-                    while ((count < readings || freed < excessBytes) && r.next()) {
-                        through = r.getLong(1);
-                        freed += r.getLong(2);
-                        count++;
-                        byLane[lane]++;
+        LongRuns chosen = new LongRuns();
+        try (PreparedStatement select = db.prepareStatement(
+                "SELECT seq, LENGTH(envelope) FROM readings WHERE lane = ? AND seq > ? ORDER BY seq LIMIT 1000")) {
+            for (int lane = Lane.values().length - 1; lane >= 0 && (count < readings || freed < excessBytes); lane--) {
+                long after = 0;
+                boolean more = true;
+                while (more && (count < readings || freed < excessBytes)) {
+                    select.setInt(1, lane);
+                    select.setLong(2, after);
+                    more = false;
+                    try (ResultSet r = select.executeQuery()) {
+                        while ((count < readings || freed < excessBytes) && r.next()) {
+                            more = true;
+                            after = r.getLong(1);
+                            if (dropGuard.droppable(after)) {
+                                chosen.add(after);
+                                freed += r.getLong(2);
+                                count++;
+                                byLane[lane]++;
+                            }
+                        }
                     }
                 }
             }
-            try (PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE lane = ? AND seq <= ?")) {
-                delete.setInt(1, lane);
-                delete.setLong(2, through);
-                delete.executeUpdate();
-            }
         }
+        if (count < readings || freed < excessBytes) {
+            return new Dropped(0, 0, new long[byLane.length]);
+        }
+        try (PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq BETWEEN ? AND ?")) {
+            chosen.forEachRun((from, to) -> {
+                delete.setLong(1, from);
+                delete.setLong(2, to);
+                delete.executeUpdate();
+            });
+        }
+        seqs.addAll(chosen);
         return new Dropped(count, freed, byLane);
     }
 
@@ -477,14 +670,29 @@ public final class OutboxStore implements AutoCloseable {
         removeAll(done.stream().mapToLong(StoredReading::seq).toArray());
     }
 
+    /** Removes the readings with these {@code seqs} (in any order) as published, like {@link #removeAll(List)}. */
+    public void removeAll(long[] seqs) {
+        finish(seqs, new long[0], null);
+    }
+
+    /** What a transaction of the ledger's removed, told while the writer lock is still held. */
+    interface Committed {
+        void removed(long[] seqs);
+    }
+
     /**
-     * Removes the readings with these {@code seqs} (in any order), like {@link #removeAll(List)}.
+     * Removes readings that are done, {@code published} (their PUBACK came) and {@code deadLettered} (kept in the
+     * dead-letter directory), counting them into the books in the same transaction, which is not forced to disk: a
+     * power cut right after it can only send a few acknowledged readings again, with their message_id. One
+     * statement per run of consecutive seqs; the caller keeps each call bounded.
      *
+     * @param committed told, under the writer lock, once the removal is committed (null: nobody)
      * @throws OutboxStorageException when SQLite cannot write the removal (a full disk): nothing was removed
      */
-    public void removeAll(long[] seqs) {
+    public void finish(long[] published, long[] deadLettered, Committed committed) {
         writer.lock();
         try {
+            faults.before("finish");
             synchronous("NORMAL");
             db.setAutoCommit(false);
             if (delete == null) {
@@ -492,32 +700,19 @@ public final class OutboxStore implements AutoCloseable {
                         + " WHERE seq BETWEEN ? AND ? GROUP BY lane");
                 delete = db.prepareStatement("DELETE FROM readings WHERE seq BETWEEN ? AND ?");
             }
-            seqs = seqs.clone();
-            Arrays.sort(seqs);
             long[] removed = new long[Lane.values().length];
-            long freed = 0;
-            // PUBACKs come in the outbox's order, so the acknowledged readings are mostly runs of consecutive seqs:
-            // two statements a run instead of one a reading (rows dropped meanwhile are simply not there)
-            for (int from = 0, to; from < seqs.length; from = to) {
-                to = from + 1;
-                while (to < seqs.length && seqs[to] == seqs[to - 1] + 1) {
-                    to++;
-                }
-                measure.setLong(1, seqs[from]);
-                measure.setLong(2, seqs[to - 1]);
-                try (ResultSet r = measure.executeQuery()) {
-                    while (r.next()) {
-                        removed[r.getInt(1)] += r.getLong(2);
-                        freed += r.getLong(3);
-                    }
-                }
-                delete.setLong(1, seqs[from]);
-                delete.setLong(2, seqs[to - 1]);
-                delete.executeUpdate();
-            }
+            long[] freed = new long[1];
+            long publishedNow = removeRuns(published, removed, freed);
+            long deadLetteredNow = removeRuns(deadLettered, removed, freed);
+            book("published", publishedNow);
+            book("dead_lettered", deadLetteredNow);
             db.commit();
-            removed(removed, freed);
+            removed(removed, freed[0]);
             storageWorks(true);
+            LongRuns all = new LongRuns();
+            all.addAll(published);
+            all.addAll(deadLettered);
+            booksChanged(books.plus(0, publishedNow, deadLetteredNow, 0, 0), committed, all.toArray());
         } catch (SQLException e) {
             rollback();
             if (!fromSqlite(e)) {
@@ -528,6 +723,29 @@ public final class OutboxStore implements AutoCloseable {
         } finally {
             endUnforcedWrite();
         }
+    }
+
+    /** Deletes the rows with these seqs, run by run; returns how many there were (rows gone already do not count). */
+    private long removeRuns(long[] seqs, long[] removedByLane, long[] freed) throws SQLException {
+        LongRuns runs = new LongRuns();
+        runs.addAll(seqs);
+        long[] count = new long[1];
+        // PUBACKs come in the outbox's order, so the acknowledged readings are mostly runs of consecutive seqs
+        runs.forEachRun((from, to) -> {
+            measure.setLong(1, from);
+            measure.setLong(2, to);
+            try (ResultSet r = measure.executeQuery()) {
+                while (r.next()) {
+                    removedByLane[r.getInt(1)] += r.getLong(2);
+                    count[0] += r.getLong(2);
+                    freed[0] += r.getLong(3);
+                }
+            }
+            delete.setLong(1, from);
+            delete.setLong(2, to);
+            delete.executeUpdate();
+        });
+        return count[0];
     }
 
     /**
@@ -556,65 +774,182 @@ public final class OutboxStore implements AutoCloseable {
         bytes -= freed;
     }
 
+    /** Expired readings not read yet are deleted this many at a time, each step its own transaction. */
+    private static final int EXPIRY_STEP = 1_000;
+
     /**
      * Removes the readings whose time to live is up at {@code nowMillis}: those with {@code seqs} (read already and
-     * found expired by the consumer) and, of each lane, those after {@code readUpTo[lane]} (not read yet), in one
-     * transaction not forced to disk. Says how many in one line, and counts them in {@link #expired()}.
+     * found expired by the consumer) and, of each lane, those after {@code readUpTo[lane]} (not read yet), in bounded
+     * transactions not forced to disk (one statement per run of seqs, at most {@value #EXPIRY_STEP} rows each), so
+     * appends go between them. Says how many in one line, and counts them in {@link #expired()} and the books.
      *
      * @return how many readings left the outbox
+     * @throws OutboxStorageException when SQLite cannot write (what was removed before stays removed, and counted)
      */
     public long expire(long nowMillis, long[] readUpTo, long[] seqs) {
+        return expire(nowMillis, readUpTo, seqs, null);
+    }
+
+    long expire(long nowMillis, long[] readUpTo, long[] seqs, Committed committed) {
+        long[] kinds = new long[2];
+        try {
+            long[] given = seqs.clone();
+            Arrays.sort(given);
+            for (int from = 0; from < given.length; from += EXPIRY_STEP) {
+                long[] step = Arrays.copyOfRange(given, from, Math.min(given.length, from + EXPIRY_STEP));
+                expireStep(nowMillis, step, kinds, committed);
+            }
+            for (int lane = 0; lane < readUpTo.length; lane++) {
+                for (long after = readUpTo[lane]; ; ) {
+                    long[] step = expiredAfter(lane, after, nowMillis);
+                    if (step.length == 0) {
+                        break;
+                    }
+                    expireStep(nowMillis, step, kinds, null);
+                    after = step[step.length - 1];
+                }
+            }
+        } finally {
+            long all = kinds[0] + kinds[1];
+            if (all > 0) {
+                LOG.warn("{} reading(s) expired in the outbox before they could be published ({} telemetry, {}"
+                        + " event(s); uplink.outbox.ttl.*): they were removed unsent", all, kinds[0], kinds[1]);
+            }
+        }
+        return kinds[0] + kinds[1];
+    }
+
+    /** Up to {@value #EXPIRY_STEP} seqs of {@code lane} after {@code after} whose time is up (the expiry index). */
+    private long[] expiredAfter(int lane, long after, long nowMillis) {
+        LongRuns found = new LongRuns();
+        synchronized (readLock) {
+            try (PreparedStatement select = reader.prepareStatement("SELECT seq FROM readings WHERE expires_at > 0"
+                    + " AND expires_at <= ? AND lane = ? AND seq > ? ORDER BY seq LIMIT " + EXPIRY_STEP)) {
+                select.setLong(1, nowMillis);
+                select.setInt(2, lane);
+                select.setLong(3, after);
+                try (ResultSet r = select.executeQuery()) {
+                    while (r.next()) {
+                        found.add(r.getLong(1));
+                    }
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot read the outbox: " + e.getMessage(), e);
+            }
+        }
+        return found.toArray();
+    }
+
+    /** One transaction of {@link #expire}: the expired rows among {@code seqs} (ascending). */
+    private void expireStep(long nowMillis, long[] seqs, long[] kinds, Committed committed) {
         writer.lock();
         try {
+            faults.before("expire");
             synchronous("NORMAL");
             db.setAutoCommit(false);
             long[] byLane = new long[Lane.values().length];
-            long freed = 0;
-            long telemetry = 0;
-            long events = 0;
-            List<String> where = new ArrayList<>();
-            for (long seq : seqs) {
-                where.add("seq = " + seq);
-            }
-            for (int lane = 0; lane < readUpTo.length; lane++) {
-                where.add("(lane = " + lane + " AND seq > " + readUpTo[lane] + ")");
-            }
-            // numbers only: nothing in these conditions comes from outside
-            String condition = "expires_at > 0 AND expires_at <= " + nowMillis + " AND (" + String.join(" OR ", where)
-                    + ")";
-            try (Statement st = db.createStatement();
-                 ResultSet r = st.executeQuery("SELECT lane, kind, COUNT(*), COALESCE(SUM(LENGTH(envelope)), 0)"
-                         + " FROM readings WHERE " + condition + " GROUP BY lane, kind")) {
-                while (r.next()) {
-                    byLane[r.getInt(1)] += r.getLong(3);
-                    freed += r.getLong(4);
-                    if ("event".equals(r.getString(2))) {
-                        events += r.getLong(3);
-                    } else {
-                        telemetry += r.getLong(3);
+            long[] freed = new long[1];
+            long[] stepKinds = new long[2];
+            LongRuns runs = new LongRuns();
+            runs.addAll(seqs);
+            try (PreparedStatement count = db.prepareStatement("SELECT lane, kind, COUNT(*),"
+                    + " COALESCE(SUM(LENGTH(envelope)), 0) FROM readings WHERE seq BETWEEN ? AND ? AND expires_at > 0"
+                    + " AND expires_at <= ? GROUP BY lane, kind");
+                 PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq BETWEEN ? AND ?"
+                         + " AND expires_at > 0 AND expires_at <= ?")) {
+                runs.forEachRun((from, to) -> {
+                    count.setLong(1, from);
+                    count.setLong(2, to);
+                    count.setLong(3, nowMillis);
+                    try (ResultSet r = count.executeQuery()) {
+                        while (r.next()) {
+                            byLane[r.getInt(1)] += r.getLong(3);
+                            freed[0] += r.getLong(4);
+                            stepKinds["event".equals(r.getString(2)) ? 1 : 0] += r.getLong(3);
+                        }
                     }
-                }
+                    delete.setLong(1, from);
+                    delete.setLong(2, to);
+                    delete.setLong(3, nowMillis);
+                    delete.executeUpdate();
+                });
             }
-            if (telemetry + events == 0) {
-                db.rollback();
-                return 0;
-            }
-            try (Statement st = db.createStatement()) {
-                st.executeUpdate("DELETE FROM readings WHERE " + condition);
-            }
+            long all = stepKinds[0] + stepKinds[1];
+            book("expired", all);
             db.commit();
-            removed(byLane, freed);
-            expired.addAndGet(telemetry + events);
-            LOG.warn("{} reading(s) expired in the outbox before they could be published ({} telemetry, {} event(s);"
-                    + " uplink.outbox.ttl.*): they were removed unsent", telemetry + events, telemetry, events);
-            return telemetry + events;
+            removed(byLane, freed[0]);
+            expired.addAndGet(all);
+            kinds[0] += stepKinds[0];
+            kinds[1] += stepKinds[1];
+            booksChanged(books.plus(0, 0, 0, all, 0), committed, seqs);
         } catch (SQLException e) {
             rollback();
-            LOG.debug("Expired readings could not be removed now (tried again later): {}", e.getMessage());
-            return 0;
+            throw new OutboxStorageException("cannot remove expired readings from the outbox (tried again later): "
+                    + e.getMessage(), dataDir(), isDiskFull(e), freeBytes(), 0, e);
         } finally {
             endUnforcedWrite();
         }
+    }
+
+    /**
+     * Re-bases the readings stored from {@code fromSeqInclusive} on by {@code deltaMillis}, after the wall clock was
+     * stepped by that much: their accepted time, expiry (when they have one) and the number of their envelope's
+     * leading {@code "timestamp":}, every other byte of it kept; message ids stay. One transaction under the writer
+     * lock, one statement whatever the number of readings.
+     *
+     * @return the highest seq a reading was ever given here (0: none yet); with {@code deltaMillis} 0 nothing
+     *         changes, so a caller learns where the readings of this run will begin (one after it)
+     */
+    public long rebase(long fromSeqInclusive, long deltaMillis) {
+        writer.lock();
+        try {
+            db.setAutoCommit(false);
+            if (deltaMillis != 0) {
+                try (PreparedStatement move = db.prepareStatement(REBASE)) {
+                    move.setLong(1, deltaMillis);
+                    move.setLong(2, fromSeqInclusive);
+                    move.executeUpdate();
+                }
+            }
+            long last;
+            try (Statement s = db.createStatement();
+                 ResultSet r = s.executeQuery("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence"
+                         + " WHERE name = 'readings'")) {
+                last = r.next() ? r.getLong(1) : 0;
+            }
+            db.commit();
+            return last;
+        } catch (SQLException e) {
+            rollback();
+            throw new IllegalStateException("cannot re-base the outbox's readings after a clock step: "
+                    + e.getMessage(), e);
+        } finally {
+            autoCommit();
+            writer.unlock();
+            wakeNextAppend();
+        }
+    }
+
+    /**
+     * {@link #rebase}'s statement: ?1 the step in milliseconds, ?2 the first seq. An envelope's timestamp is epoch
+     * seconds with three decimals ({@code EnvelopeWriter.epochSeconds}), rewritten in whole milliseconds; an envelope
+     * that does not begin so (none should) keeps its bytes.
+     */
+    private static final String REBASE;
+
+    static {
+        String text = "CAST(envelope AS TEXT)";
+        String number = "substr(" + text + ", 14, instr(" + text + ", ',') - 14)";
+        String millis = "(CAST(replace(" + number + ", '.', '') AS INTEGER) + ?1)";
+        String rewritable = "substr(" + text + ", 1, 13) = '{\"timestamp\":' AND instr(" + text + ", ',') > 14"
+                + " AND " + number + " GLOB '[0-9]*.[0-9][0-9][0-9]' AND " + number + " NOT GLOB '*[^0-9.]*'"
+                + " AND " + millis + " >= 0";
+        REBASE = "UPDATE readings SET accepted_at = accepted_at + ?1,"
+                + " expires_at = CASE WHEN expires_at > 0 THEN expires_at + ?1 ELSE expires_at END,"
+                + " envelope = CASE WHEN " + rewritable + " THEN CAST('{\"timestamp\":' || (" + millis + " / 1000)"
+                + " || '.' || substr('00' || (" + millis + " % 1000), -3) || substr(" + text + ", instr(" + text
+                + ", ',')) AS BLOB) ELSE envelope END"
+                + " WHERE seq >= ?2";
     }
 
     /** Whether the outbox can write: {@code ok}, {@code full} (no space left) or {@code failing} (another error). */
@@ -777,6 +1112,24 @@ public final class OutboxStore implements AutoCloseable {
     /** Readings removed unsent since the start because their time to live was up. */
     public long expired() {
         return expired.get();
+    }
+
+    /** Seconds since the oldest reading waiting in {@code lane} was accepted (wall clock), 0 when none waits. */
+    public double oldestAgeSeconds(Lane lane) {
+        if (laneDepth.get(lane.code()) == 0) {
+            return 0;
+        }
+        synchronized (readLock) {
+            try (PreparedStatement oldest = reader.prepareStatement(
+                    "SELECT accepted_at FROM readings WHERE lane = ? ORDER BY seq LIMIT 1")) {
+                oldest.setInt(1, lane.code());
+                try (ResultSet r = oldest.executeQuery()) {
+                    return r.next() ? Math.max(0, System.currentTimeMillis() - r.getLong(1)) / 1000.0 : 0;
+                }
+            } catch (SQLException e) {
+                return 0;
+            }
+        }
     }
 
     /** Readings waiting in {@code lane}. */

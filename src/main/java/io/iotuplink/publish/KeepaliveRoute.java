@@ -24,7 +24,8 @@ public final class KeepaliveRoute extends RouteBuilder {
         if (interval.isZero()) {
             return;
         }
-        from("timer:uplink-keepalive?delay=1000&period=" + interval.toMillis()).routeId("uplink-keepalive")
+        // scheduler: runs on monotonic time (timer: follows the wall clock, and a step back would stall it)
+        from("scheduler:uplink-keepalive?initialDelay=1000&delay=" + interval.toMillis()).routeId("uplink-keepalive")
                 .process(e -> {
                     Map<String, Object> metadata = new LinkedHashMap<>();
                     metadata.put("uptime", status.uptimeSeconds());

@@ -1,5 +1,6 @@
 package io.iotuplink.publish;
 
+import io.iotuplink.outbox.ReadingSetAsideException;
 import io.iotuplink.config.Backoff;
 import io.iotuplink.mqtt.PublishRefusedException;
 import io.iotuplink.mqtt.UnsupportedQosException;
@@ -54,6 +55,7 @@ public final class PublishRetryPolicy extends RedeliveryPolicy {
                 : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         PublishRefusedException refused = ObjectHelper.getException(PublishRefusedException.class, cause);
         return refused != null && !refused.retryable()
-                || ObjectHelper.getException(UnsupportedQosException.class, cause) != null;
+                || ObjectHelper.getException(UnsupportedQosException.class, cause) != null
+                || ObjectHelper.getException(ReadingSetAsideException.class, cause) != null;
     }
 }

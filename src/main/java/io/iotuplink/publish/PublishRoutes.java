@@ -30,7 +30,7 @@ public final class PublishRoutes extends RouteBuilder {
     /** Header naming the event on {@code direct:event} when the body holds only the metadata. */
     public static final String EVENT_NAME = "UplinkEventName";
     /** Exchange property the dead-letter route sets on a reading it wrote to the dead-letter directory. */
-    public static final String DEAD_LETTERED = "uplinkDeadLettered";
+    public static final String DEAD_LETTERED = OutboxConstants.DEAD_LETTERED;
     /** The outbox every reading goes through. */
     public static final String OUTBOX = "outbox:uplink";
 

@@ -1,5 +1,6 @@
 package io.iotuplink.status;
 
+import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionEvent;
 import io.iotuplink.connection.ConnectionMonitor;
@@ -9,11 +10,12 @@ import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.outbox.Lane;
 import io.iotuplink.outbox.OutboxStore;
 
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /** Builds the {@code GET /status} document: the seed's four keys first, then the design's additions. */
 public final class StatusReport {
@@ -23,24 +25,27 @@ public final class StatusReport {
     private final PublishStats stats;
     private final InputCounters inputs;
     private final OutboxStore outbox;
-    private final Clock clock;
-    private final long startedMillis;
+    private final LongSupplier nanos;
+    private final long startedNanos;
     private volatile java.util.function.LongSupplier tokenRefreshes;
     private volatile java.util.function.IntSupplier inboxLeftovers;
     private volatile java.util.function.IntSupplier inboxWaiting = () -> 0;
     private volatile java.util.function.IntSupplier awaitingRemoval = () -> 0;
+    private volatile java.util.function.Supplier<io.iotuplink.outbox.OutboxStore.Books> books;
+    private volatile java.util.function.IntSupplier parked = () -> 0;
     private volatile PublishShaper shaper;
     private volatile String outboxTarget;
+    private volatile ClockSteps clockSteps;
 
     public StatusReport(UplinkConfig config, ConnectionMonitor connection, PublishStats stats, InputCounters inputs,
-            OutboxStore outbox, Clock clock) {
+            OutboxStore outbox, LongSupplier nanos) {
         this.config = config;
         this.connection = connection;
         this.stats = stats;
         this.inputs = inputs;
         this.outbox = outbox;
-        this.clock = clock;
-        this.startedMillis = clock.millis();
+        this.nanos = nanos;
+        this.startedNanos = nanos.getAsLong();
     }
 
     /** With a custom authorizer: adds {@code token_refreshes} to the status. */
@@ -61,6 +66,17 @@ public final class StatusReport {
         this.inboxWaiting = waiting;
     }
 
+    /**
+     * Where the books in readings come from ({@code readings_accepted}, {@code readings_published},
+     * {@code readings_failed}, {@code readings_expired}, {@code readings_dropped}, and {@code buffered}: what waits),
+     * and {@code outbox.parked}: readings waiting out their own back-off after a failed publish.
+     */
+    public void countReadings(java.util.function.Supplier<io.iotuplink.outbox.OutboxStore.Books> books,
+            java.util.function.IntSupplier parked) {
+        this.books = books;
+        this.parked = parked;
+    }
+
     /** Where {@code outbox.awaiting_removal} comes from: published readings whose removal failed (a full disk). */
     public void countAwaitingRemoval(java.util.function.IntSupplier published) {
         this.awaitingRemoval = published;
@@ -74,14 +90,22 @@ public final class StatusReport {
         this.shaper = shaper;
     }
 
+    /**
+     * Adds {@code "clock": {"steps", "last_step_seconds"}}: how often the wall clock was stepped since the start, and
+     * the last step (forward positive, back negative; 0 before the first).
+     */
+    public void reportClock(ClockSteps steps) {
+        this.clockSteps = steps;
+    }
+
     /** Adds {@code outbox.target}: the broker endpoint and client id the outbox's readings are bound to. */
     public void outboxTarget(String target) {
         this.outboxTarget = target;
     }
 
-    /** Seconds since the bundle started, with a millisecond fraction. */
+    /** Seconds since the bundle started, with a millisecond fraction: monotonic, a clock step leaves it alone. */
     public double uptimeSeconds() {
-        return (clock.millis() - startedMillis) / 1000.0;
+        return TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - startedNanos) / 1000.0;
     }
 
     /**
@@ -97,6 +121,7 @@ public final class StatusReport {
         section.put("since", storage.ok() ? null : EnvelopeWriter.epochSeconds(storage.sinceMillis()));
         section.put("data_dir", outbox.dataDir().toString());
         section.put("awaiting_removal", awaitingRemoval.getAsInt());
+        section.put("parked", parked.getAsInt());
         if (outboxTarget != null) {
             section.put("target", outboxTarget);
         }
@@ -106,19 +131,6 @@ public final class StatusReport {
         }
         section.put("lanes", lanes);
         return section;
-    }
-
-    /** Why the connection is not up (the last thing that happened to it), or null while it is. */
-    private String connectionReason() {
-        if (connection.isConnected()) {
-            return null;
-        }
-        List<ConnectionEvent> history = connection.history();
-        if (history.isEmpty()) {
-            return null;
-        }
-        ConnectionEvent last = history.get(history.size() - 1);
-        return last.error() == null ? last.message() : last.message() + ": " + last.error();
     }
 
     public Map<String, Object> snapshot() {
@@ -132,12 +144,27 @@ public final class StatusReport {
         status.put("client_id", config.clientId());
         status.put("endpoint", config.endpoint());
         status.put("uptime", uptimeSeconds());
+        if (clockSteps != null) {
+            Map<String, Object> clock = new LinkedHashMap<>();
+            clock.put("steps", clockSteps.steps());
+            clock.put("last_step_seconds", clockSteps.lastStepSeconds());
+            status.put("clock", clock);
+        }
         status.put("published", stats.published());
         status.put("failed", stats.failed());
-        status.put("buffered", outbox.depth());
+        io.iotuplink.outbox.OutboxStore.Books readings = books == null ? null : books.get();
+        status.put("buffered", readings == null ? outbox.depth() : readings.rows());
         status.put("buffered_bytes", outbox.bytes());
         status.put("dropped", outbox.dropped());
         status.put("expired", outbox.expired());
+        if (readings != null) {
+            // since the outbox file was made: accepted = published + failed + expired + dropped + buffered
+            status.put("readings_accepted", readings.accepted());
+            status.put("readings_published", readings.published());
+            status.put("readings_failed", readings.deadLettered());
+            status.put("readings_expired", readings.expired());
+            status.put("readings_dropped", readings.dropped());
+        }
         status.put("outbox", outboxStorage());
         if (shaper != null) {
             PublishShaper.Limits limits = shaper.limits();
@@ -160,7 +187,7 @@ public final class StatusReport {
         status.put("connect_successes", connection.connectSuccesses());
         status.put("connect_success_rate", Math.round(connection.successRate() * 1000) / 1000.0);
         status.put("reconnect_enabled", connection.reconnectEnabled());
-        status.put("connection_reason", connectionReason());
+        status.put("connection_reason", connection.reason());
         if (tokenRefreshes != null) {
             status.put("token_refreshes", tokenRefreshes.getAsLong());
         }

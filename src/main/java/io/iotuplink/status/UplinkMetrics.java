@@ -1,6 +1,7 @@
 package io.iotuplink.status;
 
 import io.iotuplink.auth.TokenManager;
+import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.inputs.InputCounters;
 import io.iotuplink.mqtt.PublishShaper;
@@ -53,6 +54,9 @@ public final class UplinkMetrics {
             Gauge.builder("uplink.outbox.lane.readings", outbox, o -> o.depth(lane)).tag("lane", lane.label())
                     .description("Readings waiting in each lane of the outbox (priority goes out first)")
                     .register(registry);
+            Gauge.builder("uplink.outbox.oldest.age", outbox, o -> o.oldestAgeSeconds(lane))
+                    .tag("lane", lane.label()).baseUnit("seconds").description("Age of the oldest reading waiting in each lane (0: none)")
+                    .register(registry);
         }
         Gauge.builder("uplink.outbox.storage.full", outbox, o -> o.storage().ok() ? 0 : 1)
                 .description("1 while the outbox cannot write (its file system is full, or refuses writes): new"
@@ -68,6 +72,18 @@ public final class UplinkMetrics {
         Gauge.builder("uplink.outbox.awaiting.removal", outbox, OutboxComponent::awaitingRemoval)
                 .description("Published readings whose removal from the outbox failed and is retried")
                 .register(registry);
+        for (String result : new String[] {"accepted", "published", "failed", "expired", "dropped"}) {
+            FunctionCounter.builder("uplink.readings", outbox, o -> switch (result) {
+                case "accepted" -> o.books().accepted();
+                case "published" -> o.books().published();
+                case "failed" -> o.books().deadLettered();
+                case "expired" -> o.books().expired();
+                default -> o.books().dropped();
+            }).tag("result", result).description("Readings by what became of them, since the outbox file was made:"
+                    + " accepted = published + failed (dead letters) + expired + dropped + waiting").register(registry);
+        }
+        Gauge.builder("uplink.outbox.parked", outbox, OutboxComponent::parked)
+                .description("Readings waiting out their own back-off after a failed publish").register(registry);
     }
 
     /**
@@ -81,6 +97,13 @@ public final class UplinkMetrics {
         FunctionCounter.builder("uplink.quota.slow.downs", shaper, PublishShaper::slowDowns)
                 .description("Times the broker's 0x97 quota exceeded or 0x96 message rate too high halved the"
                         + " publishing rate").register(registry);
+    }
+
+    /** {@code uplink_clock_steps_total}: steps of the wall clock seen since the start. */
+    public void clockSteps(ClockSteps steps) {
+        FunctionCounter.builder("uplink.clock.steps", steps, ClockSteps::steps)
+                .description("Steps of the wall clock against monotonic time (each re-based the readings waiting)")
+                .register(registry);
     }
 
     /** With a custom authorizer: {@code uplink_token_refreshes_total}. */

@@ -3,10 +3,12 @@ package io.iotuplink.auth;
 import io.iotuplink.TokenRefreshException;
 import io.iotuplink.config.Backoff;
 import io.iotuplink.support.ManualScheduler;
+import io.iotuplink.support.SimulatedClock;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,7 +29,7 @@ class TokenManagerTest {
     private final List<String> events = new ArrayList<>();
     private final List<String> passwords = new ArrayList<>();
     private final TokenManager tokens = new TokenManager(provider, new CustomAuthorizerLogin(null, "uplink-authorizer",
-            null, null), Duration.ofMinutes(5), BACKOFF, scheduler.clock(), scheduler,
+            null, null), Duration.ofMinutes(5), BACKOFF, scheduler.clock(), scheduler::nanos, scheduler,
             (username, password) -> passwords.add(new String(password, StandardCharsets.UTF_8)),
             new TokenEvents() {
                 @Override
@@ -40,6 +42,43 @@ class TokenManagerTest {
                     events.add("recovered");
                 }
             });
+
+    @Test
+    void stepsOfTheWallClockNeitherExpireATokenNorLengthenItsLife() {
+        SimulatedClock wall = new SimulatedClock(Instant.parse("2025-01-01T00:00:00Z"));
+        SwitchableTokenProvider byWall = new SwitchableTokenProvider(wall, 3600);
+        List<String> used = new ArrayList<>();
+        TokenManager manager = new TokenManager(byWall, new CustomAuthorizerLogin(null, "uplink-authorizer", null,
+                null), Duration.ofMinutes(5), BACKOFF, wall, scheduler::nanos, scheduler,
+                (username, password) -> used.add(new String(password, StandardCharsets.UTF_8)), new TokenEvents() {
+                    @Override
+                    public void refreshFailed(TokenRefreshException failure, Duration retryIn) {
+                        events.add("failed");
+                    }
+
+                    @Override
+                    public void refreshRecovered() {
+                        events.add("recovered");
+                    }
+                });
+
+        manager.ensureFresh();
+        wall.advance(Duration.ofDays(365));
+        manager.ensureFresh();
+        assertEquals(List.of("secret-1"), used, "a step of a year forward did not expire the token");
+
+        wall.advance(Duration.ofDays(-366));
+        assertEquals(Duration.ofMinutes(55), scheduler.nextDelay(), "the refresh waits on monotonic time");
+        scheduler.advance(Duration.ofMinutes(55));
+        assertEquals(List.of("secret-1", "secret-2"), used, "a step back did not put the refresh off");
+
+        manager.stop();
+        wall.advance(Duration.ofDays(-1));
+        scheduler.advance(Duration.ofMinutes(60));
+        manager.ensureFresh();
+        assertEquals(List.of("secret-1", "secret-2", "secret-3"), used,
+                "after its hour the token is expired, though the wall clock went back a day");
+    }
 
     @Test
     void theTokenManagerNeverWritesTheConnectionState() {

@@ -74,6 +74,10 @@ public final class Benchmark {
             printQuotaTable(atQuotas(dir));
             return;
         }
+        if ("store".equals(System.getProperty("bench.only"))) {
+            StoreFigures.run(dir);
+            return;
+        }
         if ("gateway".equals(System.getProperty("bench.only"))) {
             GatewayFigures.run(dir, steadySeconds);
             return;

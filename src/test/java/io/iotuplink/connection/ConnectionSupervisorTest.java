@@ -7,18 +7,26 @@ import io.iotuplink.config.Backoff;
 import io.iotuplink.config.Durations;
 import io.iotuplink.config.MqttSession;
 import io.iotuplink.support.ManualScheduler;
+import io.iotuplink.support.SimulatedClock;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckResultBuilder;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateNotYetValidException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocketFactory;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -37,11 +45,14 @@ class ConnectionSupervisorTest {
             Duration.ofSeconds(10), Duration.ofSeconds(10));
 
     private final ManualScheduler scheduler = new ManualScheduler();
+    /** The wall clock, apart from the scheduler's monotonic time: a test may step it. */
+    private final SimulatedClock wall = new SimulatedClock(Instant.parse("2025-01-01T00:00:00Z"));
     private final FakeMqttConnection client = new FakeMqttConnection();
-    private final ConnectionMonitor monitor = new ConnectionMonitor(scheduler.clock(), 50);
+    private final ConnectionMonitor monitor = new ConnectionMonitor(wall, 50);
     private final SSLSocketFactory tls = socketFactory();
     private final ConnectionSupervisor supervisor = new ConnectionSupervisor(client, SESSION, tls, BACKOFF, monitor,
-            "broker.example:8883", "AWS_IOT_CA_PATH=/certs/AmazonRootCA1.pem", scheduler, scheduler.clock());
+            "broker.example:8883", "AWS_IOT_CA_PATH=/certs/AmazonRootCA1.pem", scheduler, wall,
+            scheduler::nanos);
     /** Tokens live an hour and are refreshed 5 minutes before they expire. */
     private final SwitchableTokenProvider provider = new SwitchableTokenProvider(scheduler.clock(), 3600);
 
@@ -317,9 +328,80 @@ class ConnectionSupervisorTest {
         assertEquals(ConnectionState.DISCONNECTED, monitor.state());
     }
 
+    @Test
+    void aClockTheCertificateIsNotValidAtIsRetriedWithTheBackoffSayingWhyUntilItIsRight() {
+        AtomicReference<Optional<String>> clockProblem = new AtomicReference<>(Optional.of(
+                "the gateway's clock says 2000-01-01T00:00:00Z, but the certificate ...: is NTP running?"));
+        supervisor.checkClockBeforeConnect(clockProblem::get);
+        for (int i = 0; i < 3; i++) {
+            client.failNextConnect(serverCertificateNotYetValid());
+        }
+
+        supervisor.start();
+        scheduler.runDue();
+
+        assertEquals(ConnectionState.RECONNECTING, monitor.state());
+        String error = last().error();
+        assertTrue(error.startsWith("TLS handshake with broker.example:8883 failed: the server's certificate is not"
+                + " valid at the gateway's time 2025-01-01T00:00:00Z (is the gateway's clock right? is NTP running?);"
+                + " the gateway's clock says 2000-01-01T00:00:00Z"), error);
+        assertTrue(readinessMessage().contains("is NTP running?"), readinessMessage());
+        assertEquals(Duration.ofSeconds(1), scheduler.nextDelay());
+        scheduler.runNext();
+        assertEquals(Duration.ofSeconds(2), scheduler.nextDelay());
+        scheduler.runNext();
+        assertEquals(Duration.ofSeconds(4), scheduler.nextDelay());
+
+        clockProblem.set(Optional.empty());
+        scheduler.runNext();
+
+        assertEquals(ConnectionState.CONNECTED, monitor.state());
+        assertEquals(4, client.connects.size(), "every attempt was a CONNECT: the broker judges by its own clock");
+        assertEquals(HealthCheck.State.UP, readiness());
+    }
+
+    @Test
+    void stepsOfTheWallClockDuringTheBackoffNeitherDelayNorHurryTheNextConnect() {
+        client.refuseNextConnects(3);
+        supervisor.start();
+        scheduler.runDue();
+        assertEquals(1, client.connects.size());
+
+        wall.advance(Duration.ofDays(-1));
+        assertEquals(Duration.ofSeconds(1), scheduler.nextDelay());
+        scheduler.advance(Duration.ofSeconds(1));
+        assertEquals(2, client.connects.size(), "the retry came after the back-off, not a day later");
+
+        wall.advance(Duration.ofDays(365));
+        scheduler.advance(Duration.ofMillis(1_999));
+        assertEquals(2, client.connects.size(), "a step forward does not hurry the retry either");
+        scheduler.advance(Duration.ofMillis(1));
+        assertEquals(3, client.connects.size());
+
+        wall.advance(Duration.ofDays(-400));
+        scheduler.advance(Duration.ofSeconds(4));
+        assertEquals(ConnectionState.CONNECTED, monitor.state());
+        client.drop();
+        wall.advance(Duration.ofDays(-1));
+        scheduler.advance(Duration.ofSeconds(1));
+        assertEquals(ConnectionState.CONNECTED, monitor.state(), "reconnected within the back-off after a step back");
+        assertEquals(5, client.connects.size());
+    }
+
+    /** What Paho throws when Java's PKIX check finds the server's certificate not yet valid by the local clock. */
+    private static MqttException serverCertificateNotYetValid() {
+        CertPathValidatorException validity = new CertPathValidatorException("validity check failed",
+                new CertificateNotYetValidException("NotBefore: Wed Jan 01 00:00:00 UTC 2025"), null, -1,
+                CertPathValidatorException.BasicReason.NOT_YET_VALID);
+        SSLHandshakeException handshake = new SSLHandshakeException("PKIX path validation failed: " + validity);
+        handshake.initCause(validity);
+        return new MqttException(MqttClientException.REASON_CODE_SERVER_CONNECT_ERROR, handshake);
+    }
+
     private void withTokens() {
         TokenManager tokens = new TokenManager(provider, new CustomAuthorizerLogin(null, "uplink-authorizer", null,
-                null), Duration.ofMinutes(5), BACKOFF, scheduler.clock(), scheduler, supervisor::login, supervisor);
+                null), Duration.ofMinutes(5), BACKOFF, scheduler.clock(), scheduler::nanos, scheduler, supervisor::login,
+                supervisor);
         supervisor.useCredentials(ConnectionSupervisor.Credentials.of(tokens::ensureFresh, tokens::invalidate));
     }
 

@@ -44,6 +44,11 @@ final class FakeMqttConnection implements MqttConnection {
         }
     }
 
+    /** The next CONNECT fails with {@code failure} (a TLS handshake that failed...). */
+    void failNextConnect(MqttException failure) {
+        failures.add(failure);
+    }
+
     /** Runs while a CONNECT is on the wire, before it returns. */
     void duringConnect(Consumer<MqttConnectionOptions> action) {
         this.duringConnect = action;

@@ -13,14 +13,12 @@ import io.iotuplink.outbox.BatchEnvelope;
 import io.iotuplink.outbox.StoredReading;
 import io.iotuplink.support.BrokerAndBundle;
 import io.iotuplink.support.RunningBundle;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -41,7 +39,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -80,17 +77,7 @@ class BatchConsumerExampleTest {
 
     @BeforeAll
     static void findPython() {
-        python = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .filter(entry -> !entry.isEmpty())
-                .map(entry -> Path.of(entry, "python3"))
-                .filter(Files::isExecutable)
-                .findFirst().orElse(null);
-        if (python == null) {
-            if ("true".equals(System.getenv("CI"))) {
-                throw new AssertionError("python3 is not on the PATH; .ci/run installs the Debian package python3");
-            }
-            Assumptions.abort("python3 is not on the PATH: the reference consumer cannot be run");
-        }
+        python = ProgramOnPath.require("python3", "python3", "the reference consumer cannot be run");
     }
 
     @Test

@@ -185,8 +185,10 @@ class HttpApiTest {
         List<String> keys = new ArrayList<>();
         status.fieldNames().forEachRemaining(keys::add);
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
-                "client_id", "endpoint", "uptime", "published", "failed", "buffered", "buffered_bytes", "dropped",
-                "expired", "outbox", "quota", "inputs", "inbox", "connect_attempts", "connect_successes", "connect_success_rate",
+                "client_id", "endpoint", "uptime", "clock", "published", "failed", "buffered", "buffered_bytes",
+                "dropped", "expired", "readings_accepted", "readings_published", "readings_failed", "readings_expired",
+                "readings_dropped", "outbox", "quota", "inputs", "inbox", "connect_attempts", "connect_successes",
+                "connect_success_rate",
                 "reconnect_enabled", "connection_reason", "history"), keys);
         assertEquals("ok", status.get("outbox").get("storage").asText(), status.toString());
         List<String> lanes = new ArrayList<>();
@@ -199,6 +201,11 @@ class HttpApiTest {
         assertEquals(0, status.get("reconnect_attempts").asInt());
         assertTrue(status.get("reconnect_enabled").asBoolean());
         assertTrue(status.get("connection_reason").isNull(), "no reason while connected");
+        assertTrue(status.get("readings_published").asLong() >= 1, status.toString());
+        assertEquals(status.get("readings_accepted").asLong(), status.get("readings_published").asLong()
+                + status.get("readings_failed").asLong() + status.get("readings_expired").asLong()
+                + status.get("readings_dropped").asLong() + status.get("buffered").asLong(),
+                "the books balance: " + status);
         assertTrue(status.get("last_publish_ts").asDouble() > 1.7e9);
         assertEquals("bombercat-001", status.get("device_id").asText());
         assertEquals("bombercat-test-001", status.get("client_id").asText());

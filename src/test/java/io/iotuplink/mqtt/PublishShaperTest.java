@@ -321,6 +321,30 @@ class PublishShaperTest {
     }
 
     @Test
+    void itsLineCountsBytesAndTheSlowedDownRateSoAnEventNeverWaitsBehindSecondsOfBatches() {
+        Line line = new Line(100, 512 * 1024);
+        line.fillTheWindow(100, 1);
+        List<Waiter> waiters = new ArrayList<>();
+        waiters.add(line.queueOne(0, 1_000));
+        assertFalse(line.shaper.lineIsFull(), "one small publish: 11 ms of the line");
+        waiters.add(line.queueOne(1, 60 * 1024));
+        assertTrue(line.shaper.lineIsFull(), "a 60 KiB batch takes 129 ms of the byte quota: the line is full");
+        assertTrue(line.shaper.lineNanos() < 1_000_000_000L, "an event handed out now waits less than a second");
+        assertEquals(128 * 1024, line.shaper.publishBytesNow(), "batches of 128 KB at the full quota");
+
+        for (int i = 0; i < 3; i++) {
+            line.clock.addAndGet(PublishShaper.WINDOW_NANOS); // each signal a window after the one before
+            line.shaper.slowDown("PUBACK 0x97 quota exceeded");
+        }
+        assertEquals(8, line.shaper.limits().divisor());
+        assertEquals(16 * 1024, line.shaper.publishBytesNow(), "smaller batches at an eighth of the byte quota");
+        assertTrue(line.shaper.lineIsFull(), "at an eighth of the quota the same line lasts 8 times longer");
+        line.open();
+        line.grantOrder(waiters);
+        assertFalse(line.shaper.lineIsFull(), "an empty line is never full");
+    }
+
+    @Test
     void aQuotaSignalHalvesBothLimitsAndTheWindowsKeepTheLowerOnes() {
         PublishShaper shaper = new PublishShaper(100, 512 * 1024, () -> now);
         List<long[]> before = stream(shaper, 300, new Random(8), 8 * 1024);

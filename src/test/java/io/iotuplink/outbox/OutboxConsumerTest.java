@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -71,6 +72,13 @@ class OutboxConsumerTest {
     private final Queue<String> outcomes = new ConcurrentLinkedQueue<>();
     /** How the threads of the {@code uplink-outbox} pool are made. */
     private UnaryOperator<ThreadFactory> outboxThreadFactory = UnaryOperator.identity();
+    /** The publish route's steps after its {@code from}: by default straight to the client, no error handler. */
+    private java.util.function.BiConsumer<RouteBuilder, org.apache.camel.model.RouteDefinition> publishRoute =
+            (builder, route) -> route.errorHandler(builder.noErrorHandler())
+                    .to("paho-mqtt5:fake/telemetry?client=#fakeClient&qos=1");
+    /** What reached {@code direct:dead} (the set-aside readings, and the refusals of a dead-letter route of tests). */
+    private final Queue<String> deadLetters = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean deadLettersFail = new AtomicBoolean();
     private OutboxStore store;
     private DefaultCamelContext context;
     private FakeMqttClient client;
@@ -103,13 +111,22 @@ class OutboxConsumerTest {
         component.setTimeToLive(timeToLive);
         component.setClock(clock);
         component.setQuotaLineFull(quotaLineFull::get);
+        component.setDeadLetterUri("direct:dead");
         context.addComponent("outbox", component);
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
-                from("outbox:test?" + options).routeId("publish")
+                publishRoute.accept(this, from("outbox:test?" + options).routeId("publish"));
+                from("direct:dead").routeId("dead")
                         .errorHandler(noErrorHandler())
-                        .to("paho-mqtt5:fake/telemetry?client=#fakeClient&qos=1");
+                        .process(e -> {
+                            if (deadLettersFail.get()) {
+                                throw new java.io.IOException("No space left on device (injected)");
+                            }
+                            deadLetters.add(e.getMessage().getHeader(OutboxConstants.MESSAGE_ID, String.class) + ": "
+                                    + e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class).getMessage());
+                            e.setProperty(OutboxConstants.DEAD_LETTERED, true);
+                        });
                 from("direct:accept").routeId("accept")
                         .errorHandler(noErrorHandler())
                         .to("outbox:test");
@@ -286,19 +303,112 @@ class OutboxConsumerTest {
     }
 
     @Test
-    void aFailedExchangeKeepsItsReadingsAndHandsThemOutAgainBeforeNewerOnes() throws Exception {
+    void aFailedExchangeKeepsItsReadingsWhileNewerOnesGoAndHandsThemOutAgainAfterTheirOwnBackOff() throws Exception {
         start("maxInflight=1");
         List<String> ids = append(3);
 
         FakeMqttClient.Publish first = client.next();
+        long failedAt = System.nanoTime();
         first.fail(new MqttException(MqttClientException.REASON_CODE_CLIENT_NOT_CONNECTED));
-        FakeMqttClient.Publish again = client.next();
 
-        assertEquals(ids.get(0), again.messageId(), "the same reading, with its message_id, before the newer ones");
+        // the pause belongs to the reading: the others go on meanwhile
+        FakeMqttClient.Publish second = client.next();
+        assertEquals(ids.get(1), second.messageId(), "a newer reading does not wait for the failed one");
         assertEquals(3, store.depth(), "kept in the outbox");
         assertTrue(outcomes.contains("kept " + ids.get(0)));
+        second.acknowledge();
+        client.next().acknowledge();
+        FakeMqttClient.Publish again = client.next();
+        assertEquals(ids.get(0), again.messageId(), "the same reading, with its message_id");
+        assertTrue(System.nanoTime() - failedAt >= 700_000_000L, "after its own back-off (1 s, jitter 20 %)");
         again.acknowledge();
-        assertEquals(ids.get(1), client.next().messageId());
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 0);
+    }
+
+    @Test
+    void aStepThatKeepsThrowingSetsItsReadingAsideAsADeadLetterAndTheOthersGoOn() throws Exception {
+        publishRoute = (builder, route) -> route.errorHandler(builder.noErrorHandler())
+                .process(e -> {
+                    if (new String(e.getMessage().getBody(byte[].class), StandardCharsets.UTF_8)
+                            .contains("\"seq\":0")) {
+                        throw new IllegalStateException("the user's enrichment broke");
+                    }
+                })
+                .to("paho-mqtt5:fake/telemetry?client=#fakeClient&qos=1");
+        start("maxInflight=1");
+        List<String> ids = append(3);
+
+        client.next().acknowledge();
+        client.next().acknowledge();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 0);
+        assertEquals(List.of(ids.get(0) + ": the publish route failed for it after its retries (the user's"
+                + " enrichment broke)"), List.copyOf(deadLetters), "set aside once, saying why");
+        OutboxStore.Books books = context.getComponent("outbox", OutboxComponent.class).books();
+        assertEquals(2, books.published(), books.toString());
+        assertEquals(1, books.deadLettered(), books.toString());
+        assertTrue(books.balance(), books.toString());
+        assertNull(client.poll(1_500), "it is not tried again");
+    }
+
+    @Test
+    void aLastingRefusalWhoseDeadLetterCannotBeWrittenWaitsAsideWhileTheOthersGoAtFullRate() throws Exception {
+        publishRoute = (builder, route) -> route.errorHandler(builder.deadLetterChannel("direct:dead")
+                        .deadLetterHandleNewException(false))
+                .to("paho-mqtt5:fake/telemetry?client=#fakeClient&qos=1");
+        deadLettersFail.set(true);
+        start("maxInflight=1");
+        List<String> ids = append(1);
+
+        client.next().fail(new io.iotuplink.mqtt.PublishRefusedException("fake/telemetry", 0x87, null));
+        List<String> more = append(50);
+        long before = System.nanoTime();
+        for (String id : more) {
+            FakeMqttClient.Publish publish = client.next();
+            assertEquals(id, publish.messageId(), "the others, in their order, the refused one set aside");
+            publish.acknowledge();
+        }
+        assertTrue(System.nanoTime() - before < 3_000_000_000L, "at the full rate, no pause per failure");
+        await("the 50 removed").atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 1);
+        assertEquals(1, context.getComponent("outbox", OutboxComponent.class).parked());
+
+        deadLettersFail.set(false); // space again: at its next try (after 5 s) it becomes a dead letter
+        FakeMqttClient.Publish again = client.poll(10_000);
+        assertEquals(ids.get(0), again.messageId(), "tried again after its own, longer back-off");
+        again.fail(new io.iotuplink.mqtt.PublishRefusedException("fake/telemetry", 0x87, null));
+        await().atMost(Duration.ofSeconds(5)).until(() -> store.depth() == 0);
+        assertEquals(1, deadLetters.size());
+        assertTrue(deadLetters.peek().startsWith(ids.get(0) + ": the broker refused"), deadLetters.toString());
+    }
+
+    @Test
+    void eventsReachTheBrokerInTheOrderTheyWereAcceptedRetriesIncludedWhileTelemetryGoesOn() throws Exception {
+        start("maxInflight=10");
+        List<String> events = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            PreparedReading event = intake.event("alarm", Map.of("n", i));
+            store.append(List.of(event));
+            events.add(event.reading().messageId());
+        }
+        FakeMqttClient.Publish first = client.next();
+        assertEquals(events.get(0), first.messageId());
+        assertNull(client.poll(300), "one event at a time: the second waits for the first's PUBACK");
+        first.fail(new MqttException(MqttClientException.REASON_CODE_CLIENT_NOT_CONNECTED));
+        List<String> telemetry = append(2);
+
+        // the failed event's back-off: telemetry goes meanwhile, later events do not
+        List<String> meanwhile = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            FakeMqttClient.Publish publish = client.next();
+            meanwhile.add(publish.messageId());
+            publish.acknowledge();
+        }
+        assertEquals(Set.copyOf(telemetry), Set.copyOf(meanwhile), "telemetry is not held back by the event");
+        for (String id : events) {
+            FakeMqttClient.Publish publish = client.next();
+            assertEquals(id, publish.messageId(), "events in their order, the retried one first");
+            publish.acknowledge();
+        }
     }
 
     @Test

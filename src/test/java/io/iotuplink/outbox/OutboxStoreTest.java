@@ -254,7 +254,7 @@ class OutboxStoreTest {
         try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
              Statement s = db.createStatement()) {
             try (ResultSet indexes = s.executeQuery("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'"
-                    + " AND (sql IS NULL OR sql LIKE '%message_id%')")) {
+                    + " AND tbl_name = 'readings' AND (sql IS NULL OR sql LIKE '%message_id%')")) {
                 assertEquals(0, indexes.getLong(1), "no index on message_id left (the lanes' own are not on it)");
             }
             // AUTOINCREMENT carried over: a new reading never takes a seq that was handed out before

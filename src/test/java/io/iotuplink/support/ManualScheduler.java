@@ -54,6 +54,11 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
         };
     }
 
+    /** The simulated monotonic time in nanoseconds (a {@code System::nanoTime}): it moves only in {@link #advance}. */
+    public long nanos() {
+        return now * 1_000_000;
+    }
+
     /** Every delay passed to {@code schedule}, in order (cancelled ones too). */
     public List<Duration> delays() {
         return List.copyOf(delays);

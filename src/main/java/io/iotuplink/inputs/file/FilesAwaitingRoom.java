@@ -7,7 +7,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -40,7 +39,8 @@ public final class FilesAwaitingRoom {
     private final long maxReadings;
     private final long maxBytes;
     private final boolean rejectsWhenFull;
-    private final Clock clock;
+    /** Monotonic milliseconds: every wait here is one. */
+    private final LongSupplier millis;
     private final Map<String, Waiting> waiting = new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Waiting> eldest) {
@@ -70,15 +70,16 @@ public final class FilesAwaitingRoom {
      * @param depth           the readings in the outbox now
      * @param bytes           their bytes
      * @param rejectsWhenFull the outbox refuses new readings when full (else it drops its oldest, and is never full)
+     * @param millis          monotonic time in milliseconds (a step of the wall clock never changes a wait)
      */
     public FilesAwaitingRoom(LongSupplier depth, LongSupplier bytes, long maxReadings, long maxBytes,
-            boolean rejectsWhenFull, Clock clock) {
+            boolean rejectsWhenFull, LongSupplier millis) {
         this.depth = depth;
         this.bytes = bytes;
         this.maxReadings = maxReadings;
         this.maxBytes = maxBytes;
         this.rejectsWhenFull = rejectsWhenFull;
-        this.clock = clock;
+        this.millis = millis;
     }
 
     static String key(Path file, BasicFileAttributes attributes) {
@@ -88,7 +89,7 @@ public final class FilesAwaitingRoom {
 
     /** Whether the inbox may read the file now: false while the outbox has no room for what it needs. */
     public synchronized boolean mayRead(Path file, BasicFileAttributes attributes) {
-        long now = clock.millis();
+        long now = millis.getAsLong();
         forgetUnseen(now);
         String key = key(file, attributes);
         Waiting known = waiting.get(key);
@@ -112,7 +113,7 @@ public final class FilesAwaitingRoom {
     /** The outbox refused the file's {@code readings} good readings ({@code envelopeBytes} in all): it waits. */
     public synchronized void refused(Path file, BasicFileAttributes attributes, long readings, long envelopeBytes,
             OutboxFullException why) {
-        long now = clock.millis();
+        long now = millis.getAsLong();
         boolean storage = why instanceof OutboxStorageException;
         if (storage) {
             storageRetryAt = now + STORAGE_RETRY_MILLIS;
@@ -155,7 +156,7 @@ public final class FilesAwaitingRoom {
         if (since != 0) {
             return;
         }
-        since = clock.millis();
+        since = millis.getAsLong();
         LOG.warn("Inbox: {} waits in the inbox, unread: {}. Nothing of it is stored, set aside or counted until {};"
                 + " so do the files after it that do not fit", file, why, until);
     }
@@ -165,7 +166,7 @@ public final class FilesAwaitingRoom {
             return;
         }
         LOG.info("Inbox: no file waits for room in the outbox any more: they were read, or removed (the first"
-                + " waited {} s)", (clock.millis() - since) / 1000);
+                + " waited {} s)", (millis.getAsLong() - since) / 1000);
         since = 0;
     }
 

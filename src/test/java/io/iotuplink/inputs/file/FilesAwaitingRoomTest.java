@@ -54,7 +54,7 @@ class FilesAwaitingRoomTest {
     }
 
     private FilesAwaitingRoom rejecting() {
-        return new FilesAwaitingRoom(depth::get, bytes::get, MAX_READINGS, MAX_BYTES, true, clock);
+        return new FilesAwaitingRoom(depth::get, bytes::get, MAX_READINGS, MAX_BYTES, true, clock::millis);
     }
 
     private Path file(String name) throws IOException {
@@ -199,7 +199,7 @@ class FilesAwaitingRoomTest {
     @Test
     void anOutboxThatDropsItsOldestNeverKeepsAFileWaiting() throws IOException {
         FilesAwaitingRoom awaiting = new FilesAwaitingRoom(depth::get, bytes::get, MAX_READINGS, MAX_BYTES, false,
-                clock);
+                clock::millis);
         Path file = file("any.json");
         depth.set(MAX_READINGS);
         bytes.set(MAX_BYTES);

@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,7 +34,9 @@ class InboxEntriesTest {
     private InboxEntries entries;
     /** An outbox with room for anything. */
     private final FilesAwaitingRoom roomy = new FilesAwaitingRoom(() -> 0, () -> 0, 100, 1 << 20, true,
-            Clock.systemUTC());
+            System::currentTimeMillis);
+    /** Monotonic time, apart from the wall clock: it moves only when the test says. */
+    private final AtomicLong nanos = new AtomicLong();
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
     /** Five seconds from now: every file written by the test has settled. */
     private Clock clock = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(5));
@@ -43,7 +46,7 @@ class InboxEntriesTest {
         inbox = Files.createDirectories(dir.resolve("inbox"));
         leftovers = new InboxLeftovers(new DefaultCamelContext(), inbox, dir.resolve("data/inbox-not-removed.txt"));
         leftovers.start();
-        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock);
+        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock, nanos::get);
         logged.start();
         ((Logger) LoggerFactory.getLogger(InboxEntries.class)).addAppender(logged);
     }
@@ -76,12 +79,43 @@ class InboxEntriesTest {
         long written = Files.getLastModifiedTime(file).toMillis();
 
         clock = Clock.fixed(Instant.ofEpochMilli(written + 1_000), ZoneOffset.UTC);
-        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock);
+        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock, nanos::get);
         assertFalse(polled(file), "written a second ago");
         clock = Clock.fixed(Instant.ofEpochMilli(written + 2_000), ZoneOffset.UTC);
-        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock);
+        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock, nanos::get);
         assertTrue(polled(file), "settled for two seconds");
         assertEquals(0, logged.list.size());
+    }
+
+    @Test
+    void aFileWrittenBeforeTheWallClockWentBackADaySettlesAfterTheSettleTimeOfMonotonicTime() throws IOException {
+        Path file = Files.writeString(inbox.resolve("before-the-step.json"), "{\"t\": 1}");
+        long written = Files.getLastModifiedTime(file).toMillis();
+
+        clock = Clock.fixed(Instant.ofEpochMilli(written - Duration.ofDays(1).toMillis()), ZoneOffset.UTC);
+        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock, nanos::get);
+        assertFalse(polled(file), "first seen now");
+        nanos.addAndGet(Duration.ofMillis(1_999).toNanos());
+        assertFalse(polled(file), "seen unchanged for less than the settle time");
+        nanos.addAndGet(Duration.ofMillis(1).toNanos());
+        assertTrue(polled(file), "unchanged for the settle time, though its time is a day ahead of the clock");
+    }
+
+    @Test
+    void aFileThatChangesStartsItsSettleTimeAfreshWhateverTheWallClockSays() throws IOException {
+        Path file = Files.writeString(inbox.resolve("growing.ndjson"), "{\"t\": 1}\n");
+        long written = Files.getLastModifiedTime(file).toMillis();
+        clock = Clock.fixed(Instant.ofEpochMilli(written - Duration.ofDays(1).toMillis()), ZoneOffset.UTC);
+        entries = new InboxEntries(leftovers, roomy, Duration.ofSeconds(2), clock, nanos::get);
+
+        assertFalse(polled(file));
+        nanos.addAndGet(Duration.ofMillis(1_500).toNanos());
+        Files.writeString(file, "{\"t\": 2}\n", java.nio.file.StandardOpenOption.APPEND);
+        assertFalse(polled(file), "it changed");
+        nanos.addAndGet(Duration.ofMillis(1_500).toNanos());
+        assertFalse(polled(file), "unchanged for 1.5 s only");
+        nanos.addAndGet(Duration.ofMillis(500).toNanos());
+        assertTrue(polled(file));
     }
 
     @Test
