@@ -140,6 +140,7 @@ public final class UplinkBundle extends RouteBuilder {
         List<ApiAuthentication.Binding> httpBindings = ApiAuthentication.bindings(context);
         ApiAuthentication.Settings api = ApiAuthentication.read(properties, httpBindings);
         problems.addAll(api.problems());
+        keysRead.addAll(RoutesDirectory.placeholders(config.routesDir()));
         UnknownVariables.warnings(System.getenv(), keysRead).forEach(LOG::warn);
         if (problems.isEmpty()) {
             try {

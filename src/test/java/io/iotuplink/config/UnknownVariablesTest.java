@@ -1,6 +1,12 @@
 package io.iotuplink.config;
 
+import io.iotuplink.extension.RoutesDirectory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.List;
 import java.util.Map;
@@ -40,5 +46,15 @@ class UnknownVariablesTest {
         assertEquals(1, ClosestName.editDistance("UPLINK_COMPRES", "UPLINK_COMPRESS"));
         assertEquals("direct:telemetry",
                 ClosestName.among("direct:telemtry", Set.of("direct:event", "direct:telemetry")).orElseThrow());
+    }
+
+    @Test
+    void aSettingTheUsersRoutesNameAsAPlaceholderIsKnown(@TempDir Path routes) throws IOException {
+        Files.writeString(routes.resolve("boiler.camel.yaml"), "- route:\n    from:\n"
+                + "      uri: timer:boiler?period={{uplink.boiler.period:5000}}\n      steps:\n"
+                + "        - to: {uri: 'http://{{uplink.boiler-host}}/temperature'}\n");
+
+        assertEquals(List.of(), UnknownVariables.warnings(Map.of("UPLINK_BOILER_HOST", "10.0.0.7",
+                "UPLINK_BOILER_PERIOD", "1000"), RoutesDirectory.placeholders(routes)));
     }
 }
