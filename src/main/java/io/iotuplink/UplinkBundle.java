@@ -8,6 +8,7 @@ import io.iotuplink.clock.ClockSteps;
 import io.iotuplink.config.AuthSettings;
 import io.iotuplink.config.ConfigReader;
 import io.iotuplink.config.PortBinding;
+import io.iotuplink.config.UnknownVariables;
 import io.iotuplink.config.UplinkConfig;
 import io.iotuplink.connection.ConnectionMonitor;
 import io.iotuplink.connection.ConnectionSupervisor;
@@ -20,6 +21,7 @@ import io.iotuplink.envelope.ReadingFactory;
 import io.iotuplink.envelope.ReadingIntake;
 import io.iotuplink.extension.RouteProblems;
 import io.iotuplink.extension.RoutesDirectory;
+import io.iotuplink.extension.UnconsumedEndpoints;
 import io.iotuplink.http.ApiAuthentication;
 import io.iotuplink.http.ControlRoutes;
 import io.iotuplink.http.HttpApiRoutes;
@@ -79,7 +81,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Assembles the bundle inside a Camel context: reads and checks the configuration, builds the TLS context, the
@@ -139,15 +143,21 @@ public final class UplinkBundle extends RouteBuilder {
 
     private void assemble() throws Exception {
         CamelContext context = getContext();
-        ConfigReader.Result read = ConfigReader.read(
-                key -> context.getPropertiesComponent().resolveProperty(key), local);
+        // every key asked for is one the bundle knows: an UPLINK_* variable that is none of them is a typo
+        Set<String> keysRead = ConcurrentHashMap.newKeySet();
+        Function<String, Optional<String>> properties = key -> {
+            keysRead.add(key);
+            return context.getPropertiesComponent().resolveProperty(key);
+        };
+        ConfigReader.Result read = ConfigReader.read(properties, local);
         UplinkConfig config = read.config();
         this.config = config;
         List<String> problems = new ArrayList<>(read.problems());
         List<ApiAuthentication.Binding> httpBindings = ApiAuthentication.bindings(context);
-        ApiAuthentication.Settings api = ApiAuthentication.read(
-                key -> context.getPropertiesComponent().resolveProperty(key), httpBindings);
+        ApiAuthentication.Settings api = ApiAuthentication.read(properties, httpBindings);
         problems.addAll(api.problems());
+        keysRead.addAll(RoutesDirectory.placeholders(config.routesDir()));
+        UnknownVariables.warnings(System.getenv(), keysRead).forEach(LOG::warn);
         if (problems.isEmpty()) {
             try {
                 config.fileMode().directory(config.dataDir());
@@ -179,8 +189,10 @@ public final class UplinkBundle extends RouteBuilder {
         }
         failOnProblems(problems);
         api.token().ifPresent(token -> ApiAuthentication.require(context, token));
+        // said once the routes run, so that a start that fails shows its problem first
+        List<String> startLines = new ArrayList<>();
         if (!httpBindings.isEmpty()) {
-            LOG.info("{}", ApiAuthentication.describe(httpBindings, api.token().isPresent()));
+            startLines.add(ApiAuthentication.describe(httpBindings, api.token().isPresent()));
         }
         PemTlsContext tls = PemTlsContext.create(pem);
 
@@ -274,6 +286,8 @@ public final class UplinkBundle extends RouteBuilder {
 
             @Override
             public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) {
+                startLines.forEach(LOG::info);
+                LOG.info("{}", runningRoutes(started));
                 supervisor.start();
             }
         });
@@ -332,11 +346,14 @@ public final class UplinkBundle extends RouteBuilder {
         } catch (ConfigurationException e) {
             failOnProblems(e.problems());
         }
+        UnconsumedEndpoints.refuseAtStart(context,
+                location -> RoutesDirectory.label(location, config.routesDir(), config.publishRoute()),
+                failure -> configurationFailure = failure);
 
-        LOG.info("iot-uplink publishes to {} ({}, {}) as client id '{}', device '{}'{}",
-                config.endpoint(), config.telemetryTopic(), config.eventsTopic(), config.clientId(),
-                config.deviceId(), local ? " [--local: embedded broker, throwaway certificates in "
-                        + config.localPkiDir() + "]" : "");
+        startLines.add("iot-uplink publishes to " + config.endpoint() + " (" + config.telemetryTopic() + ", "
+                + config.eventsTopic() + ") as client id '" + config.clientId() + "', device '" + config.deviceId()
+                + "'" + (local ? " [--local: embedded broker, throwaway certificates in " + config.localPkiDir() + "]"
+                        : ""));
     }
 
     /**
@@ -442,6 +459,18 @@ public final class UplinkBundle extends RouteBuilder {
             body.put("error", event.error());
             producer.asyncSendBody("direct:connection-event?block=false&failIfNoConsumers=false", body);
         });
+    }
+
+    /** One line for camel-main's route by route summary, which a start at INFO leaves out (logging/). */
+    private static String runningRoutes(CamelContext context) {
+        List<String> running = new ArrayList<>();
+        List<String> off = new ArrayList<>();
+        for (org.apache.camel.Route route : context.getRoutes()) {
+            (context.getRouteController().getRouteStatus(route.getRouteId()).isStarted() ? running : off)
+                    .add(route.getRouteId());
+        }
+        return running.size() + " routes running: " + String.join(", ", running)
+                + (off.isEmpty() ? "" : "; not started: " + String.join(", ", off));
     }
 
     /** The built-in input routes the configuration leaves off: serial without a port, sampling at interval 0. */

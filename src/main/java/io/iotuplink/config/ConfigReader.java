@@ -73,13 +73,14 @@ public final class ConfigReader {
         Path dataDir = Path.of(text("uplink.data-dir").orElse("./data"));
         if (local) {
             host = "localhost";
-            port = integer(LOCAL_PORT, 8883, 1, 65535);
+            port = port(LOCAL_PORT, 8883);
         } else {
-            int defaultPort = integer("aws.iot.port", 8883, 1, 65535);
+            int defaultPort = port("aws.iot.port", 8883);
             String[] endpoint = endpoint(defaultPort);
             host = endpoint[0];
             port = endpoint.length > 1 ? Integer.parseInt(endpoint[1]) : defaultPort;
         }
+        httpPorts();
         AuthSettings auth = auth(local);
         Path localPki = dataDir.resolve("local-pki");
         boolean certificate = !auth.customAuthorizer();
@@ -355,6 +356,39 @@ public final class ConfigReader {
             return defaultValue;
         }
         return size;
+    }
+
+    /**
+     * The HTTP server's ports: camel-main takes a value that is no number for "any free port" and fails on one out
+     * of range with a stack trace, so both are named here first.
+     */
+    private void httpPorts() {
+        if (!"true".equalsIgnoreCase(text("camel.server.enabled").orElse("false"))) {
+            return;
+        }
+        port("camel.server.port", 8080);
+        Optional<String> management = text("camel.management.port");
+        if (management.isPresent() && !management.equals(text("camel.server.port"))) {
+            port("camel.management.port", 8080);
+        }
+    }
+
+    /** A TCP port: a whole number from 1 to 65535. */
+    private int port(String key, int defaultValue) {
+        Optional<String> value = text(key);
+        if (value.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(value.get());
+            if (n >= 1 && n <= 65535) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // named below, like a number out of range
+        }
+        problems.add(envName(key) + "=" + value.get() + ": not a port; write a whole number from 1 to 65535");
+        return defaultValue;
     }
 
     private String choice(String key, String defaultValue, String... allowed) {

@@ -288,8 +288,8 @@ public final class ReadingFactory {
         }
     }
 
-    /** The path (".a[2].b") below {@code node} of its first number that is not finite, or null. */
-    private static String nonFinite(JsonNode node) {
+    /** The path (".a[2].b", "" for {@code node} itself) of the first number below it that is not finite, or null. */
+    public static String nonFinite(JsonNode node) {
         if (node.isFloatingPointNumber()) {
             return Double.isFinite(node.doubleValue()) ? null : "";
         }

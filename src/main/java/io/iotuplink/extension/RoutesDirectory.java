@@ -10,9 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -22,6 +27,7 @@ import java.util.stream.Stream;
 public final class RoutesDirectory {
 
     private static final Logger LOG = LoggerFactory.getLogger(RoutesDirectory.class);
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{([A-Za-z0-9._-]+)(?::[^}]*)?}}");
 
     private RoutesDirectory() {
     }
@@ -41,9 +47,32 @@ public final class RoutesDirectory {
             load(context, "file:" + file.toAbsolutePath().normalize(), label(dir, file));
         }
         if (!files.isEmpty()) {
-            LOG.info("Loaded {} route file(s) from {}: {}", files.size(), dir,
+            // the routes they hold are named in the bundle's line of running routes
+            LOG.debug("Loaded {} route file(s) from {}: {}", files.size(), dir,
                     files.stream().map(f -> f.getFileName().toString()).toList());
         }
+    }
+
+    /**
+     * The property keys the route files in {@code dir} name as placeholders ({@code {{boiler.host}}},
+     * {@code {{boiler.host:default}}}): settings of the user's own, which an environment variable may set.
+     */
+    public static Set<String> placeholders(Path dir) {
+        Set<String> keys = new TreeSet<>();
+        if (!Files.isDirectory(dir)) {
+            return keys;
+        }
+        try (Stream<Path> listing = Files.list(dir)) {
+            for (Path file : listing.filter(f -> f.getFileName().toString().endsWith(".camel.yaml")).toList()) {
+                Matcher matcher = PLACEHOLDER.matcher(Files.readString(file));
+                while (matcher.find()) {
+                    keys.add(matcher.group(1));
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // loading the files names what is wrong with them
+        }
+        return keys;
     }
 
     /**

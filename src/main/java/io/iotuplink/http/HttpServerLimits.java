@@ -1,9 +1,9 @@
 package io.iotuplink.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iotuplink.config.Durations;
 import io.iotuplink.config.HttpLimits;
+import io.iotuplink.logging.RepeatedProblem;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClosedException;
@@ -20,12 +20,15 @@ import org.apache.camel.StartupListener;
 import org.apache.camel.component.platform.http.main.MainHttpServer;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.apache.camel.support.LifecycleStrategySupport;
-import io.iotuplink.logging.RepeatedProblem;
+import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,7 +55,7 @@ public final class HttpServerLimits {
         server.setMaxBodySize(limits.maxBodySize());
         // platform-http makes its server with `new HttpServerOptions()` and no hook; it takes the Vert.x instance
         // from the registry though, and that instance is the one place to set the server's idle timeout
-        Vertx vertx = new IdleTimeoutVertx((VertxInternal) Vertx.vertx(), limits.idleTimeout());
+        Vertx vertx = new IdleTimeoutVertx((VertxInternal) Vertx.vertx(), limits.idleTimeout(), mapper);
         vertx.exceptionHandler(HttpPort::unhandled);
         context.getRegistry().bind("uplinkHttpVertx", Vertx.class, vertx);
         context.addLifecycleStrategy(new LifecycleStrategySupport() {
@@ -62,17 +65,33 @@ public final class HttpServerLimits {
                 vertx.close();
             }
         });
+        AtomicBoolean routesRunning = new AtomicBoolean();
+        // started after camel-main's HTTP server, which answers /observe/health before the routes run
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStart() {
+                Set<Router> routers = new HashSet<>(context.getRegistry().findByType(VertxPlatformHttpRouter.class));
+                if (server.getRouter() != null) {
+                    routers.add(server.getRouter());
+                }
+                for (Router router : routers) {
+                    HttpServerAnswers.install(router, context, mapper, routesRunning::get);
+                    guard(router, limits, mapper);
+                }
+            }
+        }, true, true);
         context.addStartupListener(new StartupListener() {
             @Override
             public void onCamelContextStarted(CamelContext started, boolean alreadyStarted) {
-                // the routers are bound once the server has started
+                // the routes may still be starting here
             }
 
             @Override
             public void onCamelContextFullyStarted(CamelContext started, boolean alreadyStarted) {
-                for (VertxPlatformHttpRouter router : started.getRegistry()
-                        .findByType(VertxPlatformHttpRouter.class)) {
-                    guard(router, limits, mapper);
+                routesRunning.set(true);
+                if (server.getRouter() != null) {
+                    LOG.info("HTTP API on {}", HttpServerAnswers.endpoints(started, server.getHost(),
+                            server.getPort()));
                 }
             }
         });
@@ -125,33 +144,31 @@ public final class HttpServerLimits {
             ctx.request().connection().close();
             return;
         }
-        String body;
-        try {
-            body = mapper.writeValueAsString(HttpJson.error(error, detail));
-        } catch (JsonProcessingException e) {
-            body = "{\"error\":\"" + error + "\"}";
-        }
-        ctx.response().setStatusCode(code)
-                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .putHeader(HttpHeaders.CONNECTION, "close")
-                .end(body);
+        HttpServerAnswers.answer(ctx.response(), mapper, code, HttpJson.error(error, detail));
     }
 
     /** The Vert.x instance platform-http builds its server with: each HTTP server it makes closes idle connections. */
     private static final class IdleTimeoutVertx extends VertxWrapper {
 
         private final Duration idleTimeout;
+        private final ObjectMapper mapper;
 
-        IdleTimeoutVertx(VertxInternal delegate, Duration idleTimeout) {
+        IdleTimeoutVertx(VertxInternal delegate, Duration idleTimeout, ObjectMapper mapper) {
             super(delegate);
             this.idleTimeout = idleTimeout;
+            this.mapper = mapper;
         }
 
         @Override
         public HttpServer createHttpServer(HttpServerOptions options) {
-            return super.createHttpServer(new HttpServerOptions(options)
+            HttpServerOptions bounded = new HttpServerOptions(options)
                     .setIdleTimeout((int) idleTimeout.toMillis())
-                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    // without an h2c upgrade to look for, a connection's decoder is in place before its first byte
+                    .setHttp2ClearTextEnabled(false);
+            return super.createHttpServer(bounded)
+                    .invalidRequestHandler(request -> HttpServerAnswers.invalidRequest(request, mapper))
+                    .connectionHandler(connection -> HttpServerAnswers.refuseBothLengths(connection, bounded));
         }
 
         @Override

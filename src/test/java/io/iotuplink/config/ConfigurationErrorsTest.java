@@ -178,6 +178,8 @@ class ConfigurationErrorsTest {
         assertTrue(output.contains("UPLINK_MQTT_KEEP_ALIVE=10s: must be between 30s and 20m"), output);
         assertTrue(output.contains("UPLINK_TOPIC_PREFIX=bomber#cat"), output);
         assertTrue(output.contains("4 problems"), output);
+        assertTrue(output.startsWith("iot-uplink cannot start: the configuration has 4 problems:"),
+                "the problem comes first: " + output);
     }
 
     @Test
@@ -227,6 +229,38 @@ class ConfigurationErrorsTest {
 
         assertOneProblem(output, "UPLINK_ROUTES_DIR=" + routes + ": boiler.camel.yaml, route 'boiler-poll', line 6:"
                 + " unknown component 'timmer' (is the name right, or is its camel-timmer jar missing");
+    }
+
+    @Test
+    void aPortThatIsNoNumberOrOutOfRangeIsNamed() {
+        Map<String, String> properties = validProperties();
+        properties.put("camel.server.port", "abc");
+        properties.put("aws.iot.port", "80800");
+
+        assertEquals(List.of("AWS_IOT_PORT=80800: not a port; write a whole number from 1 to 65535",
+                "CAMEL_SERVER_PORT=abc: not a port; write a whole number from 1 to 65535"), problems(properties));
+    }
+
+    @Test
+    void aRouteSendingToAnEndpointNoRouteConsumesNamesTheFileTheRouteAndTheEndpoint() throws IOException {
+        Path routes = Files.createDirectories(dir.resolve("unconsumed-routes"));
+        Files.writeString(routes.resolve("boiler.camel.yaml"), """
+                - route:
+                    id: boiler-poll
+                    from:
+                      uri: timer:boiler
+                      steps:
+                        - setBody:
+                            constant: '{"temperature": 21}'
+                        - to:
+                            uri: direct:telemtry
+                """);
+        Map<String, String> properties = validProperties();
+        properties.put("uplink.routes-dir", routes.toString());
+
+        assertEquals(List.of("UPLINK_ROUTES_DIR=" + routes + ": boiler.camel.yaml, route 'boiler-poll', line 8:"
+                + " sends to direct:telemtry, which no route consumes (did you mean direct:telemetry?)"),
+                problems(properties));
     }
 
     @Test

@@ -62,12 +62,9 @@ class RunnableJarIT {
         try (BundleProcess bundle = BundleProcess.startJar(dir, env, JAR, "--local")) {
             bundle.awaitOutput("MQTT connected", Duration.ofSeconds(90));
             // the built-in input routes, named from the jar's index (BuiltInRoutes)
-            for (String route : List.of("Started uplink-file-inbox", "Started uplink-host-sample",
-                    "Disabled uplink-serial")) {
+            for (String route : List.of(" uplink-file-inbox,", " uplink-host-sample", "not started: uplink-serial")) {
                 assertTrue(bundle.output().contains(route), route + " in " + bundle.output());
             }
-            assertTrue(bundle.output().contains("uplink.built-in-routes = classpath:routes/file-inbox.camel.yaml,"),
-                    bundle.output());
             HttpClient client = HttpClient.newHttpClient();
             HttpResponse<String> accepted = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http
                     + "/telemetry")).header("Content-Type", "application/json")

@@ -168,6 +168,63 @@ class HttpInputLimitsTest {
         }
     }
 
+    /** What the server answers {@code request} (sent as is), up to the closed connection. */
+    private static String raw(String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            return new String(readUntilClosed(socket.getInputStream()), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Asserts the status line and a JSON body whose "error" is {@code error}. */
+    private static void assertJsonAnswer(int status, String error, String response) {
+        // a request line too long to read is answered in HTTP/1.0
+        assertTrue(response.matches("(?s)HTTP/1\\.[01] " + status + " .*"), response);
+        assertTrue(response.toLowerCase(java.util.Locale.ROOT).contains("content-type: application/json"), response);
+        String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+        assertEquals(error, RunningBundle.json(body).path("error").asText(), response);
+    }
+
+    @Test
+    void anUnknownPathIs404InJson() throws IOException {
+        assertJsonAnswer(404, "not found", raw("GET /telemetri HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    }
+
+    @Test
+    void aWrongMethodIs405InJsonWithTheMethodsThePathTakes() throws IOException {
+        String telemetry = raw("GET /telemetry HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        String event = raw("DELETE /events/door_open HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
+        assertJsonAnswer(405, "method not allowed", telemetry);
+        assertTrue(telemetry.contains("\r\nAllow: POST\r\n") || telemetry.contains("\r\nallow: POST\r\n"),
+                telemetry);
+        assertJsonAnswer(405, "method not allowed", event);
+        assertTrue(event.toLowerCase(java.util.Locale.ROOT).contains("\r\nallow: post\r\n"), event);
+        String health = raw("POST /observe/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
+        assertJsonAnswer(405, "method not allowed", health);
+        assertTrue(health.toLowerCase(java.util.Locale.ROOT).contains("\r\nallow: get\r\n"), health);
+    }
+
+    @Test
+    void aTooLongUriIs414AndTooLargeHeadersAre431InJson() throws IOException {
+        assertJsonAnswer(414, "URI too long",
+                raw("GET /status?q=" + "x".repeat(5000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+        assertJsonAnswer(431, "request header fields too large",
+                raw("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "x".repeat(10_000) + "\r\n\r\n"));
+    }
+
+    @Test
+    void aRequestWithBothContentLengthAndTransferEncodingIs400AndNotPublished() throws IOException {
+        String body = "{\"smuggled\":1}";
+        String response = raw("POST /telemetry HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length() + "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n");
+
+        assertJsonAnswer(400, "bad request", response);
+        assertTrue(response.contains("both Content-Length and Transfer-Encoding"), response);
+    }
+
     @Test
     void aGoodRequestIsStillAcceptedAndPublished() {
         HttpResponse<String> response = post("/telemetry", "[{\"good\":1}, {\"good\":2}]");

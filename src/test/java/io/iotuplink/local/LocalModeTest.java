@@ -13,9 +13,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code java -jar iot-uplink.jar --local} as a newcomer runs it: no AWS account, the whole flow in the log. */
@@ -35,6 +37,13 @@ class LocalModeTest {
 
         try (BundleProcess bundle = BundleProcess.start(dir, env, "--local")) {
             bundle.awaitOutput("MQTT connected", Duration.ofSeconds(60));
+            String start = bundle.output().substring(0, bundle.output().indexOf("MQTT connected"));
+            List<String> info = start.lines().filter(line -> line.contains(" INFO ")).toList();
+            assertTrue(info.size() <= 15, info.size() + " INFO lines before connected:\n" + start);
+            assertEquals(List.of(), info.stream().filter(line -> !line.matches(".* INFO  \\[[^]]*] i\\.i.*")).toList(),
+                    "only the bundle's own lines at INFO");
+            assertTrue(start.contains("HTTP API on http://127.0.0.1:" + httpPort + ": "), start);
+            assertFalse(start.contains("0.0.0.0"), start);
             assertTrue(bundle.output().contains("iot-uplink publishes to localhost:" + env.get("UPLINK_LOCAL_PORT")
                     + " (bombercat/telemetry, bombercat/events) as client id 'bombercat-local'"), bundle.output());
 

@@ -100,7 +100,7 @@ class OutboxDeliveryTest {
         List<String> accepted = new ArrayList<>();
 
         try (BundleProcess bundle = BundleProcess.start(dir.resolve("run-1"), env, BundleProcess.SHORT_LIVED_JVM)) {
-            bundle.awaitOutput("Started uplink-http-telemetry", Duration.ofSeconds(60));
+            bundle.awaitOutput("HTTP API on http://", Duration.ofSeconds(60));
             HttpClient http = HttpClient.newHttpClient();
             for (int i = 0; i < 20; i++) {
                 HttpResponse<String> response = http.send(HttpRequest.newBuilder(

@@ -49,6 +49,8 @@ public final class CommandRoutes extends RouteBuilder {
     static final String INPUT = "command";
     private static final String METADATA = "uplinkCommandResult";
     private static final String CORRELATION_ID = "uplinkCommandCorrelationId";
+    /** A correlation id is echoed in the answer: bounded, so that the answer stays far below the envelope limit. */
+    static final int MAX_CORRELATION_ID_CHARS = 1024;
     /** The command a user's {@code direct:command-{name}} route answers. */
     private static final String USER_COMMAND = "uplinkUserCommand";
 
@@ -123,16 +125,13 @@ public final class CommandRoutes extends RouteBuilder {
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("command", topic.substring(commandsPrefix.length()));
         exchange.setProperty(METADATA, metadata);
-        Object correlationId = exchange.getMessage().getHeader(CORRELATION_DATA);
+        exchange.setProperty(CORRELATION_ID, exchange.getMessage().getHeader(CORRELATION_DATA));
         try {
-            ObjectNode arguments = arguments(exchange.getMessage().getBody(byte[].class));
-            if (arguments.hasNonNull("correlation_id")) {
-                correlationId = mapper.convertValue(arguments.get("correlation_id"), Object.class);
-            }
+            exchange.setProperty(CORRELATION_ID, correlationId(arguments(exchange.getMessage().getBody(byte[].class)),
+                    exchange));
         } catch (InvalidReadingException e) {
             // not run either way: the answer names why, without the payload's correlation id
         }
-        exchange.setProperty(CORRELATION_ID, correlationId);
         if (BUSY.equals(exchange.getMessage().getHeader(ANSWER))) {
             answer(exchange, BUSY, Map.of("reason", "more than " + limits.queueSize()
                     + " commands are waiting to run; send it again later"));
@@ -157,14 +156,14 @@ public final class CommandRoutes extends RouteBuilder {
         metadata.put("command", name);
         exchange.setProperty(METADATA, metadata);
         ObjectNode arguments;
+        exchange.setProperty(CORRELATION_ID, exchange.getMessage().getHeader(CORRELATION_DATA));
         try {
             arguments = arguments(payload);
+            exchange.setProperty(CORRELATION_ID, correlationId(arguments, exchange));
         } catch (InvalidReadingException e) {
             answer(exchange, "error", Map.of("error", e.getMessage()));
             return;
         }
-        exchange.setProperty(CORRELATION_ID, arguments.hasNonNull("correlation_id") ? mapper.convertValue(
-                arguments.get("correlation_id"), Object.class) : exchange.getMessage().getHeader(CORRELATION_DATA));
         switch (name) {
             case "ping" -> answer(exchange, "ok", Map.of("pong", true));
             case "status" -> answer(exchange, "ok", status.snapshot());
@@ -194,6 +193,31 @@ public final class CommandRoutes extends RouteBuilder {
         metadata.put("result", result);
         metadata.put("correlation_id", exchange.getProperty(CORRELATION_ID));
         exchange.getMessage().setBody(metadata);
+    }
+
+    /**
+     * The payload's {@code correlation_id}, any JSON value, else the MQTT 5 correlation data; one the answer could
+     * not carry as it came (a number beyond a double, like 1e400, or a value too large to echo) is refused, so the
+     * command is answered with why instead of not at all.
+     */
+    private Object correlationId(ObjectNode arguments, Exchange exchange) {
+        JsonNode id = arguments.get("correlation_id");
+        if (id == null || id.isNull()) {
+            return exchange.getMessage().getHeader(CORRELATION_DATA);
+        }
+        String bad = ReadingFactory.nonFinite(id);
+        if (bad != null) {
+            throw new InvalidReadingException(InvalidReadingException.Problem.MALFORMED, "bad correlation_id",
+                    "correlation_id" + bad + " is a number beyond what a double holds (about 1.8e308), which JSON"
+                            + " cannot carry back; send the correlation id as a string");
+        }
+        int size = id.toString().length();
+        if (size > MAX_CORRELATION_ID_CHARS) {
+            throw new InvalidReadingException(InvalidReadingException.Problem.MALFORMED, "bad correlation_id",
+                    "correlation_id is " + size + " characters of JSON; at most " + MAX_CORRELATION_ID_CHARS
+                            + " are echoed: send a shorter one");
+        }
+        return mapper.convertValue(id, Object.class);
     }
 
     private boolean hasRoute(String uri) {

@@ -193,4 +193,25 @@ class CommandRoutesTest {
             assertTrue(log.hourOfRepeatedProblems() <= 100_000, log.hourOfRepeatedProblems() + " bytes an hour");
         }
     }
+
+    @Test
+    void everyCorrelationIdIsEchoedOrAnsweredWithWhyNot() throws InterruptedException {
+        assertEquals(Map.of("a", List.of(1, 2)), command("ping", "{\"correlation_id\": {\"a\": [1, 2]}}")
+                .get("correlation_id"));
+        assertEquals(List.of("x", true), command("ping", "{\"correlation_id\": [\"x\", true]}")
+                .get("correlation_id"));
+        assertEquals(new java.math.BigInteger("123456789012345678901234567890"),
+                command("ping", "{\"correlation_id\": 123456789012345678901234567890}").get("correlation_id"));
+
+        Map<?, ?> beyondADouble = command("ping", "{\"correlation_id\": 1e400}");
+        assertEquals("error", beyondADouble.get("status"));
+        assertNull(beyondADouble.get("correlation_id"));
+        assertTrue(beyondADouble.get("result").toString().contains("correlation_id is a number beyond what a double"
+                + " holds"), beyondADouble.toString());
+
+        Map<?, ?> tooLarge = command("ping", "{\"correlation_id\": \"" + "x".repeat(2000) + "\"}");
+        assertEquals("error", tooLarge.get("status"));
+        assertTrue(tooLarge.get("result").toString().contains("at most " + CommandRoutes.MAX_CORRELATION_ID_CHARS),
+                tooLarge.toString());
+    }
 }
