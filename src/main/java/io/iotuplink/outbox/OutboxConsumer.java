@@ -1,5 +1,6 @@
 package io.iotuplink.outbox;
 
+import io.iotuplink.logging.RepeatedProblem;
 import io.iotuplink.mqtt.MqttPublishProperties;
 import io.iotuplink.mqtt.PublishRefusedException;
 import io.iotuplink.mqtt.ReasonCodes;
@@ -45,6 +46,9 @@ import java.util.function.IntSupplier;
 public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboxConsumer.class);
+    /** A failed publish per reading and attempt: the first of each cause in detail, then a count a minute. */
+    private static final RepeatedProblem FAILED = RepeatedProblem.warn(LOG, "Publishes that failed and go again");
+    private static final RepeatedProblem SET_ASIDE = RepeatedProblem.warn(LOG, "Readings set aside or parked");
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long REMOVAL_PERIOD_NANOS = 50_000_000;
 
@@ -426,13 +430,15 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         if (caught != null && caught != failure && refusedForGood(caught)) {
             int failures = failed(unit, Failure.REPEATING);
             if (failures == 1) {
-                LOG.warn("{} was refused for good ({}) but cannot be kept as a dead letter ({}): it waits in the"
-                        + " outbox and is tried again, less and less often (at most every 5 minutes)", what,
-                        ReasonCodes.describe(caught), describeFailure(failure));
+                SET_ASIDE.report("no dead letter " + failure.getClass().getName(), "{} was refused for good ({}) but"
+                        + " cannot be kept as a dead letter ({}): it waits in the outbox and is tried again, less and"
+                        + " less often (at most every 5 minutes)", what, ReasonCodes.describe(caught),
+                        describeFailure(failure));
             }
         } else if (failure == null || ofTheLink(failure)) {
-            LOG.warn("{} stays in the outbox and goes out again: {}", what,
-                    failure == null ? "rolled back" : ReasonCodes.describe(failure));
+            String cause = failure == null ? "rolled back" : ReasonCodes.describe(failure);
+            FAILED.report(failure == null ? "rolled back" : failure.getClass().getName(),
+                    "{} stays in the outbox and goes out again after its own back-off: {}", what, cause);
             failed(unit, Failure.PASSING);
         } else {
             setAside(unit, failure, "the publish route failed for it after its retries ("
@@ -445,7 +451,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
         String what = describe(unit);
         if (deadLetters == null) {
             if (failed(unit, Failure.REPEATING) == 1) {
-                LOG.warn("{} is set aside: {}; it is tried again less and less often", what, why);
+                SET_ASIDE.report("parked", "{} is set aside: {}; it is tried again less and less often", what, why);
             }
             return;
         }
@@ -459,12 +465,14 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
             if (result.getException() != null) {
                 throw result.getException();
             }
-            LOG.warn("{} is set aside as a dead letter: {}", what, why);
+            SET_ASIDE.report("set aside " + (cause == null ? "unencodable" : cause.getClass().getName()),
+                    "{} is set aside as a dead letter: {}", what, why);
             completed(unit, true);
         } catch (Exception e) {
             if (failed(unit, Failure.REPEATING) == 1) {
-                LOG.warn("{} should be set aside as a dead letter ({}), but that failed too ({}): it waits in the"
-                        + " outbox and is tried again, less and less often", what, why, describeFailure(e));
+                SET_ASIDE.report("no dead letter " + e.getClass().getName(), "{} should be set aside as a dead letter"
+                        + " ({}), but that failed too ({}): it waits in the outbox and is tried again, less and less"
+                        + " often", what, why, describeFailure(e));
             }
         }
     }

@@ -196,22 +196,25 @@ final class OutboxLedger implements OutboxStore.DropGuard {
             if (strict && lane.out > 0 || !strict && bulkHeld) {
                 continue; // one event at a time: they reach the broker in their order
             }
-            if (!lane.parked.isEmpty()) {
-                Parked first = lane.parked.get(0);
-                if (first.dueNanos() - now <= 0 && first.unit().batchSize() > 0
-                        && first.unit().envelope().length > batches.maxBytes()) {
-                    unbatch(lane, lane.parked.remove(0)); // written for a faster rate: batched again, smaller
-                } else if (first.dueNanos() - now <= 0) {
-                    lane.parked.remove(0);
-                    return new Next(handOut(lane, first.unit()), 0);
+            // the oldest parked unit that is due (in the priority lane only the oldest of all: events keep their order)
+            for (int i = 0; i < lane.parked.size(); i++) {
+                Parked parked = lane.parked.get(i);
+                if (parked.dueNanos() - now > 0) {
+                    wait = Math.min(wait, parked.dueNanos() - now);
+                    if (strict) {
+                        break;
+                    }
+                    continue;
                 }
+                lane.parked.remove(i);
+                if (parked.unit().batchSize() > 0 && parked.unit().envelope().length > batches.maxBytes()) {
+                    unbatch(lane, parked); // written for a faster rate: batched again, smaller
+                    break;
+                }
+                return new Next(handOut(lane, parked.unit()), 0);
             }
-            if (!lane.parked.isEmpty()) {
-                Parked first = lane.parked.get(0);
-                wait = Math.min(wait, first.dueNanos() - now);
-                if (strict) {
-                    continue; // a retried event holds back later events
-                }
+            if (strict && !lane.parked.isEmpty()) {
+                continue; // a retried event holds back later events
             }
             dropExpired(lane);
             if (lane.ahead.isEmpty()) {

@@ -1,6 +1,9 @@
 package io.iotuplink.publish;
 
+import io.iotuplink.logging.RepeatedProblem;
 import io.iotuplink.mqtt.BatchOverRateException;
+import io.iotuplink.mqtt.ReasonCodes;
+import io.iotuplink.outbox.OutboxConstants;
 import io.iotuplink.outbox.ReadingSetAsideException;
 import io.iotuplink.config.Backoff;
 import io.iotuplink.mqtt.PublishRefusedException;
@@ -21,6 +24,9 @@ import java.time.Duration;
  */
 public final class PublishRetryPolicy extends RedeliveryPolicy {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PublishRetryPolicy.class);
+    private static final RepeatedProblem RETRIES = RepeatedProblem.warn(LOG, "Publish retries");
+
     private final Backoff backoff;
 
     public PublishRetryPolicy(Backoff backoff) {
@@ -30,11 +36,14 @@ public final class PublishRetryPolicy extends RedeliveryPolicy {
         setMaximumRedeliveryDelay(backoff.maxDelay().toMillis());
         // a delay on the route's thread would hold a publishing thread and its place in the window for nothing
         setAsyncDelayedRedelivery(true);
-        setRetryAttemptedLogLevel(LoggingLevel.WARN);
+        // Camel's line per attempt is replaced by RETRIES: the first of each cause, then a count a minute
+        setRetryAttemptedLogLevel(LoggingLevel.OFF);
         setLogRetryStackTrace(false);
         setLogStackTrace(false);
         setLogExhausted(false);
         setLogHandled(false);
+        // direct:dead-letter rethrows what it does not keep (a retryable failure): the outbox says it, once
+        setLogNewException(false);
     }
 
     @Override
@@ -44,8 +53,17 @@ public final class PublishRetryPolicy extends RedeliveryPolicy {
 
     @Override
     public boolean shouldRedeliver(Exchange exchange, int redeliveryCounter, Predicate retryWhile) {
-        return !refusedForGood(exchange) && !batchedAgain(exchange)
+        boolean again = !refusedForGood(exchange) && !batchedAgain(exchange)
                 && super.shouldRedeliver(exchange, redeliveryCounter, retryWhile);
+        if (again) {
+            Exception cause = exchange.getException() != null ? exchange.getException()
+                    : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+            RETRIES.report(cause == null ? "unknown" : cause.getClass().getName(), "Publish of {} failed ({}):"
+                    + " attempt {} of {} after its back-off", exchange.getMessage().getHeader(
+                    OutboxConstants.MESSAGE_ID), cause == null ? "unknown" : ReasonCodes.describe(cause),
+                    redeliveryCounter + 1, getMaximumRedeliveries() + 1);
+        }
+        return again;
     }
 
     /** A batch over what the rate allows now: the outbox batches its readings again, smaller; not retried as it is. */
