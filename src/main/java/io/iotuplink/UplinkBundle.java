@@ -120,6 +120,7 @@ public final class UplinkBundle extends RouteBuilder {
      * unknown component...) rather than the bundle's.
      */
     public Optional<String> startProblem(Throwable failure) {
+        releaseDirectories(); // the start failed
         UplinkConfig read = config;
         if (read == null) {
             return Optional.empty();
@@ -133,10 +134,7 @@ public final class UplinkBundle extends RouteBuilder {
         try {
             assemble();
         } catch (Exception | Error e) {
-            // a start that fails leaves the directories to the next one (an in-JVM retry, a test)
-            if (locks != null) {
-                locks.close();
-            }
+            releaseDirectories();
             throw e;
         }
     }
@@ -348,7 +346,10 @@ public final class UplinkBundle extends RouteBuilder {
         }
         UnconsumedEndpoints.refuseAtStart(context,
                 location -> RoutesDirectory.label(location, config.routesDir(), config.publishRoute()),
-                failure -> configurationFailure = failure);
+                failure -> {
+                    configurationFailure = failure;
+                    releaseDirectories(); // the start stops here
+                });
 
         startLines.add("iot-uplink publishes to " + config.endpoint() + " (" + config.telemetryTopic() + ", "
                 + config.eventsTopic() + ") as client id '" + config.clientId() + "', device '" + config.deviceId()
@@ -395,6 +396,14 @@ public final class UplinkBundle extends RouteBuilder {
             }
         }, true, true);
         return tokens;
+    }
+
+    /** A start that fails leaves the directories to the next one (an in-JVM retry, a test). */
+    private void releaseDirectories() {
+        DirectoryLocks held = locks;
+        if (held != null) {
+            held.close();
+        }
     }
 
     /**

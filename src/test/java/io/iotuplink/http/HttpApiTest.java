@@ -187,7 +187,8 @@ class HttpApiTest {
         assertEquals(List.of("connection_status", "connected", "reconnect_attempts", "last_publish_ts", "device_id",
                 "client_id", "endpoint", "uptime", "clock", "published", "failed", "buffered", "buffered_bytes",
                 "dropped", "expired", "readings_accepted", "readings_published", "readings_failed", "readings_expired",
-                "readings_dropped", "outbox", "quota", "inputs", "inbox", "connect_attempts", "connect_successes",
+                "readings_dropped", "outbox", "quota", "inputs", "dead_letters", "inbox", "connect_attempts",
+                "connect_successes",
                 "connect_success_rate",
                 "reconnect_enabled", "connection_reason", "history"), keys);
         assertEquals("ok", status.get("outbox").get("storage").asText(), status.toString());
