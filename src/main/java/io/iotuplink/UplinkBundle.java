@@ -355,6 +355,10 @@ public final class UplinkBundle extends RouteBuilder {
                 + config.eventsTopic() + ") as client id '" + config.clientId() + "', device '" + config.deviceId()
                 + "'" + (local ? " [--local: embedded broker, throwaway certificates in " + config.localPkiDir() + "]"
                         : ""));
+        if (outbox.depth() > 0) {
+            startLines.add("The outbox " + config.outboxFile() + " holds " + outbox.depth() + " reading(s) from before;"
+                    + " they go out first");
+        }
     }
 
     /**

@@ -154,7 +154,8 @@ public final class OutboxStore implements AutoCloseable {
             Connection reader = readOnly.createConnection("jdbc:sqlite:" + path);
             OutboxStore store = new OutboxStore(file, db, reader, maxReadings, maxBytes, whenFull);
             if (store.depth > 0) {
-                LOG.info("Outbox {} holds {} reading(s) from before; they go out first", file, store.depth);
+                // said at INFO once the bundle runs (UplinkBundle): a start that fails says its problem first
+                LOG.debug("Outbox {} holds {} reading(s) from before; they go out first", file, store.depth);
             }
             return store;
         } catch (SQLException e) {
@@ -1171,7 +1172,7 @@ public final class OutboxStore implements AutoCloseable {
             insert.setString(1, prefix);
             insert.executeUpdate();
         }
-        LOG.info("Outbox {}: the message ids of its readings start with {}", file, prefix);
+        LOG.debug("Outbox {}: the message ids of its readings start with {}", file, prefix);
         return new MessageIds(prefix, 0, this::reserveMessageIds);
     }
 
