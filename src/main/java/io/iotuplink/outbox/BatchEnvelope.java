@@ -242,9 +242,4 @@ public final class BatchEnvelope {
         json.writeRawValue(new String(entry.source(), entry.dataFrom(), entry.dataTo() - entry.dataFrom(),
                 StandardCharsets.UTF_8));
     }
-
-    /** The most bytes a batch's envelope takes now: 128 KB, or less when the packet limit given is lower. */
-    public int maxBytes() {
-        return Math.min(EnvelopeWriter.MAX_ENVELOPE_BYTES, maximumPacketSize.getAsInt());
-    }
 }

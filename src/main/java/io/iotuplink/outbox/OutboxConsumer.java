@@ -49,6 +49,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     /** A failed publish per reading and attempt: the first of each cause in detail, then a count a minute. */
     private static final RepeatedProblem FAILED = RepeatedProblem.warn(LOG, "Publishes that failed and go again");
     private static final RepeatedProblem SET_ASIDE = RepeatedProblem.warn(LOG, "Readings set aside or parked");
+    private static final RepeatedProblem LOOP = RepeatedProblem.warn(LOG, "Outbox consumer failures");
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long REMOVAL_PERIOD_NANOS = 50_000_000;
 
@@ -291,8 +292,17 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                LOG.warn("The outbox consumer goes on after: {}", e.toString());
+                LOOP.report(e.getClass().getName(), "The outbox consumer goes on after: {}", e.toString());
+                pause(); // never a loop that spins on the same failure
             }
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -358,7 +368,13 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
             failed(unit, Failure.PASSING);
             throw e;
         }
-        getAsyncProcessor().process(exchange, doneSync -> settle(exchange, unit));
+        try {
+            getAsyncProcessor().process(exchange, doneSync -> settle(exchange, unit));
+        } catch (RuntimeException e) { // not run: its readings wait again, its place in the window is free
+            releaseExchange(exchange, false);
+            failed(unit, Failure.PASSING);
+            throw e;
+        }
     }
 
     private Exchange exchange(Unit unit) {
@@ -435,6 +451,8 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
                         + " less often (at most every 5 minutes)", what, ReasonCodes.describe(caught),
                         describeFailure(failure));
             }
+        } else if (ObjectHelper.getException(io.iotuplink.mqtt.BatchOverRateException.class, failure) != null) {
+            failed(unit, Failure.TOO_LARGE); // written for a faster rate: batched again, smaller
         } else if (failure == null || ofTheLink(failure)) {
             String cause = failure == null ? "rolled back" : ReasonCodes.describe(failure);
             FAILED.report(failure == null ? "rolled back" : failure.getClass().getName(),

@@ -35,6 +35,8 @@ import java.util.function.LongSupplier;
 final class OutboxLedger implements OutboxStore.DropGuard {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutboxLedger.class);
+    private static final io.iotuplink.logging.RepeatedProblem BATCHES =
+            io.iotuplink.logging.RepeatedProblem.warn(LOG, "Batches that could not be written");
     private static final int READ_AHEAD = 200;
     /** Published readings awaiting a removal that fails (a full disk) at most: then nothing more is handed out. */
     static final int MAX_AWAITING_REMOVAL = 200_000;
@@ -69,7 +71,9 @@ final class OutboxLedger implements OutboxStore.DropGuard {
         /** The link or the broker (no connection, no PUBACK in time, 0x97): goes again after its back-off. */
         PASSING,
         /** A failure that repeats whatever the link does (its dead letter cannot be written): a long back-off. */
-        REPEATING
+        REPEATING,
+        /** A batch over what one publish may carry at the rate kept now: batched again, smaller, at once. */
+        TOO_LARGE
     }
 
     /** A unit given back after a failure: it goes again, first in its lane, once {@code dueNanos} has come. */
@@ -118,8 +122,11 @@ final class OutboxLedger implements OutboxStore.DropGuard {
     /** Readings found expired, awaiting their removal. */
     private LongRuns expiring = new LongRuns();
     /** The wall clock's time at the last look outside the lock, and the monotonic time of that look. */
-    private volatile long wallAtMillis;
-    private volatile long wallAtNanos;
+    private record Look(long wallMillis, long nanos) {
+    }
+
+    /** None yet: until the first look nothing is judged expired (0 is long before any expiry). */
+    private volatile Look look = new Look(0, 0);
     private int peak;
     private int removalFailures;
     private long removalRetryAtNanos;
@@ -135,7 +142,8 @@ final class OutboxLedger implements OutboxStore.DropGuard {
         long now = nanos.getAsLong();
         this.removalRetryAtNanos = now;
         this.sweepRetryAtNanos = now;
-        lookAtClock();
+        this.look = new Look(0, now);
+        // no look at the clock here: it may be made under a monitor the clock's own re-base waits for
         store.dropGuard(this);
     }
 
@@ -146,14 +154,13 @@ final class OutboxLedger implements OutboxStore.DropGuard {
      */
     void lookAtClock() {
         long millis = clock.millis();
-        long at = nanos.getAsLong();
-        wallAtMillis = millis;
-        wallAtNanos = at;
+        look = new Look(millis, nanos.getAsLong());
     }
 
     /** The wall clock's time as of the last look, moved on by monotonic time since. */
     private long wallNow() {
-        return wallAtMillis + TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - wallAtNanos);
+        Look last = look;
+        return last.wallMillis() + TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - last.nanos());
     }
 
     /** The lock the consumer's threads wait under; the ledger's state is only touched while it is held. */
@@ -207,10 +214,6 @@ final class OutboxLedger implements OutboxStore.DropGuard {
                     continue;
                 }
                 lane.parked.remove(i);
-                if (parked.unit().batchSize() > 0 && parked.unit().envelope().length > batches.maxBytes()) {
-                    unbatch(lane, parked); // written for a faster rate: batched again, smaller
-                    break;
-                }
                 return new Next(handOut(lane, parked.unit()), 0);
             }
             if (strict && !lane.parked.isEmpty()) {
@@ -266,7 +269,18 @@ final class OutboxLedger implements OutboxStore.DropGuard {
         if (run.size() < batchMax && run.size() == ahead.size() && now - lane.waitingSinceNanos < batchDelayNanos) {
             return null;
         }
-        BatchEnvelope.Batch batch = batches.write(run);
+        BatchEnvelope.Batch batch;
+        try {
+            batch = batches.write(run);
+        } catch (RuntimeException e) {
+            // a stored envelope that is not JSON (salvaged from a damaged outbox): its readings go one by one, as
+            // they are stored, and the consumer sets aside one that cannot be published
+            BATCHES.report(e.getClass().getName(), "{} readings could not be written as a batch ({}): they go out one"
+                    + " by one", run.size(), e.getMessage());
+            ahead.pollFirst();
+            return new Unit(List.of(first), first.messageId(), first.kind(), first.topic(), first.envelope(), 0,
+                    lane.lane);
+        }
         for (int i = 0; i < batch.readings().size(); i++) {
             ahead.pollFirst();
         }
@@ -337,6 +351,7 @@ final class OutboxLedger implements OutboxStore.DropGuard {
      * times); readings out, parked, done or expiring are not read again.
      */
     void reread() {
+        lookAtClock(); // the step's new time, for what is judged under the lock from now on
         lock.lock();
         try {
             Set<Long> known = new HashSet<>(held);
@@ -389,6 +404,18 @@ final class OutboxLedger implements OutboxStore.DropGuard {
             return 0;
         }
         unit.readings().forEach(r -> held.remove(r.seq()));
+        if (failure == Failure.TOO_LARGE) {
+            LaneState lane = lanes[unit.lane().code()];
+            if (unit.readings().size() == 1) {
+                // a reading alone over the rate's batch size goes as a single publish, which is never refused so
+                StoredReading only = unit.readings().get(0);
+                park(new Parked(new Unit(List.of(only), only.messageId(), only.kind(), only.topic(), only.envelope(),
+                        0, unit.lane()), 0, nanos.getAsLong()));
+            } else {
+                unbatch(lane, new Parked(unit, 0, 0));
+            }
+            return 0;
+        }
         int count = failures.merge(unit.firstSeq(), 1, Integer::sum);
         Backoff backoff = failure == Failure.REPEATING ? POISONED : PARKED;
         park(new Parked(unit, count, nanos.getAsLong() + backoff.delay(count, Duration.ZERO).toNanos()));
@@ -426,7 +453,9 @@ final class OutboxLedger implements OutboxStore.DropGuard {
                 out.remove(unit);
                 lanes[unit.lane().code()].out--;
                 unit.readings().forEach(r -> held.remove(r.seq()));
-                park(new Parked(unit, failures.getOrDefault(unit.firstSeq(), 0), nanos.getAsLong()));
+                // a copy: should the old exchange still settle, it no longer matches what is out
+                park(new Parked(new Unit(unit.readings(), unit.messageId(), unit.kind(), unit.topic(), unit.envelope(),
+                        unit.batchSize(), unit.lane()), failures.getOrDefault(unit.firstSeq(), 0), nanos.getAsLong()));
             }
         } finally {
             lock.unlock();
@@ -534,7 +563,7 @@ final class OutboxLedger implements OutboxStore.DropGuard {
      */
     void sweep() {
         lookAtClock(); // a step is re-based before anything is judged expired
-        long now = wallAtMillis;
+        long now = look.wallMillis();
         long[] readUpTo;
         long[] seqs;
         lock.lock();

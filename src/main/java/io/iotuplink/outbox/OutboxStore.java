@@ -853,12 +853,24 @@ public final class OutboxStore implements AutoCloseable {
             long[] stepKinds = new long[2];
             LongRuns runs = new LongRuns();
             runs.addAll(seqs);
-            try (PreparedStatement count = db.prepareStatement("SELECT lane, kind, COUNT(*),"
+            LongRuns deleted = new LongRuns();
+            try (PreparedStatement which = db.prepareStatement("SELECT seq FROM readings WHERE seq BETWEEN ? AND ?"
+                    + " AND expires_at > 0 AND expires_at <= ?");
+                 PreparedStatement count = db.prepareStatement("SELECT lane, kind, COUNT(*),"
                     + " COALESCE(SUM(LENGTH(envelope)), 0) FROM readings WHERE seq BETWEEN ? AND ? AND expires_at > 0"
                     + " AND expires_at <= ? GROUP BY lane, kind");
                  PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq BETWEEN ? AND ?"
                          + " AND expires_at > 0 AND expires_at <= ?")) {
                 runs.forEachRun((from, to) -> {
+                    // only these leave: one a step re-based since it was found expired waits again
+                    which.setLong(1, from);
+                    which.setLong(2, to);
+                    which.setLong(3, nowMillis);
+                    try (ResultSet r = which.executeQuery()) {
+                        while (r.next()) {
+                            deleted.add(r.getLong(1));
+                        }
+                    }
                     count.setLong(1, from);
                     count.setLong(2, to);
                     count.setLong(3, nowMillis);
@@ -882,7 +894,7 @@ public final class OutboxStore implements AutoCloseable {
             expired.addAndGet(all);
             kinds[0] += stepKinds[0];
             kinds[1] += stepKinds[1];
-            booksChanged(books.plus(0, 0, 0, all, 0), committed, seqs);
+            booksChanged(books.plus(0, 0, 0, all, 0), committed, deleted.toArray());
         } catch (SQLException e) {
             rollback();
             throw new OutboxStorageException("cannot remove expired readings from the outbox (tried again later): "
