@@ -800,14 +800,14 @@ public final class OutboxStore implements AutoCloseable {
                 long[] step = Arrays.copyOfRange(given, from, Math.min(given.length, from + EXPIRY_STEP));
                 expireStep(nowMillis, step, kinds, committed);
             }
-            for (int lane = 0; lane < readUpTo.length; lane++) {
-                for (long after = readUpTo[lane]; ; ) {
-                    long[] step = expiredAfter(lane, after, nowMillis);
-                    if (step.length == 0) {
-                        break;
-                    }
+            for (;;) {
+                long[] step = expiredNotRead(readUpTo, nowMillis);
+                long before = kinds[0] + kinds[1];
+                if (step.length > 0) {
                     expireStep(nowMillis, step, kinds, null);
-                    after = step[step.length - 1];
+                }
+                if (step.length == 0 || kinds[0] + kinds[1] == before) {
+                    break; // nothing more, or nothing of it could go (it changed meanwhile): the next sweep looks again
                 }
             }
         } finally {
@@ -820,15 +820,26 @@ public final class OutboxStore implements AutoCloseable {
         return kinds[0] + kinds[1];
     }
 
-    /** Up to {@value #EXPIRY_STEP} seqs of {@code lane} after {@code after} whose time is up (the expiry index). */
-    private long[] expiredAfter(int lane, long after, long nowMillis) {
+    /**
+     * Up to {@value #EXPIRY_STEP} seqs whose time is up and that the reader has not read yet (above each lane's read
+     * position), the soonest expired first: the expiry index, from its front, where each step deletes what it found,
+     * so a sweep of a million expired rows reads each once.
+     */
+    private long[] expiredNotRead(long[] readUpTo, long nowMillis) {
         LongRuns found = new LongRuns();
+        StringBuilder lanes = new StringBuilder();
+        for (int lane = 0; lane < readUpTo.length; lane++) {
+            lanes.append(lane == 0 ? "" : " OR ").append("(lane = ").append(lane).append(" AND seq > ?)");
+        }
         synchronized (readLock) {
-            try (PreparedStatement select = reader.prepareStatement("SELECT seq FROM readings WHERE expires_at > 0"
-                    + " AND expires_at <= ? AND lane = ? AND seq > ? ORDER BY seq LIMIT " + EXPIRY_STEP)) {
+            // INDEXED BY: with an OR of lanes SQLite would rather walk (lane, seq) and sort, all rows each step
+            try (PreparedStatement select = reader.prepareStatement("SELECT seq FROM readings INDEXED BY"
+                    + " readings_by_expiry WHERE expires_at > 0 AND expires_at <= ? AND (" + lanes + ")"
+                    + " ORDER BY expires_at LIMIT " + EXPIRY_STEP)) {
                 select.setLong(1, nowMillis);
-                select.setInt(2, lane);
-                select.setLong(3, after);
+                for (int lane = 0; lane < readUpTo.length; lane++) {
+                    select.setLong(2 + lane, readUpTo[lane]);
+                }
                 try (ResultSet r = select.executeQuery()) {
                     while (r.next()) {
                         found.add(r.getLong(1));
@@ -854,13 +865,14 @@ public final class OutboxStore implements AutoCloseable {
             LongRuns runs = new LongRuns();
             runs.addAll(seqs);
             LongRuns deleted = new LongRuns();
+            // "+expires_at": SQLite must walk the seq range, not the expiry index (all of it, when all expired)
             try (PreparedStatement which = db.prepareStatement("SELECT seq FROM readings WHERE seq BETWEEN ? AND ?"
-                    + " AND expires_at > 0 AND expires_at <= ?");
+                    + " AND +expires_at > 0 AND +expires_at <= ?");
                  PreparedStatement count = db.prepareStatement("SELECT lane, kind, COUNT(*),"
-                    + " COALESCE(SUM(LENGTH(envelope)), 0) FROM readings WHERE seq BETWEEN ? AND ? AND expires_at > 0"
-                    + " AND expires_at <= ? GROUP BY lane, kind");
+                    + " COALESCE(SUM(LENGTH(envelope)), 0) FROM readings WHERE seq BETWEEN ? AND ? AND +expires_at > 0"
+                    + " AND +expires_at <= ? GROUP BY lane, kind");
                  PreparedStatement delete = db.prepareStatement("DELETE FROM readings WHERE seq BETWEEN ? AND ?"
-                         + " AND expires_at > 0 AND expires_at <= ?")) {
+                         + " AND +expires_at > 0 AND +expires_at <= ?")) {
                 runs.forEachRun((from, to) -> {
                     // only these leave: one a step re-based since it was found expired waits again
                     which.setLong(1, from);

@@ -45,7 +45,8 @@ final class StoreFigures {
                             r -> wall.millis() + ttl);
                 }
             });
-            row("append " + rows + " readings, 1,000 a transaction", took, rows * 1e9 / took + " readings/s");
+            row(String.format("append %,d readings, 1,000 a transaction", rows), took,
+                    String.format("%,.0f readings/s", rows * 1e9 / took));
         }
         OutboxStore[] opened = new OutboxStore[1];
         row("open it (depth, bytes, books)", time(() -> opened[0] = OutboxStore.open(file, rows, 1L << 40,
@@ -60,11 +61,16 @@ final class StoreFigures {
             row("hand out and complete 200 batches of 500", time(() -> ledger.handOutAndComplete(200, 500)), "");
             row("remove them", time(ledger::removeFinished), "");
             row("a sweep, nothing expired", time(ledger::sweep), "");
-            long before = store.depth();
             LongSupplier dropped = () -> store.books().dropped();
             long droppedBefore = dropped.getAsLong();
-            store.append(readings(rows, 10_000, wall.millis()), null, r -> 0);
-            long full = time(() -> store.append(readings(rows + 10_000, 10_000, wall.millis()), null, r -> 0));
+            int room = (int) (rows - store.depth());
+            for (int done = 0; done < room; done += 1_000) {
+                store.append(readings(rows + done, Math.min(1_000, room - done), wall.millis()), null,
+                        r -> wall.millis() + ttl);
+            }
+            long before = store.depth();
+            long full = time(() -> store.append(readings(2 * rows, 10_000, wall.millis()), null,
+                    r -> wall.millis() + ttl));
             row("append 10,000 into a full outbox (drop-oldest)", full, (dropped.getAsLong() - droppedBefore)
                     + " dropped");
             wall.advance(Duration.ofHours(2));
