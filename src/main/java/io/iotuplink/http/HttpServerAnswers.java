@@ -42,6 +42,16 @@ final class HttpServerAnswers {
 
     /** Answers {@code code} with {@code {"error", "detail"}} and closes the connection (the request may be unread). */
     static void answer(HttpServerResponse response, ObjectMapper mapper, int code, Object body) {
+        answer(null, response, mapper, code, body);
+    }
+
+    /**
+     * {@link #answer(HttpServerResponse, ObjectMapper, int, Object)} for {@code request}, whose body may still be
+     * coming: it is read and dropped, and the connection closed once it ended (closing while the client still sends
+     * would reset the connection, and the client could lose the answer before it reads it).
+     */
+    static void answer(HttpServerRequest request, HttpServerResponse response, ObjectMapper mapper, int code,
+            Object body) {
         String json;
         try {
             json = mapper.writeValueAsString(body);
@@ -53,7 +63,22 @@ final class HttpServerAnswers {
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .putHeader(HttpHeaders.CONNECTION, "close")
                 .end(json)
-                .onComplete(written -> response.close());
+                .onComplete(written -> closeOnceRead(request, response));
+    }
+
+    private static void closeOnceRead(HttpServerRequest request, HttpServerResponse response) {
+        if (request == null || request.isEnded()) {
+            response.close();
+            return;
+        }
+        try {
+            request.handler(dropped -> { });
+            request.exceptionHandler(failure -> response.close());
+            request.endHandler(ended -> response.close());
+            request.resume(); // a client that never ends its body is closed by the server's idle timeout
+        } catch (IllegalStateException alreadyRead) {
+            response.close();
+        }
     }
 
     /** The server's handler for a request its decoder refused: Vert.x's own answers with an empty body. */
@@ -94,7 +119,7 @@ final class HttpServerAnswers {
                 ctx.next();
             } else {
                 ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-                answer(ctx.response(), mapper, 503, Map.of("status", "starting"));
+                answer(ctx.request(), ctx.response(), mapper, 503, Map.of("status", "starting"));
             }
         });
         // last on the router: a request no route took (a route refusing the method lets it through too)
@@ -104,13 +129,13 @@ final class HttpServerAnswers {
                 // camel-main's management paths (/observe/health/live...) may be served past this router
                 ctx.next();
             } else if (allowed.isEmpty()) {
-                answer(ctx.response(), mapper, 404, HttpJson.error("not found", "no " + ctx.normalizedPath()
+                answer(ctx.request(), ctx.response(), mapper, 404, HttpJson.error("not found", "no " + ctx.normalizedPath()
                         + " here; the API has POST /telemetry, POST /events/{name}, GET /status and /observe/health,"
                         + " /observe/metrics"));
             } else {
                 String allow = String.join(", ", allowed);
                 ctx.response().putHeader(HttpHeaders.ALLOW, allow);
-                answer(ctx.response(), mapper, 405, HttpJson.error("method not allowed", ctx.request().method()
+                answer(ctx.request(), ctx.response(), mapper, 405, HttpJson.error("method not allowed", ctx.request().method()
                         + " " + ctx.normalizedPath() + " is not served; use " + allow));
             }
         });

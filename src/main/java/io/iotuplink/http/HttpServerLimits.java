@@ -144,7 +144,7 @@ public final class HttpServerLimits {
             ctx.request().connection().close();
             return;
         }
-        HttpServerAnswers.answer(ctx.response(), mapper, code, HttpJson.error(error, detail));
+        HttpServerAnswers.answer(ctx.request(), ctx.response(), mapper, code, HttpJson.error(error, detail));
     }
 
     /** The Vert.x instance platform-http builds its server with: each HTTP server it makes closes idle connections. */

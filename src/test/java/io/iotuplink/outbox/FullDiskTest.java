@@ -182,6 +182,54 @@ class FullDiskTest {
         }
     }
 
+    @Test
+    void readingsStoredBeforeTheDiskFilledUpGoOutWhileItIsFull() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("full-while-online"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", data.toString())
+                .redirectErrorStream(true).start();
+        Assumptions.assumeTrue(mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0,
+                "cannot mount a tmpfs here (not root?)");
+        try {
+            String clientId = "bombercat-full-online";
+            Map<String, String> properties = RunningBundle.properties(shared.broker(),
+                    shared.broker().device(clientId, TestBroker.KeyForm.PKCS1), data);
+            properties.put("aws.iot.client-id", clientId);
+            try (RunningBundle bundle = RunningBundle.start(properties).awaitConnected()) {
+                assertEquals(200, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": false}")
+                        .statusCode());
+                shared.broker().cutOff(clientId);
+                RunningBundle.await(() -> !bundle.status().get("connected").asBoolean(), Duration.ofSeconds(20),
+                        "the connection cut");
+                List<String> stored = new ArrayList<>();
+                for (int i = 0; i < 30; i++) {
+                    stored.add(accepted(bundle.http("POST", "/telemetry", "application/json", "{\"seq\": " + i + "}")));
+                }
+                Path filler = fillUp(data);
+                assertEquals(507, bundle.http("POST", "/telemetry", "application/json", "{\"late\": 1}").statusCode());
+
+                // the broker is back, the disk still full: what was stored goes out, its removal waits for room
+                assertEquals(200, bundle.http("POST", "/connection", "application/json", "{\"reconnect\": true}")
+                        .statusCode());
+                RunningBundle.await(() -> copies(clientId).keySet().containsAll(stored), Duration.ofSeconds(20),
+                        "the stored readings at the broker while the disk is full");
+                JsonNode status = bundle.status();
+                assertEquals("full", status.get("outbox").get("storage").asText(), status.toString());
+                assertEquals(0, status.get("buffered").asInt(), "none waits: " + status);
+
+                Files.delete(filler);
+                RunningBundle.await(() -> bundle.status().get("outbox").get("awaiting_removal").asInt() == 0,
+                        Duration.ofSeconds(20), "their removal once there is room");
+                String after = accepted(bundle.http("POST", "/telemetry", "application/json", "{\"after\": 1}"));
+                RunningBundle.await(() -> copies(clientId).containsKey(after)
+                        && bundle.status().get("outbox").get("storage").asText().equals("ok"), Duration.ofSeconds(20),
+                        "new readings taken and sent again");
+                assertTrue(copies(clientId).values().stream().allMatch(n -> n == 1), copies(clientId).toString());
+            }
+        } finally {
+            new ProcessBuilder("umount", data.toString()).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     /** Writes a file until the file system has no room left; deleting it gives the room back. */
     private static Path fillUp(Path disk) throws IOException {
         Path filler = disk.resolve("filler");
