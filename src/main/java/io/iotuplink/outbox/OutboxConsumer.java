@@ -443,7 +443,7 @@ public class OutboxConsumer extends DefaultConsumer implements ShutdownAware {
     private void failedExchange(Exchange exchange, Exception failure, Unit unit) {
         Exception caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         String what = describe(unit);
-        if (caught != null && caught != failure && refusedForGood(caught)) {
+        if (failure != null && caught != null && caught != failure && refusedForGood(caught)) {
             int failures = failed(unit, Failure.REPEATING);
             if (failures == 1) {
                 SET_ASIDE.report("no dead letter " + failure.getClass().getName(), "{} was refused for good ({}) but"
