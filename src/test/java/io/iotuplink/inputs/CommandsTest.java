@@ -192,6 +192,7 @@ class CommandsTest {
         long refusedBefore = refusedCommands();
         int sentBefore = broker.sentTo(BrokerAndBundle.CLIENT_ID);
         int acknowledgedBefore = broker.acknowledgedBy(BrokerAndBundle.CLIENT_ID);
+        long droppedBefore = droppedByTheBroker();
 
         for (int i = 0; i < FLOOD; i++) {
             cloud.publish("bombercat/commands/ping", "{\"correlation_id\": \"flood-" + i + "\"}", null);
@@ -202,7 +203,6 @@ class CommandsTest {
         // counts keep coming, and fails when they stop short (a command lost, or stuck)
         // (a command the broker dropped, its queue for the bundle full under the flood, never reached the bundle: it
         // is counted at the broker; the bundle answers or counts every one it was sent)
-        long droppedBefore = droppedByTheBroker();
         long accounted = 0;
         while (accounted < FLOOD) {
             long before = accounted;
